@@ -1,0 +1,245 @@
+/**
+ * The event catalogue: every event type tapedeck writes, with its zod schema and schema version.
+ * Events are named in the past tense (`OrderFilled`); commands, elsewhere, in the imperative.
+ * Adding a type: add its schema here and to CATALOG; bump `version` when a payload changes shape.
+ */
+import { z } from 'zod';
+import { bigMantissa, currency, instrumentId, lots, nonEmpty, scale, side, signedLots, ticks, timeNs, venue } from './primitives.js';
+
+// ---------- market data ----------
+const instrumentRef = { venue, instrument: instrumentId };
+
+export const InstrumentDefined = z.object({
+  ...instrumentRef,
+  symbol: nonEmpty,
+  kind: z.enum(['spot', 'perpetual', 'future', 'option', 'equity', 'prediction', 'other']),
+  baseCurrency: currency.optional(),
+  quoteCurrency: currency,
+  priceScale: scale,
+  qtyScale: scale,
+  tickSizeTicks: ticks.positive(),
+  lotSizeLots: lots.positive(),
+  /** NASDAQ stock locate, venue-native numeric ids. */
+  locate: z.int().nonnegative().optional(),
+});
+
+export const TradeReported = z.object({
+  ...instrumentRef,
+  tradeId: nonEmpty,
+  priceTicks: ticks,
+  qtyLots: lots,
+  priceScale: scale,
+  qtyScale: scale,
+  aggressor: z.enum(['buy', 'sell', 'unknown']),
+  /** ITCH cross trades and similar prints that do not take displayed liquidity. */
+  cross: z.boolean().optional(),
+});
+
+export const QuoteUpdated = z.object({
+  ...instrumentRef,
+  bidPriceTicks: ticks.nullable(),
+  bidQtyLots: lots,
+  askPriceTicks: ticks.nullable(),
+  askQtyLots: lots,
+  priceScale: scale,
+  qtyScale: scale,
+  sequence: z.int().nonnegative().optional(),
+});
+
+const level = z.tuple([ticks, lots]);
+
+export const BookSnapshotted = z.object({
+  ...instrumentRef,
+  /** [priceTicks, qtyLots], bids best (highest) first, asks best (lowest) first. */
+  bids: z.array(level),
+  asks: z.array(level),
+  priceScale: scale,
+  qtyScale: scale,
+  sequence: z.int().nonnegative().optional(),
+});
+
+export const BookDeltaApplied = z.object({
+  ...instrumentRef,
+  /** qtyLots 0 removes the level. */
+  changes: z.array(z.object({ side, priceTicks: ticks, qtyLots: lots })),
+  priceScale: scale,
+  qtyScale: scale,
+  firstSequence: z.int().nonnegative().optional(),
+  sequence: z.int().nonnegative().optional(),
+});
+
+const l3 = { ...instrumentRef, orderRef: nonEmpty, priceScale: scale, qtyScale: scale };
+
+export const BookOrderAdded = z.object({ ...l3, side, priceTicks: ticks, qtyLots: lots, mpid: z.string().optional() });
+export const BookOrderExecuted = z.object({
+  ...l3,
+  executedLots: lots,
+  matchNumber: nonEmpty,
+  /** Present when the execution happened at a price other than the order's (ITCH 'C'). */
+  priceTicks: ticks.optional(),
+  printable: z.boolean().optional(),
+});
+export const BookOrderCanceled = z.object({ ...l3, canceledLots: lots });
+export const BookOrderDeleted = z.object({ ...l3 });
+export const BookOrderReplaced = z.object({ ...l3, newOrderRef: nonEmpty, priceTicks: ticks, qtyLots: lots });
+/** An execute or cancel for an order the book never saw: reported, never thrown. */
+export const BookAnomalyReported = z.object({ ...instrumentRef, kind: nonEmpty, detail: z.string(), orderRef: z.string().optional() });
+
+export const TradingStatusChanged = z.object({
+  ...instrumentRef,
+  status: z.enum(['trading', 'halted', 'paused', 'quotation-only', 'closed', 'pre-open', 'unknown']),
+  reason: z.string().optional(),
+});
+
+// ---------- order lifecycle ----------
+const orderRef = { orderId: nonEmpty };
+
+/** Why an order was decided: enough to audit it back to the tick. */
+export const DecisionContext = z.object({
+  strategyId: nonEmpty,
+  strategyCodeHash: nonEmpty,
+  configHash: nonEmpty,
+  stateHash: nonEmpty,
+  causeEventId: nonEmpty,
+  causePosition: z.int().nonnegative().nullable(),
+  runId: z.string().optional(),
+});
+
+export const OrderIntended = z.object({
+  ...orderRef,
+  ...instrumentRef,
+  side,
+  orderType: z.enum(['limit', 'market']),
+  priceTicks: ticks.nullable(),
+  qtyLots: lots.positive(),
+  priceScale: scale,
+  qtyScale: scale,
+  timeInForce: z.enum(['GTC', 'IOC', 'FOK', 'DAY']),
+  postOnly: z.boolean().default(false),
+  reduceOnly: z.boolean().default(false),
+  clientTag: z.string().optional(),
+  decision: DecisionContext,
+});
+
+export const riskDenialCode = z.enum([
+  'MAX_ORDER_QTY', 'MAX_ORDER_NOTIONAL', 'PRICE_COLLAR', 'POSITION_LIMIT', 'VENUE_POSITION_LIMIT',
+  'GROSS_EXPOSURE', 'NET_EXPOSURE', 'MAX_OPEN_ORDERS', 'ORDER_RATE', 'DAILY_LOSS', 'REDUCE_ONLY',
+  'KILL_SWITCH', 'NO_REFERENCE_PRICE', 'UNKNOWN_INSTRUMENT', 'INVALID_ORDER',
+]);
+export type RiskDenialCode = z.infer<typeof riskDenialCode>;
+
+export const RiskApproved = z.object({ ...orderRef, checks: z.array(nonEmpty) });
+export const RiskDenied = z.object({ ...orderRef, code: riskDenialCode, detail: z.string() });
+export const OrderSubmitted = z.object({ ...orderRef, venue, attempt: z.int().positive().default(1) });
+export const OrderAccepted = z.object({ ...orderRef, venueOrderId: nonEmpty });
+export const OrderRejected = z.object({ ...orderRef, reason: z.string(), venueCode: z.string().optional() });
+export const OrderReplaced = z.object({
+  ...orderRef,
+  priceTicks: ticks.nullable(),
+  qtyLots: lots.positive(),
+  venueOrderId: z.string().optional(),
+});
+export const CancelRequested = z.object({ ...orderRef, reason: z.string().optional() });
+export const OrderCanceled = z.object({ ...orderRef, canceledLots: lots, reason: z.string().optional() });
+export const OrderExpired = z.object({ ...orderRef });
+export const OrderFilled = z.object({
+  ...orderRef,
+  ...instrumentRef,
+  /** Deterministic: derived from the venue's trade/execution id. */
+  fillId: nonEmpty,
+  side,
+  priceTicks: ticks,
+  qtyLots: lots.positive(),
+  priceScale: scale,
+  qtyScale: scale,
+  /** Fee in `feeCurrency` at `feeScale`; negative for a rebate. */
+  fee: bigMantissa,
+  feeScale: scale,
+  feeCurrency: currency,
+  liquidity: z.enum(['maker', 'taker', 'unknown']),
+  leavesLots: lots,
+});
+export const OrderStatusUnknown = z.object({ ...orderRef, reason: z.string() });
+
+// ---------- account and reconciliation ----------
+export const BalanceReported = z.object({ venue, currency, total: bigMantissa, available: bigMantissa, scale });
+export const PositionReported = z.object({ ...instrumentRef, qtyLots: signedLots, qtyScale: scale });
+export const ReconciliationCompleted = z.object({
+  venue,
+  ok: z.boolean(),
+  mismatches: z.array(z.object({ what: nonEmpty, key: nonEmpty, expected: z.string(), actual: z.string() })),
+});
+
+// ---------- control ----------
+export const KillSwitchChanged = z.object({
+  state: z.enum(['ACTIVE', 'REDUCING', 'HALTED']),
+  reason: z.string(),
+  by: nonEmpty,
+});
+export const TimerFired = z.object({ timerId: nonEmpty, scheduledNs: timeNs });
+
+// ---------- run lifecycle ----------
+export const RunManifest = z.object({
+  runId: nonEmpty,
+  mode: z.enum(['replay', 'paper', 'live', 'parity']),
+  strategy: nonEmpty,
+  codeHash: nonEmpty,
+  configHash: nonEmpty,
+  seed: z.int(),
+  source: z.string(),
+  dataRange: z.object({ fromNs: timeNs.nullable(), toNs: timeNs.nullable() }),
+  config: z.record(z.string(), z.unknown()).optional(),
+});
+export const RunStarted = z.object({ manifest: RunManifest });
+export const RunEnded = z.object({
+  runId: nonEmpty,
+  outcome: z.enum(['completed', 'failed', 'stopped']),
+  reason: z.string().optional(),
+  events: z.int().nonnegative(),
+  decisions: z.int().nonnegative(),
+  decisionsHash: z.string(),
+});
+
+/** type → { schema, version }. The store accepts any type; `--strict` and the kernel check this. */
+export const CATALOG = {
+  InstrumentDefined: { schema: InstrumentDefined, version: 1, category: 'market' },
+  TradeReported: { schema: TradeReported, version: 1, category: 'market' },
+  QuoteUpdated: { schema: QuoteUpdated, version: 1, category: 'market' },
+  BookSnapshotted: { schema: BookSnapshotted, version: 1, category: 'market' },
+  BookDeltaApplied: { schema: BookDeltaApplied, version: 1, category: 'market' },
+  BookOrderAdded: { schema: BookOrderAdded, version: 1, category: 'market' },
+  BookOrderExecuted: { schema: BookOrderExecuted, version: 1, category: 'market' },
+  BookOrderCanceled: { schema: BookOrderCanceled, version: 1, category: 'market' },
+  BookOrderDeleted: { schema: BookOrderDeleted, version: 1, category: 'market' },
+  BookOrderReplaced: { schema: BookOrderReplaced, version: 1, category: 'market' },
+  BookAnomalyReported: { schema: BookAnomalyReported, version: 1, category: 'market' },
+  TradingStatusChanged: { schema: TradingStatusChanged, version: 1, category: 'market' },
+  OrderIntended: { schema: OrderIntended, version: 1, category: 'order' },
+  RiskApproved: { schema: RiskApproved, version: 1, category: 'order' },
+  RiskDenied: { schema: RiskDenied, version: 1, category: 'order' },
+  OrderSubmitted: { schema: OrderSubmitted, version: 1, category: 'order' },
+  OrderAccepted: { schema: OrderAccepted, version: 1, category: 'order' },
+  OrderRejected: { schema: OrderRejected, version: 1, category: 'order' },
+  OrderReplaced: { schema: OrderReplaced, version: 1, category: 'order' },
+  CancelRequested: { schema: CancelRequested, version: 1, category: 'order' },
+  OrderCanceled: { schema: OrderCanceled, version: 1, category: 'order' },
+  OrderExpired: { schema: OrderExpired, version: 1, category: 'order' },
+  OrderFilled: { schema: OrderFilled, version: 1, category: 'order' },
+  OrderStatusUnknown: { schema: OrderStatusUnknown, version: 1, category: 'order' },
+  BalanceReported: { schema: BalanceReported, version: 1, category: 'account' },
+  PositionReported: { schema: PositionReported, version: 1, category: 'account' },
+  ReconciliationCompleted: { schema: ReconciliationCompleted, version: 1, category: 'account' },
+  KillSwitchChanged: { schema: KillSwitchChanged, version: 1, category: 'control' },
+  TimerFired: { schema: TimerFired, version: 1, category: 'control' },
+  RunStarted: { schema: RunStarted, version: 1, category: 'run' },
+  RunEnded: { schema: RunEnded, version: 1, category: 'run' },
+} as const;
+
+export type EventType = keyof typeof CATALOG;
+export type PayloadOf<T extends EventType> = z.output<(typeof CATALOG)[T]['schema']>;
+export type PayloadInput<T extends EventType> = z.input<(typeof CATALOG)[T]['schema']>;
+export const EVENT_TYPES = Object.keys(CATALOG) as EventType[];
+
+export function isEventType(type: string): type is EventType {
+  return Object.prototype.hasOwnProperty.call(CATALOG, type);
+}

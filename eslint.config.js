@@ -1,0 +1,52 @@
+// Lint rules. The block for domain/ is the enforcement of principle 1: the domain is pure.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const nodeBuiltins = [
+  'assert', 'buffer', 'child_process', 'cluster', 'crypto', 'dgram', 'dns', 'events', 'fs', 'fs/promises',
+  'http', 'http2', 'https', 'net', 'os', 'path', 'perf_hooks', 'process', 'readline', 'stream', 'timers',
+  'tls', 'tty', 'url', 'util', 'v8', 'vm', 'worker_threads', 'zlib',
+];
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', '**/*.d.ts'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-explicit-any': 'off',
+      'no-constant-condition': ['error', { checkLoops: false }],
+    },
+  },
+  {
+    files: ['domain/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: nodeBuiltins.map((name) => ({ name, message: 'domain/ is pure: no Node built-ins (I/O belongs in src/).' })),
+        patterns: [
+          { group: ['node:*'], message: 'domain/ is pure: no Node built-ins (I/O belongs in src/).' },
+          { group: ['**/src/**', '../src/*', '../../src/*', '../../../src/*'], message: 'domain/ must not import from src/.' },
+        ],
+      }],
+      'no-restricted-globals': ['error',
+        { name: 'process', message: 'domain/ is pure: pass configuration in, do not read process.' },
+        { name: 'setTimeout', message: 'domain/ is pure: time is an input (timer events), not a timer.' },
+        { name: 'setInterval', message: 'domain/ is pure: time is an input (timer events), not a timer.' },
+        { name: 'setImmediate', message: 'domain/ is pure: time is an input.' },
+        { name: 'queueMicrotask', message: 'domain/ is pure: no scheduling.' },
+        { name: 'performance', message: 'domain/ is pure: no clock.' },
+        { name: 'fetch', message: 'domain/ is pure: no I/O.' },
+        { name: 'require', message: 'domain/ is pure: no dynamic loading.' },
+      ],
+      'no-restricted-syntax': ['error',
+        { selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']", message: 'domain/ is pure: Date.now() is a clock; take time as an input.' },
+        { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'domain/ is pure: new Date() is a clock; take time as an input.' },
+        { selector: "CallExpression[callee.object.name='Math'][callee.property.name='random']", message: 'domain/ is pure: Math.random() is hidden randomness; keep a seeded generator in state.' },
+        { selector: "ImportExpression", message: 'domain/ is pure: no dynamic import.' },
+        { selector: "MemberExpression[object.name='crypto'][property.name='getRandomValues']", message: 'domain/ is pure: no hidden randomness.' },
+        { selector: "MemberExpression[object.name='crypto'][property.name='randomUUID']", message: 'domain/ is pure: no hidden randomness.' },
+      ],
+    },
+  },
+);
