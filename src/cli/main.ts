@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+/**
+ * The tapedeck command line. Each command group lives in src/cli/commands/<group>.ts and exports
+ * `register(program)`; add it to COMMANDS below. Parsing is commander's; errors follow src/cli/run.ts.
+ */
+import { Command, CommanderError } from 'commander';
+import { reportError } from './run.js';
+import { register as registerStore } from './commands/store.js';
+import { register as registerBench } from './commands/bench.js';
+import { register as registerDemo } from './commands/demo.js';
+
+const COMMANDS: Array<(program: Command) => void> = [registerStore, registerBench, registerDemo];
+
+export function buildProgram(): Command {
+  const program = new Command('tapedeck')
+    .description('Event-sourced trading ledger: backtest, paper and live trading as one program')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  for (const register of COMMANDS) register(program);
+  return program;
+}
+
+async function main(): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(process.argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // commander already printed its message (usage errors, --help, --version).
+      process.exitCode = e.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    process.exitCode = reportError(e);
+  }
+}
+
+await main();

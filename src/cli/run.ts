@@ -1,0 +1,55 @@
+/**
+ * One CLI style: every action goes through `action()`, which turns a TapedeckError (a user mistake or
+ * bad input) into one line on stderr and exit code 2, with no stack trace. Anything else is a bug:
+ * it prints its stack and exits 70. `--json` output goes to stdout as one JSON document or JSON lines.
+ */
+import { isTapedeckError } from '../../domain/core/errors.js';
+import { toJsonValue } from '../../domain/events/envelope.js';
+
+export const EXIT_USER_ERROR = 2;
+export const EXIT_INTERNAL = 70;
+
+export class ExitCode extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+  }
+}
+
+export function action<A extends unknown[]>(fn: (...args: A) => Promise<void> | void): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    try {
+      await fn(...args);
+    } catch (e) {
+      process.exitCode = reportError(e);
+    }
+  };
+}
+
+export function reportError(e: unknown): number {
+  if (e instanceof ExitCode) return e.code;
+  if (isTapedeckError(e)) {
+    process.stderr.write(`tapedeck: error ${e.describe()}\n`);
+    return EXIT_USER_ERROR;
+  }
+  process.stderr.write(`tapedeck: internal error (a bug, please report it):\n${e instanceof Error ? e.stack : String(e)}\n`);
+  return EXIT_INTERNAL;
+}
+
+/** Writes a value as one line of JSON (bigint as strings, bytes as base64). */
+export function printJson(value: unknown): void {
+  process.stdout.write(JSON.stringify(toJsonValue(value)) + '\n');
+}
+
+/** Parses an integer option, naming the option when it is not one. */
+export function intOption(name: string, min = 0) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isSafeInteger(n) || n < min) {
+      throw new (class extends Error {
+        override name = 'InvalidArgumentError';
+        code = 'commander.invalidArgument';
+      })(`${name} must be an integer >= ${min}, got "${value}"`);
+    }
+    return n;
+  };
+}
