@@ -160,6 +160,15 @@ export const OrderFilled = z.object({
   leavesLots: lots,
 });
 export const OrderStatusUnknown = z.object({ ...orderRef, reason: z.string() });
+/**
+ * A replace on its way to the venue (after risk passed it). Lets the lifecycle and the strategy know a
+ * replace is in flight, as CancelRequested does for cancels. `qtyLots` is the new TOTAL order quantity.
+ */
+export const ReplaceRequested = z.object({ ...orderRef, priceTicks: ticks.nullable(), qtyLots: lots.positive() });
+/** A replace that did not happen: denied by risk (`code` set) or refused by the venue; the order is unchanged. */
+export const ReplaceRejected = z.object({ ...orderRef, reason: z.string(), code: riskDenialCode.optional() });
+/** A cancel the venue refused (unknown order, already done); the order is unchanged. */
+export const CancelRejected = z.object({ ...orderRef, reason: z.string() });
 
 // ---------- account and reconciliation ----------
 export const BalanceReported = z.object({ venue, currency, total: bigMantissa, available: bigMantissa, scale });
@@ -226,6 +235,9 @@ export const CATALOG = {
   OrderExpired: { schema: OrderExpired, version: 1, category: 'order' },
   OrderFilled: { schema: OrderFilled, version: 1, category: 'order' },
   OrderStatusUnknown: { schema: OrderStatusUnknown, version: 1, category: 'order' },
+  ReplaceRequested: { schema: ReplaceRequested, version: 1, category: 'order' },
+  ReplaceRejected: { schema: ReplaceRejected, version: 1, category: 'order' },
+  CancelRejected: { schema: CancelRejected, version: 1, category: 'order' },
   BalanceReported: { schema: BalanceReported, version: 1, category: 'account' },
   PositionReported: { schema: PositionReported, version: 1, category: 'account' },
   ReconciliationCompleted: { schema: ReconciliationCompleted, version: 1, category: 'account' },
