@@ -1,0 +1,216 @@
+/**
+ * Encode and decode OUCH 4.2 messages (one message, without any SoupBinTCP framing). Framing is
+ * checked strictly: an unknown type byte or a length that is not the layout's length is a
+ * TapedeckError with the byte offset. Field contents are taken as they are (see messages.ts).
+ * Layouts are compiled once into per-type tables, so decoding is a table lookup and a field loop.
+ */
+import { TapedeckError, type ErrorPlace } from '../../../../domain/core/errors.js';
+import {
+  CLIENT_LAYOUTS,
+  VENUE_LAYOUTS,
+  baseLength,
+  type FieldSpec,
+  type MessageLayout,
+  type OuchClientMessage,
+  type OuchMessage,
+  type OuchVenueMessage,
+} from './messages.js';
+
+interface CompiledLayout {
+  layout: MessageLayout;
+  typeByte: number;
+  /** Length including the type byte without the optional tail. */
+  length: number;
+  /** Offset of each field in `layout.fields`, from the type byte. */
+  offsets: number[];
+}
+
+function compile(layout: MessageLayout): CompiledLayout {
+  const offsets: number[] = [];
+  let off = 1;
+  for (const f of layout.fields) {
+    offsets.push(off);
+    off += f.size;
+  }
+  return { layout, typeByte: layout.type.charCodeAt(0), length: baseLength(layout), offsets };
+}
+
+type Direction = 'client' | 'venue';
+
+function byType(layouts: readonly MessageLayout[]): (CompiledLayout | undefined)[] {
+  const table: (CompiledLayout | undefined)[] = new Array(256).fill(undefined);
+  for (const l of layouts) table[l.type.charCodeAt(0)] = compile(l);
+  return table;
+}
+
+const CLIENT_BY_TYPE = byType(CLIENT_LAYOUTS);
+const VENUE_BY_TYPE = byType(VENUE_LAYOUTS);
+const BY_KIND = new Map<string, CompiledLayout>();
+for (const l of [...CLIENT_LAYOUTS, ...VENUE_LAYOUTS]) BY_KIND.set(l.kind, compile(l));
+
+const KNOWN_TYPES: Record<Direction, string> = {
+  client: CLIENT_LAYOUTS.map((l) => l.type).join(' '),
+  venue: VENUE_LAYOUTS.map((l) => l.type).join(' '),
+};
+
+/** `'A' (0x41)`, or just the hex for bytes that do not print. */
+export function describeByte(b: number): string {
+  const hex = `0x${b.toString(16).padStart(2, '0')}`;
+  return b >= 0x20 && b < 0x7f ? `'${String.fromCharCode(b)}' (${hex})` : hex;
+}
+
+/** Decodes a message sent by Nasdaq (the payload of a SoupBinTCP 'S' packet). */
+export function decodeVenueMessage(bytes: Uint8Array, where: ErrorPlace = {}): OuchVenueMessage {
+  return decodeWith(VENUE_BY_TYPE, 'venue', bytes, where) as unknown as OuchVenueMessage;
+}
+
+/** Decodes a message sent by a client (the payload of a SoupBinTCP 'U' packet). */
+export function decodeClientMessage(bytes: Uint8Array, where: ErrorPlace = {}): OuchClientMessage {
+  return decodeWith(CLIENT_BY_TYPE, 'client', bytes, where) as unknown as OuchClientMessage;
+}
+
+/** The layout a type byte selects, or undefined when the type is unknown in that direction. */
+export function layoutFor(direction: Direction, typeByte: number): MessageLayout | undefined {
+  return (direction === 'client' ? CLIENT_BY_TYPE : VENUE_BY_TYPE)[typeByte]?.layout;
+}
+
+function decodeWith(table: (CompiledLayout | undefined)[], direction: Direction, bytes: Uint8Array, where: ErrorPlace): Record<string, unknown> {
+  const base = where.offset ?? 0;
+  if (bytes.length === 0) {
+    throw new TapedeckError('OUCH_EMPTY', `empty OUCH 4.2 ${direction} message: expected at least the type byte`, { ...where, offset: base });
+  }
+  const t = bytes[0]!;
+  const compiled = table[t];
+  if (!compiled) {
+    throw new TapedeckError(
+      'OUCH_UNKNOWN_TYPE',
+      `unknown OUCH 4.2 ${direction} message type ${describeByte(t)}; known ${direction} types: ${KNOWN_TYPES[direction]}`,
+      { ...where, offset: base, field: 'type' },
+    );
+  }
+  const { layout, length, offsets } = compiled;
+  const tail = layout.optionalTail;
+  const withTail = tail !== undefined && bytes.length === length + 1;
+  if (bytes.length !== length && !withTail) {
+    const expected = tail ? `${length} or ${length + 1}` : `${length}`;
+    throw new TapedeckError(
+      'OUCH_LENGTH',
+      `${layout.kind} (${describeByte(t)}) is ${expected} bytes long, got ${bytes.length}`,
+      { ...where, offset: base + Math.min(bytes.length, length), field: 'length' },
+    );
+  }
+  const out: Record<string, unknown> = { kind: layout.kind };
+  const fields = layout.fields;
+  for (let i = 0; i < fields.length; i++) out[fields[i]!.name] = readField(bytes, offsets[i]!, fields[i]!);
+  if (tail) out[tail.name] = withTail ? readField(bytes, length, tail) : null;
+  return out;
+}
+
+function readField(b: Uint8Array, o: number, f: FieldSpec): unknown {
+  switch (f.type) {
+    case 'char':
+      return String.fromCharCode(b[o]!);
+    case 'u32':
+      return readU32(b, o);
+    case 'u64':
+      return (BigInt(readU32(b, o)) << 32n) | BigInt(readU32(b, o + 4));
+    case 'alpha': {
+      let end = o + f.size;
+      while (end > o && b[end - 1] === 0x20) end--;
+      return String.fromCharCode.apply(null, b.subarray(o, end) as unknown as number[]);
+    }
+  }
+}
+
+export function readU32(b: Uint8Array, o: number): number {
+  return ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+}
+
+// ---------- encoding ----------
+
+function layoutOf(msg: OuchMessage): CompiledLayout {
+  const compiled = BY_KIND.get((msg as { kind: unknown }).kind as string);
+  if (!compiled) {
+    throw new TapedeckError('OUCH_FIELD', `cannot encode OUCH message of kind "${String((msg as { kind: unknown }).kind)}"`, { field: 'kind' });
+  }
+  return compiled;
+}
+
+/** Encoded length of a message, type byte included. */
+export function encodedLength(msg: OuchMessage): number {
+  const c = layoutOf(msg);
+  const tail = c.layout.optionalTail;
+  return tail && (msg as unknown as Record<string, unknown>)[tail.name] !== null ? c.length + 1 : c.length;
+}
+
+export function encodeOuch(msg: OuchMessage): Uint8Array {
+  const out = new Uint8Array(encodedLength(msg));
+  encodeOuchInto(msg, out, 0);
+  return out;
+}
+
+/** Writes the message at `offset` of `target` (which must have room) and returns the bytes written. */
+export function encodeOuchInto(msg: OuchMessage, target: Uint8Array, offset: number): number {
+  const c = layoutOf(msg);
+  const { layout, length, offsets } = c;
+  const rec = msg as unknown as Record<string, unknown>;
+  const tail = layout.optionalTail;
+  const total = tail && rec[tail.name] !== null ? length + 1 : length;
+  if (offset < 0 || offset + total > target.length) {
+    throw new TapedeckError('OUCH_BUFFER', `${layout.kind} needs ${total} bytes at offset ${offset}, buffer has ${target.length}`, { offset });
+  }
+  target[offset] = c.typeByte;
+  const fields = layout.fields;
+  for (let i = 0; i < fields.length; i++) writeField(layout.kind, fields[i]!, rec[fields[i]!.name], target, offset + offsets[i]!);
+  if (tail && total > length) writeField(layout.kind, tail, rec[tail.name], target, offset + length);
+  return total;
+}
+
+function fieldError(kind: string, f: FieldSpec, problem: string): TapedeckError {
+  return new TapedeckError('OUCH_FIELD', `${kind}.${f.name}: ${problem}`, { field: `${kind}.${f.name}` });
+}
+
+function writeField(kind: string, f: FieldSpec, v: unknown, b: Uint8Array, o: number): void {
+  switch (f.type) {
+    case 'char': {
+      if (typeof v !== 'string' || v.length !== 1 || v.charCodeAt(0) > 0xff) throw fieldError(kind, f, `expected one character, got ${JSON.stringify(v)}`);
+      b[o] = v.charCodeAt(0);
+      return;
+    }
+    case 'alpha': {
+      if (typeof v !== 'string' || v.length > f.size) throw fieldError(kind, f, `expected text of at most ${f.size} characters, got ${JSON.stringify(v)}`);
+      for (let i = 0; i < f.size; i++) {
+        if (i < v.length) {
+          const ch = v.charCodeAt(i);
+          if (ch > 0xff) throw fieldError(kind, f, `character ${JSON.stringify(v[i])} at ${i} is not a single byte`);
+          b[o + i] = ch;
+        } else {
+          b[o + i] = 0x20;
+        }
+      }
+      return;
+    }
+    case 'u32': {
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffffffff) throw fieldError(kind, f, `expected an integer 0..4294967295, got ${String(v)}`);
+      b[o] = v >>> 24;
+      b[o + 1] = (v >>> 16) & 0xff;
+      b[o + 2] = (v >>> 8) & 0xff;
+      b[o + 3] = v & 0xff;
+      return;
+    }
+    case 'u64': {
+      if (typeof v !== 'bigint' || v < 0n || v > 0xffffffffffffffffn) throw fieldError(kind, f, `expected a bigint 0..2^64-1, got ${String(v)}`);
+      const hi = Number(v >> 32n);
+      const lo = Number(v & 0xffffffffn);
+      b[o] = hi >>> 24;
+      b[o + 1] = (hi >>> 16) & 0xff;
+      b[o + 2] = (hi >>> 8) & 0xff;
+      b[o + 3] = hi & 0xff;
+      b[o + 4] = lo >>> 24;
+      b[o + 5] = (lo >>> 16) & 0xff;
+      b[o + 6] = (lo >>> 8) & 0xff;
+      b[o + 7] = lo & 0xff;
+      return;
+    }
+  }
+}

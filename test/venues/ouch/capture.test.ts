@@ -1,0 +1,69 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { formatCaptureSummary, summarizeOuchCapture } from '../../../src/venues/nasdaq/ouch42/capture.js';
+import { isTapedeckError } from '../../../domain/core/errors.js';
+
+const repoRoot = path.resolve(import.meta.dirname, '../../..');
+const dir = path.resolve(repoRoot, '../shared/datasets/ouch_soupbintcp/nluka_packet_capture_exercise');
+const fixtures = readdirSync(dir).filter((f) => f.endsWith('.packets')).sort();
+
+describe('nluka packet-capture fixtures: reassembled SoupBinTCP + OUCH 4.2', () => {
+  it('has all six fixture pairs', () => {
+    expect(fixtures).toEqual([
+      '1stream-2msgs-4partials.packets',
+      '2-consec-partials.packets',
+      '3-consec-partials.packets',
+      'all-complete.packets',
+      'msg-end-and-start-in-partial.packets',
+      'partials-ladder.packets',
+    ]);
+  });
+
+  for (const name of fixtures) {
+    it(`${name} matches its .expected counts and executed shares`, () => {
+      const bytes = new Uint8Array(readFileSync(path.join(dir, name)));
+      const expected = readFileSync(path.join(dir, name.replace(/\.packets$/, '.expected')), 'utf8');
+      const summary = summarizeOuchCapture(bytes, name);
+      expect(formatCaptureSummary(summary).trimEnd()).toBe(expected.trimEnd());
+      // Every stream ends on a packet boundary: nothing left half-read.
+      expect([...summary.incomplete.entries()]).toEqual([]);
+    });
+  }
+
+  it('all-complete: the Accepted is the 65-byte revision and the Executed carries 100 shares', () => {
+    const bytes = new Uint8Array(readFileSync(path.join(dir, 'all-complete.packets')));
+    const s = summarizeOuchCapture(bytes);
+    expect(s.streams.get(0)).toMatchObject({ accepted: 1, systemEvent: 1, executed: 1, executedShares: 100 });
+    expect(s.streams.get(65535)).toMatchObject({ replaced: 1, canceled: 1 });
+  });
+
+  it('a capture cut inside a record header is a typed error with the offset', () => {
+    const bytes = new Uint8Array(readFileSync(path.join(dir, 'all-complete.packets')));
+    const cut = bytes.subarray(0, 76); // first record is 6 + 68 bytes; the second header is cut after 2
+    let err: unknown;
+    try {
+      summarizeOuchCapture(cut, 'cut.packets');
+    } catch (e) {
+      err = e;
+    }
+    expect(isTapedeckError(err)).toBe(true);
+    expect((err as { code: string }).code).toBe('CAPTURE_TRUNCATED');
+    expect((err as { where: { offset: number } }).where.offset).toBe(74);
+  });
+
+  it('an OUCH message of the wrong length inside a stream names the stream and byte offset', () => {
+    // One record: SoupBinTCP length 11 ('S' + 10 bytes) carrying an Executed type byte: 'E' is 40 bytes.
+    const rec = new Uint8Array([0, 7, 0, 0, 0, 13, 0, 11, 0x53, 0x45, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    let err: unknown;
+    try {
+      summarizeOuchCapture(rec, 'bad.packets');
+    } catch (e) {
+      err = e;
+    }
+    expect(isTapedeckError(err)).toBe(true);
+    expect((err as { code: string }).code).toBe('OUCH_LENGTH');
+    expect((err as Error).message).toContain('Executed');
+    expect((err as { where: Record<string, unknown> }).where).toMatchObject({ file: 'bad.packets', stream: 'capture stream 7' });
+  });
+});
