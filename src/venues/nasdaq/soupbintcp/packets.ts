@@ -91,7 +91,7 @@ export function decodeSoupBody(typeByte: number, payload: Uint8Array, where: Err
     case 'debug':
       return { kind, text: latin1(payload, 0, payload.length) };
     case 'loginAccepted':
-      return { kind, session: latin1(payload, 0, 10).trim(), sequenceNumber: readNumeric(payload, 10, 20, 'sequenceNumber', at(10)) };
+      return { kind, session: trimSpaces(latin1(payload, 0, 10), true), sequenceNumber: readNumeric(payload, 10, 20, 'sequenceNumber', at(10)) };
     case 'loginRejected':
       return { kind, reason: String.fromCharCode(payload[0]!) };
     case 'sequencedData':
@@ -100,9 +100,9 @@ export function decodeSoupBody(typeByte: number, payload: Uint8Array, where: Err
     case 'loginRequest':
       return {
         kind,
-        username: latin1(payload, 0, 6).trimEnd(),
-        password: latin1(payload, 6, 10).trimEnd(),
-        requestedSession: latin1(payload, 16, 10).trim(),
+        username: trimSpaces(latin1(payload, 0, 6), false),
+        password: trimSpaces(latin1(payload, 6, 10), false),
+        requestedSession: trimSpaces(latin1(payload, 16, 10), true),
         requestedSequenceNumber: readNumeric(payload, 26, 20, 'requestedSequenceNumber', at(26)),
       };
     default:
@@ -130,8 +130,17 @@ function latin1(b: Uint8Array, off: number, len: number): string {
   return s;
 }
 
+/** Strips ASCII spaces (the padding) only: String.trim would also eat 0xA0 and other Unicode spaces. */
+function trimSpaces(s: string, leading: boolean): string {
+  let start = 0;
+  let end = s.length;
+  while (end > start && s.charCodeAt(end - 1) === 0x20) end--;
+  if (leading) while (start < end && s.charCodeAt(start) === 0x20) start++;
+  return s.slice(start, end);
+}
+
 function readNumeric(b: Uint8Array, off: number, len: number, field: string, where: ErrorPlace): number {
-  const text = latin1(b, off, len).trim();
+  const text = trimSpaces(latin1(b, off, len), true);
   if (text === '') return 0;
   if (!/^\d+$/.test(text)) {
     throw new TapedeckError('SOUP_FIELD', `${field}: ${JSON.stringify(text)} is not a decimal number`, { ...where, field });
