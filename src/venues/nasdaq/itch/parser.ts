@@ -1,0 +1,165 @@
+/**
+ * Drives an ItchListener from message payloads, juncture-style: one listener method per message type,
+ * each receiving a reusable view (views.ts). No object is allocated per message.
+ *
+ * The parser is a PayloadSink, so any framing (BinaryFILE, MoldUDP64, SoupBinTCP) can feed it without
+ * change. `payload()` trusts that the framing already matched the length to the type (the framing
+ * readers in ../framing do); `parse()` checks, for callers that hold a bare message.
+ */
+import { TapedeckError, type ErrorPlace } from '../../../../domain/core/errors.js';
+import type { PayloadSink } from '../framing/payload-sink.js';
+import { describeByte, unknownTypeError } from './codec.js';
+import { ITCH_MESSAGE_LENGTHS } from './messages.js';
+import {
+  AddOrderMpidView,
+  AddOrderView,
+  BrokenTradeView,
+  CrossTradeView,
+  DirectListingWithCapitalRaiseView,
+  IpoQuotingPeriodUpdateView,
+  LuldAuctionCollarView,
+  MarketParticipantPositionView,
+  MwcbDeclineLevelView,
+  MwcbStatusView,
+  NetOrderImbalanceIndicatorView,
+  OperationalHaltView,
+  OrderCancelView,
+  OrderDeleteView,
+  OrderExecutedView,
+  OrderExecutedWithPriceView,
+  OrderReplaceView,
+  RegShoRestrictionView,
+  RetailPriceImprovementIndicatorView,
+  StockDirectoryView,
+  StockTradingActionView,
+  SystemEventView,
+  TradeView,
+} from './views.js';
+
+export interface ItchListener {
+  systemEvent(m: SystemEventView): void;
+  stockDirectory(m: StockDirectoryView): void;
+  stockTradingAction(m: StockTradingActionView): void;
+  regShoRestriction(m: RegShoRestrictionView): void;
+  marketParticipantPosition(m: MarketParticipantPositionView): void;
+  mwcbDeclineLevel(m: MwcbDeclineLevelView): void;
+  mwcbStatus(m: MwcbStatusView): void;
+  ipoQuotingPeriodUpdate(m: IpoQuotingPeriodUpdateView): void;
+  luldAuctionCollar(m: LuldAuctionCollarView): void;
+  operationalHalt(m: OperationalHaltView): void;
+  addOrder(m: AddOrderView): void;
+  addOrderMpid(m: AddOrderMpidView): void;
+  orderExecuted(m: OrderExecutedView): void;
+  orderExecutedWithPrice(m: OrderExecutedWithPriceView): void;
+  orderCancel(m: OrderCancelView): void;
+  orderDelete(m: OrderDeleteView): void;
+  orderReplace(m: OrderReplaceView): void;
+  trade(m: TradeView): void;
+  crossTrade(m: CrossTradeView): void;
+  brokenTrade(m: BrokenTradeView): void;
+  netOrderImbalanceIndicator(m: NetOrderImbalanceIndicatorView): void;
+  retailPriceImprovementIndicator(m: RetailPriceImprovementIndicatorView): void;
+  directListingWithCapitalRaise(m: DirectListingWithCapitalRaiseView): void;
+}
+
+/** Ignores everything: extend it and override what you need. */
+export class ItchListenerBase implements ItchListener {
+  systemEvent(_m: SystemEventView): void {}
+  stockDirectory(_m: StockDirectoryView): void {}
+  stockTradingAction(_m: StockTradingActionView): void {}
+  regShoRestriction(_m: RegShoRestrictionView): void {}
+  marketParticipantPosition(_m: MarketParticipantPositionView): void {}
+  mwcbDeclineLevel(_m: MwcbDeclineLevelView): void {}
+  mwcbStatus(_m: MwcbStatusView): void {}
+  ipoQuotingPeriodUpdate(_m: IpoQuotingPeriodUpdateView): void {}
+  luldAuctionCollar(_m: LuldAuctionCollarView): void {}
+  operationalHalt(_m: OperationalHaltView): void {}
+  addOrder(_m: AddOrderView): void {}
+  addOrderMpid(_m: AddOrderMpidView): void {}
+  orderExecuted(_m: OrderExecutedView): void {}
+  orderExecutedWithPrice(_m: OrderExecutedWithPriceView): void {}
+  orderCancel(_m: OrderCancelView): void {}
+  orderDelete(_m: OrderDeleteView): void {}
+  orderReplace(_m: OrderReplaceView): void {}
+  trade(_m: TradeView): void {}
+  crossTrade(_m: CrossTradeView): void {}
+  brokenTrade(_m: BrokenTradeView): void {}
+  netOrderImbalanceIndicator(_m: NetOrderImbalanceIndicatorView): void {}
+  retailPriceImprovementIndicator(_m: RetailPriceImprovementIndicatorView): void {}
+  directListingWithCapitalRaise(_m: DirectListingWithCapitalRaiseView): void {}
+}
+
+export class ItchParser implements PayloadSink {
+  private readonly systemEventView = new SystemEventView();
+  private readonly stockDirectoryView = new StockDirectoryView();
+  private readonly stockTradingActionView = new StockTradingActionView();
+  private readonly regShoRestrictionView = new RegShoRestrictionView();
+  private readonly marketParticipantPositionView = new MarketParticipantPositionView();
+  private readonly mwcbDeclineLevelView = new MwcbDeclineLevelView();
+  private readonly mwcbStatusView = new MwcbStatusView();
+  private readonly ipoQuotingPeriodUpdateView = new IpoQuotingPeriodUpdateView();
+  private readonly luldAuctionCollarView = new LuldAuctionCollarView();
+  private readonly operationalHaltView = new OperationalHaltView();
+  private readonly addOrderView = new AddOrderView();
+  private readonly addOrderMpidView = new AddOrderMpidView();
+  private readonly orderExecutedView = new OrderExecutedView();
+  private readonly orderExecutedWithPriceView = new OrderExecutedWithPriceView();
+  private readonly orderCancelView = new OrderCancelView();
+  private readonly orderDeleteView = new OrderDeleteView();
+  private readonly orderReplaceView = new OrderReplaceView();
+  private readonly tradeView = new TradeView();
+  private readonly crossTradeView = new CrossTradeView();
+  private readonly brokenTradeView = new BrokenTradeView();
+  private readonly netOrderImbalanceIndicatorView = new NetOrderImbalanceIndicatorView();
+  private readonly retailPriceImprovementIndicatorView = new RetailPriceImprovementIndicatorView();
+  private readonly directListingWithCapitalRaiseView = new DirectListingWithCapitalRaiseView();
+
+  constructor(readonly listener: ItchListener) {}
+
+  /** Checks type and length, then dispatches. For a bare message whose length the caller knows. */
+  parse(bytes: Uint8Array, offset: number, length: number, where: ErrorPlace = {}): void {
+    const at = (where.offset ?? 0) + offset;
+    if (length < 1 || offset + length > bytes.length) {
+      throw new TapedeckError('ITCH_TRUNCATED', `ITCH message of ${length} bytes does not fit in the ${bytes.length - offset} bytes left`, { ...where, offset: at });
+    }
+    const typeByte = bytes[offset]!;
+    const expected = ITCH_MESSAGE_LENGTHS[typeByte]!;
+    if (expected === 0) throw unknownTypeError(typeByte, { ...where, offset: at });
+    if (expected !== length) {
+      throw new TapedeckError('ITCH_LENGTH_MISMATCH', `ITCH ${describeByte(typeByte)} is ${expected} bytes but its frame says ${length}`, { ...where, offset: at });
+    }
+    this.payload(bytes, offset, length);
+  }
+
+  payload(bytes: Uint8Array, offset: number, _length: number): void {
+    const l = this.listener;
+    switch (bytes[offset]) {
+      case 0x41: l.addOrder(this.addOrderView.wrap(bytes, offset)); return; // A
+      case 0x44: l.orderDelete(this.orderDeleteView.wrap(bytes, offset)); return; // D
+      case 0x55: l.orderReplace(this.orderReplaceView.wrap(bytes, offset)); return; // U
+      case 0x45: l.orderExecuted(this.orderExecutedView.wrap(bytes, offset)); return; // E
+      case 0x58: l.orderCancel(this.orderCancelView.wrap(bytes, offset)); return; // X
+      case 0x46: l.addOrderMpid(this.addOrderMpidView.wrap(bytes, offset)); return; // F
+      case 0x43: l.orderExecutedWithPrice(this.orderExecutedWithPriceView.wrap(bytes, offset)); return; // C
+      case 0x50: l.trade(this.tradeView.wrap(bytes, offset)); return; // P
+      case 0x51: l.crossTrade(this.crossTradeView.wrap(bytes, offset)); return; // Q
+      case 0x42: l.brokenTrade(this.brokenTradeView.wrap(bytes, offset)); return; // B
+      case 0x49: l.netOrderImbalanceIndicator(this.netOrderImbalanceIndicatorView.wrap(bytes, offset)); return; // I
+      case 0x4e: l.retailPriceImprovementIndicator(this.retailPriceImprovementIndicatorView.wrap(bytes, offset)); return; // N
+      case 0x53: l.systemEvent(this.systemEventView.wrap(bytes, offset)); return; // S
+      case 0x52: l.stockDirectory(this.stockDirectoryView.wrap(bytes, offset)); return; // R
+      case 0x48: l.stockTradingAction(this.stockTradingActionView.wrap(bytes, offset)); return; // H
+      case 0x59: l.regShoRestriction(this.regShoRestrictionView.wrap(bytes, offset)); return; // Y
+      case 0x4c: l.marketParticipantPosition(this.marketParticipantPositionView.wrap(bytes, offset)); return; // L
+      case 0x56: l.mwcbDeclineLevel(this.mwcbDeclineLevelView.wrap(bytes, offset)); return; // V
+      case 0x57: l.mwcbStatus(this.mwcbStatusView.wrap(bytes, offset)); return; // W
+      case 0x4b: l.ipoQuotingPeriodUpdate(this.ipoQuotingPeriodUpdateView.wrap(bytes, offset)); return; // K
+      case 0x4a: l.luldAuctionCollar(this.luldAuctionCollarView.wrap(bytes, offset)); return; // J
+      case 0x68: l.operationalHalt(this.operationalHaltView.wrap(bytes, offset)); return; // h
+      case 0x4f: l.directListingWithCapitalRaise(this.directListingWithCapitalRaiseView.wrap(bytes, offset)); return; // O
+      default:
+        // Unreachable behind a framing reader (it checks the type); a bug if it happens.
+        throw unknownTypeError(bytes[offset] ?? 0, { offset });
+    }
+  }
+}
