@@ -44,6 +44,8 @@ export const QuoteUpdated = z.object({
   priceScale: scale,
   qtyScale: scale,
   sequence: z.int().nonnegative().optional(),
+  /** false when the venue sent prices without sizes (Coinbase ticker before 2022): the qty fields are 0, not "empty". */
+  sizesReported: z.boolean().optional(),
 });
 
 const level = z.tuple([ticks, lots]);
@@ -56,6 +58,8 @@ export const BookSnapshotted = z.object({
   priceScale: scale,
   qtyScale: scale,
   sequence: z.int().nonnegative().optional(),
+  /** Levels per side the venue maintains for this subscription (Kraken book-N): keep only the best `depth` after each delta. */
+  depth: z.int().positive().optional(),
 });
 
 export const BookDeltaApplied = z.object({
@@ -83,7 +87,16 @@ export const BookOrderCanceled = z.object({ ...l3, canceledLots: lots });
 export const BookOrderDeleted = z.object({ ...l3 });
 export const BookOrderReplaced = z.object({ ...l3, newOrderRef: nonEmpty, priceTicks: ticks, qtyLots: lots });
 /** An execute or cancel for an order the book never saw: reported, never thrown. */
-export const BookAnomalyReported = z.object({ ...instrumentRef, kind: nonEmpty, detail: z.string(), orderRef: z.string().optional() });
+export const BookAnomalyReported = z.object({
+  ...instrumentRef,
+  kind: nonEmpty,
+  detail: z.string(),
+  orderRef: z.string().optional(),
+  /** Sequence gaps (kind `sequence-gap`): the update id the book expected next, and the ids it got instead. */
+  expectedSequence: z.int().nonnegative().optional(),
+  firstSequence: z.int().nonnegative().optional(),
+  sequence: z.int().nonnegative().optional(),
+});
 
 export const TradingStatusChanged = z.object({
   ...instrumentRef,
