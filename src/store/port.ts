@@ -19,6 +19,8 @@ export interface EventData {
   /** JSON value, or raw bytes (then contentType is 'application/octet-stream'). */
   data: unknown;
   metadata?: Record<string, unknown> | undefined;
+  /** With Uint8Array data: 'application/json' stores pre-encoded JSON as JSON (the hot-path producer's way). */
+  contentType?: 'application/json' | 'application/octet-stream';
 }
 
 export interface RecordedEvent {
