@@ -8,7 +8,7 @@
  * (`applyMarketEvent` returns the book it touched, not a new state); do not retain old states.
  * Prices and quantities are safe-integer ticks and lots at the book's scales (no bigint here).
  */
-import type { AnyEnvelope } from '../events/envelope.js';
+import type { TimedEvent } from '../events/event.js';
 import type { Side } from '../events/primitives.js';
 
 /**
@@ -142,10 +142,11 @@ function ladderFill(l: Ladder, levels: ReadonlyArray<readonly [number, number]>)
   }
 }
 
-function ladderSetSingle(l: Ladder, price: number | null, qty: number): void {
+/** `keepEmpty`: a quote without sizes still shows its price (with 0 lots: a price, but no liquidity). */
+function ladderSetSingle(l: Ladder, price: number | null, qty: number, keepEmpty: boolean): void {
   l.prices.length = 0;
   l.qtys.length = 0;
-  if (price !== null && qty > 0) {
+  if (price !== null && (qty > 0 || keepEmpty)) {
     l.prices.push(price);
     l.qtys.push(qty);
   }
@@ -190,13 +191,14 @@ export function isMarketDataType(type: string): boolean {
  * Applies one market-data event in place. Returns the book it touched, or null for any other event
  * (including L3 events for orders the book never saw, which the feed reports as anomalies).
  */
-export function applyMarketEvent(state: MarketState, env: AnyEnvelope): InstrumentBook | null {
+export function applyMarketEvent(state: MarketState, env: TimedEvent): InstrumentBook | null {
   switch (env.type) {
     case 'QuoteUpdated': {
       const d = env.data;
       const b = bookFor(state, d.venue, d.instrument, d.priceScale, d.qtyScale);
-      ladderSetSingle(b.bids, d.bidPriceTicks, d.bidQtyLots);
-      ladderSetSingle(b.asks, d.askPriceTicks, d.askQtyLots);
+      const noSizes = d.sizesReported === false;
+      ladderSetSingle(b.bids, d.bidPriceTicks, d.bidQtyLots, noSizes);
+      ladderSetSingle(b.asks, d.askPriceTicks, d.askQtyLots, noSizes);
       b.updatedNs = env.eventTimeNs;
       return b;
     }
