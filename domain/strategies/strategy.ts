@@ -1,0 +1,53 @@
+/**
+ * The Strategy interface: a decider over market data and the strategy's own order events.
+ *
+ *   initialState(params, seed)         → state   (params already validated by `params`, the zod schema)
+ *   evolve(state, event, market)       → state   (updated in place and returned; state owned by the kernel)
+ *   decide(state, event, market)       → StrategyCommand[]   (pure: reads, never mutates)
+ *
+ * The kernel calls evolve THEN decide for each event, so decide sees the state including the event.
+ * `market` is the kernel's read-only MarketView (one book per instrument maintained once for all
+ * consumers), so a strategy need not rebuild books from L2 deltas. Commands a strategy returns come
+ * back to it as events before its next input: PlaceOrder → OrderIntended (its `tag` becomes
+ * `clientTag`, and the kernel's orderId is how the strategy cancels or replaces it) → RiskApproved or
+ * RiskDenied → venue reports; CancelOrder → CancelRequested; ReplaceOrder → ReplaceRequested or
+ * ReplaceRejected. So a strategy never has to guess whether it already asked for something.
+ *
+ * Randomness: a seeded PRNG in state (domain/core/prng.ts), drawn in evolve only (decide is pure).
+ * State must be plain data (objects, arrays, Maps, bigint): the kernel hashes it (canonicalJson) into
+ * each decision's DecisionContext.stateHash.
+ *
+ * Hot path: decide runs on every market event; return NO_COMMANDS (a shared frozen array) when there
+ * is nothing to do, and filter on the event type and instrument first.
+ */
+import type { z } from 'zod';
+import type { TimedEvent } from '../events/event.js';
+import type { MarketView } from '../market/book.js';
+import type { StrategyCommand } from '../orders/commands.js';
+
+export interface Strategy<P = any, S = any> {
+  readonly name: string;
+  readonly description: string;
+  /** Semantic version of the strategy's logic; part of its identity in RunManifest and decisions. */
+  readonly version: string;
+  /** Parameters with defaults; the registry validates raw params with it (never on the hot path). */
+  readonly params: z.ZodType<P>;
+  initialState(params: P, seed: number): S;
+  evolve(state: S, event: TimedEvent, market: MarketView): S;
+  decide(state: S, event: TimedEvent, market: MarketView): readonly StrategyCommand[];
+}
+
+/** The answer when there is nothing to do: shared, so the hot path allocates nothing. */
+export const NO_COMMANDS: readonly StrategyCommand[] = Object.freeze([]) as readonly StrategyCommand[];
+
+/** The instrument a market-data event is about, or null for any other event. */
+export function marketInstrument(event: TimedEvent): string | null {
+  switch (event.type) {
+    case 'QuoteUpdated': case 'BookSnapshotted': case 'BookDeltaApplied': case 'TradeReported':
+    case 'BookOrderAdded': case 'BookOrderExecuted': case 'BookOrderCanceled': case 'BookOrderDeleted':
+    case 'BookOrderReplaced':
+      return event.data.instrument;
+    default:
+      return null;
+  }
+}
