@@ -1,6 +1,160 @@
-/** `tapedeck store ...`: append, read and verify the embedded event store. */
+/** `tapedeck store append|read|verify`: the event store from the command line. */
+import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
+import { z } from 'zod';
+import { TapedeckError } from '../../../domain/core/errors.js';
+import { UUID_RE } from '../../../domain/core/sha256.js';
+import { isEventType } from '../../../domain/events/catalog.js';
+import { formatIssues, parsePayload } from '../../../domain/events/envelope.js';
+import { EmbeddedEventStore } from '../../store/embedded/store.js';
+import type { EventData, ExpectedRevision, RecordedEvent } from '../../store/port.js';
+import { action, ExitCode, intOption, printJson } from '../run.js';
+
+const lineSchema = z.object({
+  id: z.string().regex(UUID_RE, 'must be a UUID').optional(),
+  type: z.string().min(1).max(255),
+  data: z.record(z.string(), z.unknown()),
+  metadata: z.record(z.string(), z.unknown()).optional(),
+});
+
+export function parseExpectedRevision(text: string | undefined): ExpectedRevision {
+  if (text === undefined || text === 'any') return 'any';
+  if (text === 'no_stream' || text === 'no-stream') return 'no_stream';
+  if (text === 'stream_exists' || text === 'stream-exists') return 'stream_exists';
+  const n = Number(text);
+  if (Number.isSafeInteger(n) && n >= 0) return n;
+  throw new TapedeckError('EXPECTED_REVISION', `--expected-revision must be any, no_stream, stream_exists or an integer >= 0, got "${text}"`, { field: '--expected-revision' });
+}
+
+/** Parses JSON lines into events; any bad line fails the whole batch, naming the line and field. */
+export function parseEventLines(text: string, strict: boolean, source = 'stdin'): EventData[] {
+  const events: EventData[] = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const raw = lines[i]!.trim();
+    if (raw === '') continue;
+    const line = i + 1;
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch (e) {
+      throw new TapedeckError('INPUT_JSON', `malformed JSON: ${(e as Error).message}`, { file: source, line });
+    }
+    const r = lineSchema.safeParse(value);
+    if (!r.success) {
+      const { field, message } = formatIssues(r.error);
+      throw new TapedeckError('INPUT_EVENT', message, { file: source, line, field });
+    }
+    const e = r.data;
+    if (strict) {
+      if (!isEventType(e.type)) throw new TapedeckError('EVENT_UNKNOWN_TYPE', `unknown event type "${e.type}" (--strict checks the domain catalogue)`, { file: source, line, field: 'type' });
+      parsePayload(e.type, e.data, { file: source, line });
+    }
+    events.push({ id: e.id ?? randomUUID(), type: e.type, data: e.data, metadata: e.metadata });
+  }
+  return events;
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function recordedToJson(e: RecordedEvent): Record<string, unknown> {
+  return {
+    id: e.id,
+    type: e.type,
+    stream: e.stream,
+    revision: e.revision,
+    position: e.position,
+    data: e.isJson ? e.data : { $bytesBase64: Buffer.from(e.data as Uint8Array).toString('base64') },
+    metadata: e.metadata,
+  };
+}
 
 export function register(program: Command): void {
-  program.command('store').description('append, read and verify an event store');
+  const store = program.command('store').description('append, read and verify an event store');
+
+  store
+    .command('append')
+    .description('append JSON lines from stdin to one stream, as one atomic append; exits 0 once durable')
+    .requiredOption('--store <dir>', 'store directory (created if missing)')
+    .requiredOption('--stream <name>', 'stream to append to')
+    .option('--expected-revision <rev>', 'any | no_stream | stream_exists | N', 'any')
+    .option('--strict', 'check each event against the domain catalogue', false)
+    .action(
+      action(async (opts: { store: string; stream: string; expectedRevision: string; strict: boolean }) => {
+        const expected = parseExpectedRevision(opts.expectedRevision);
+        const events = parseEventLines(await readStdin(), opts.strict);
+        if (events.length === 0) throw new TapedeckError('INPUT_EMPTY', 'no events on stdin (one JSON object per line)', { file: 'stdin' });
+        const s = await EmbeddedEventStore.open(opts.store);
+        try {
+          const r = await s.appendToStream(opts.stream, events, { expectedRevision: expected });
+          printJson({ stream: opts.stream, events: events.length, nextExpectedRevision: r.nextExpectedRevision, position: r.position });
+        } finally {
+          await s.close();
+        }
+      }),
+    );
+
+  store
+    .command('read')
+    .description('read events as JSON lines')
+    .requiredOption('--store <dir>', 'store directory')
+    .option('--stream <name>', 'one stream')
+    .option('--all', 'every stream, in global order', false)
+    .option('--from <n>', 'first revision (with --stream) or position (with --all)', intOption('--from'))
+    .option('--max <n>', 'at most this many events', intOption('--max', 1))
+    .option('--json', 'JSON lines (the only format for now)', true)
+    .action(
+      action(async (opts: { store: string; stream?: string; all: boolean; from?: number; max?: number }) => {
+        if (!opts.stream === !opts.all) throw new TapedeckError('USAGE', 'give exactly one of --stream NAME or --all');
+        const s = await EmbeddedEventStore.open(opts.store, { readOnly: true });
+        try {
+          const it = opts.stream
+            ? s.readStream(opts.stream, { fromRevision: opts.from ?? 'start', maxCount: opts.max })
+            : s.readAll({ fromPosition: opts.from ?? 'start', maxCount: opts.max });
+          const out: string[] = [];
+          for await (const e of it) {
+            out.push(JSON.stringify(recordedToJson(e)));
+            if (out.length >= 1000) {
+              process.stdout.write(out.join('\n') + '\n');
+              out.length = 0;
+            }
+          }
+          if (out.length) process.stdout.write(out.join('\n') + '\n');
+        } finally {
+          await s.close();
+        }
+      }),
+    );
+
+  store
+    .command('verify')
+    .description('check every record of the log; exit 0 only when no record is corrupt (a torn tail is not corruption)')
+    .requiredOption('--store <dir>', 'store directory')
+    .option('--json', 'print one JSON object', false)
+    .action(
+      action(async (opts: { store: string; json: boolean }) => {
+        const s = await EmbeddedEventStore.open(opts.store, { readOnly: true });
+        const h = s.health();
+        await s.close();
+        const report = {
+          ok: h.ok,
+          records: h.records,
+          events: h.events,
+          streams: h.streams,
+          corrupt: h.corrupt.map((c) => ({ segment: c.segment, offset: c.offset, length: c.length, reason: c.reason })),
+          truncatedTail: h.truncatedTail,
+          tornTailBytes: h.tornTailBytes,
+        };
+        if (opts.json) printJson(report);
+        else {
+          process.stdout.write(`${h.ok ? 'ok' : 'CORRUPT'}: ${h.records} records, ${h.events} events, ${h.streams} streams${h.truncatedTail ? `, torn tail of ${h.tornTailBytes} bytes (an unacknowledged append)` : ''}\n`);
+          for (const c of h.corrupt) process.stdout.write(`  corrupt: segment ${c.segment} offset ${c.offset} (${c.length} bytes, ${c.reason})\n`);
+        }
+        if (!h.ok) throw new ExitCode(1);
+      }),
+    );
 }
