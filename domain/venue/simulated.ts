@@ -287,8 +287,10 @@ function onMarket(state: SimVenueState, ev: TimedEvent, nowNs: bigint): void {
       if (s === undefined || book.l3 !== null || ev.data.cross === true) return;
       if (s.restingBids.length + s.restingAsks.length === 0) return;
       const d = ev.data;
-      if (d.aggressor !== 'buy') tradeHitsResting(state, s, true, d.priceTicks, d.qtyLots, nowNs);
-      if (d.aggressor !== 'sell') tradeHitsResting(state, s, false, d.priceTicks, d.qtyLots, nowNs);
+      // One budget for both sides: with an unknown aggressor the print may hit either, but only once.
+      let left = d.qtyLots;
+      if (d.aggressor !== 'buy') left = tradeHitsResting(state, s, true, d.priceTicks, d.qtyLots, left, nowNs);
+      if (d.aggressor !== 'sell' && left > 0) tradeHitsResting(state, s, false, d.priceTicks, d.qtyLots, left, nowNs);
       return;
     }
     case 'BookOrderAdded':
@@ -369,8 +371,11 @@ function l3Removed(state: SimVenueState, s: InstrumentSim, instrument: string, r
   }
 }
 
-/** A trade print on an L2 feed: allocate it to our resting orders on the passive side, best first. */
-function tradeHitsResting(state: SimVenueState, s: InstrumentSim, passiveBid: boolean, priceTicks: number, qtyLots: number, nowNs: bigint): void {
+/**
+ * A trade print on an L2 feed: allocate it to our resting orders on the passive side, best first,
+ * giving out at most `budget` lots. Returns the budget left.
+ */
+function tradeHitsResting(state: SimVenueState, s: InstrumentSim, passiveBid: boolean, priceTicks: number, qtyLots: number, budget: number, nowNs: bigint): number {
   const resting = passiveBid ? s.restingBids : s.restingAsks;
   let given = 0;
   for (let i = 0; i < resting.length; ) {
@@ -380,7 +385,7 @@ function tradeHitsResting(state: SimVenueState, s: InstrumentSim, passiveBid: bo
     if (!through && px !== priceTicks) break;
     const aheadBefore = through ? 0 : r.queueAheadLots;
     r.queueAheadLots = through ? 0 : Math.max(0, r.queueAheadLots - qtyLots);
-    const avail = qtyLots - aheadBefore - given;
+    const avail = Math.min(qtyLots - aheadBefore, budget) - given;
     if (avail > 0) {
       const take = Math.min(avail, r.totalLots - r.filledLots);
       given += take;
@@ -388,6 +393,7 @@ function tradeHitsResting(state: SimVenueState, s: InstrumentSim, passiveBid: bo
     }
     i++;
   }
+  return budget - given;
 }
 
 /** L2/L1 book changed: shorten queues to the displayed size, then check for a cross. */
