@@ -292,7 +292,7 @@ const actionArb = (withTrades: boolean, withCancels: boolean): fc.Arbitrary<Acti
     fc.record({ k: fc.constant('snap' as const), mid: fc.integer({ min: 98, max: 102 }), qtys: fc.array(fc.integer({ min: 0, max: 6 }), { minLength: 6, maxLength: 6 }) }),
     fc.record({
       k: fc.constant('order' as const), side: fc.constantFrom('buy' as const, 'sell' as const),
-      price: fc.option(fc.constantFrom(...PRICES), { freq: 5 }), qty: fc.integer({ min: 1, max: 10 }), tif: fc.constantFrom('GTC' as const, 'IOC' as const, 'FOK' as const),
+      price: fc.option(fc.constantFrom(...PRICES), { freq: 5 }) as fc.Arbitrary<number | null>, qty: fc.integer({ min: 1, max: 10 }), tif: fc.constantFrom('GTC' as const, 'IOC' as const, 'FOK' as const),
     }),
     fc.record({ k: fc.constant('wait' as const), dt: fc.integer({ min: 1, max: 300 }) }),
   ];
