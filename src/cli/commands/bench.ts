@@ -3,9 +3,27 @@
  * Speed targets live here, never in timed tests. Each benchmark is a module in src/bench/.
  */
 import type { Command } from 'commander';
+import { runStoreBench } from '../../bench/store.js';
+import { action, intOption, printJson } from '../run.js';
 
 export function register(program: Command): void {
   const bench = program.command('bench').description('run a benchmark and print its figures with a same-run baseline');
   void bench;
   // BENCH-REGISTRATIONS (each benchmark adds one subcommand below this line)
+  bench
+    .command('store')
+    .description('embedded store: batched appends, sequential reads, group commit; baseline: raw sequential writes')
+    .option('--batches <n>', 'appends of --batch-size events each', intOption('--batches', 1), 2000)
+    .option('--batch-size <n>', 'events per append (one fsync each)', intOption('--batch-size', 1), 1000)
+    .option('--writers <n>', 'concurrent single-event writers for group commit', intOption('--writers', 1), 64)
+    .option('--seconds <n>', 'duration of the group-commit phase', intOption('--seconds', 1), 3)
+    .option('--dir <dir>', 'where to write (default: a temporary directory, removed after)')
+    .option('--json', 'one JSON line', false)
+    .action(
+      action(async (o: { batches: number; batchSize: number; writers: number; seconds: number; dir?: string; json: boolean }) => {
+        const r = await runStoreBench({ batches: o.batches, batchSize: o.batchSize, writers: o.writers, groupCommitSeconds: o.seconds, dir: o.dir });
+        if (o.json) printJson(r);
+        else for (const [k, v] of Object.entries(r)) process.stdout.write(`${k.padEnd(28)} ${v}\n`);
+      }),
+    );
 }

@@ -13,6 +13,7 @@
  * Because an append is one record, a torn tail loses a whole unacknowledged append, never half of one.
  */
 import { crc32 } from 'node:zlib';
+import { TapedeckError } from '../../../domain/core/errors.js';
 
 export const RECORD_MAGIC = 0x31524454; // bytes "TDR1"
 export const RECORD_HEADER_BYTES = 12;
@@ -22,14 +23,13 @@ export const FLAG_JSON = 1;
 /** A record larger than this is refused on write and treated as corruption on read. */
 export const MAX_RECORD_BYTES = 256 * 1024 * 1024;
 
-export interface EncodableEvent {
+/** What an append carries per event (the port's EventData, structurally). */
+export interface AppendableEvent {
   id: string;
   type: string;
-  isJson: boolean;
-  /** Encoded data bytes. */
-  data: Uint8Array;
-  /** Encoded metadata JSON bytes, or empty. */
-  metadata: Uint8Array;
+  data: unknown;
+  metadata?: Record<string, unknown> | undefined;
+  contentType?: 'application/json' | 'application/octet-stream';
 }
 
 /** A growable write buffer: appends encode straight into it, so a group commit is one write(). */
@@ -41,72 +41,128 @@ export class WriteBuffer {
     this.buf = Buffer.allocUnsafe(initialBytes);
   }
 
-  ensure(extra: number): void {
+  ensure(extra: number): Buffer {
     const need = this.length + extra;
-    if (need <= this.buf.length) return;
+    if (need <= this.buf.length) return this.buf;
     let size = this.buf.length * 2;
     while (size < need) size *= 2;
     const next = Buffer.allocUnsafe(size);
     this.buf.copy(next, 0, 0, this.length);
     this.buf = next;
-  }
-
-  take(): Buffer {
-    const out = Buffer.from(this.buf.subarray(0, this.length));
-    this.length = 0;
-    return out;
+    return next;
   }
 }
 
+/** Raised for an event that cannot be encoded; the record is rolled back, so the append stays atomic. */
+export class EventEncodingError extends TapedeckError {}
+
+const typeCache = new Map<string, Buffer>();
+function typeBytes(type: string): Buffer {
+  let b = typeCache.get(type);
+  if (b === undefined) {
+    b = Buffer.from(type, 'utf8');
+    if (typeCache.size < 10_000) typeCache.set(type, b);
+  }
+  return b;
+}
+
+/** Writes a string; ASCII (ids, stream names) is copied byte by byte, skipping the generic encoder. */
+function writeString(b: Buffer, s: string, at: number): number {
+  const n = s.length;
+  if (n <= 64) {
+    let ascii = true;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c > 127) {
+        ascii = false;
+        break;
+      }
+      b[at + i] = c;
+    }
+    if (ascii) return n;
+  }
+  return b.write(s, at, 'utf8');
+}
+
+function jsonText(value: unknown, what: string, index: number): string {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch (e) {
+    throw new EventEncodingError('EVENT_DATA', `event ${index}: ${what} is not JSON-serializable (${(e as Error).message})`, { field: `events[${index}].${what}` });
+  }
+  if (text === undefined) throw new EventEncodingError('EVENT_DATA', `event ${index}: ${what} is missing or not JSON`, { field: `events[${index}].${what}` });
+  return text;
+}
+
 /**
- * Encodes one append record into `out`. Returns the record's byte length.
- * Strings are written once, straight into the buffer; the CRC is computed over the finished body.
+ * Encodes one append record at the end of `out` and returns its byte length. Validates each event as
+ * it goes; on any error the buffer is rolled back to where the record started and the error thrown.
  */
-export function encodeAppendRecord(
-  out: WriteBuffer,
-  stream: string,
-  firstPosition: number,
-  firstRevision: number,
-  events: readonly EncodableEvent[],
-): number {
-  const streamBytes = Buffer.byteLength(stream, 'utf8');
-  // Upper bound: ids/types may be up to 3 bytes per UTF-16 unit.
-  let bound = RECORD_HEADER_BYTES + BODY_FIXED_BYTES + streamBytes;
-  for (const e of events) bound += 2 + e.id.length * 3 + 1 + e.type.length * 3 + 1 + 4 + e.data.length + 4 + e.metadata.length;
-  out.ensure(bound);
-  const b = out.buf;
+export function encodeAppendRecord(out: WriteBuffer, stream: string, firstPosition: number, firstRevision: number, events: readonly AppendableEvent[]): number {
   const start = out.length;
+  try {
+    return encodeInto(out, stream, firstPosition, firstRevision, events);
+  } catch (e) {
+    out.length = start;
+    throw e;
+  }
+}
+
+function encodeInto(out: WriteBuffer, stream: string, firstPosition: number, firstRevision: number, events: readonly AppendableEvent[]): number {
+  const start = out.length;
+  let b = out.ensure(RECORD_HEADER_BYTES + BODY_FIXED_BYTES + stream.length * 3);
   let o = start + RECORD_HEADER_BYTES;
   const bodyStart = o;
   b[o] = KIND_APPEND;
   b[o + 1] = 0;
-  b.writeUInt16LE(streamBytes, o + 2);
   b.writeDoubleLE(firstPosition, o + 4);
   b.writeDoubleLE(firstRevision, o + 12);
   b.writeUInt32LE(events.length, o + 20);
-  o += BODY_FIXED_BYTES;
-  o += b.write(stream, o, 'utf8');
+  const streamLen = writeString(b, stream, o + BODY_FIXED_BYTES);
+  b.writeUInt16LE(streamLen, o + 2);
+  o += BODY_FIXED_BYTES + streamLen;
+  out.length = o;
   for (let i = 0; i < events.length; i++) {
     const e = events[i]!;
-    const idLen = b.write(e.id, o + 2, 'utf8');
+    const id = e.id;
+    if (typeof id !== 'string' || id.length === 0 || id.length > 255) {
+      throw new EventEncodingError('EVENT_ID', `event ${i}: id must be a non-empty string of at most 255 characters`, { field: `events[${i}].id` });
+    }
+    if (typeof e.type !== 'string' || e.type.length === 0) {
+      throw new EventEncodingError('EVENT_TYPE', `event ${i}: type must be a non-empty string`, { field: `events[${i}].type` });
+    }
+    const tb = typeBytes(e.type);
+    if (tb.length > 255) throw new EventEncodingError('EVENT_TYPE', `event ${i}: type is longer than 255 bytes`, { field: `events[${i}].type` });
+    const raw = e.data instanceof Uint8Array ? e.data : null;
+    const dataText = raw === null ? jsonText(e.data, 'data', i) : null;
+    const metaText = e.metadata === undefined ? null : jsonText(e.metadata, 'metadata', i);
+    const dataMax = raw !== null ? raw.length : dataText!.length * 3;
+    const metaMax = metaText === null ? 0 : metaText.length * 3;
+    b = out.ensure(2 + id.length * 3 + 1 + tb.length + 5 + dataMax + 4 + metaMax);
+    const idLen = writeString(b, id, o + 2);
     b.writeUInt16LE(idLen, o);
     o += 2 + idLen;
-    const typeLen = b.write(e.type, o + 1, 'utf8');
-    b[o] = typeLen;
-    o += 1 + typeLen;
-    b[o] = e.isJson ? FLAG_JSON : 0;
-    b.writeUInt32LE(e.data.length, o + 1);
-    o += 5;
-    b.set(e.data, o);
-    o += e.data.length;
-    b.writeUInt32LE(e.metadata.length, o);
-    o += 4;
-    if (e.metadata.length > 0) {
-      b.set(e.metadata, o);
-      o += e.metadata.length;
+    b[o] = tb.length;
+    b.set(tb, o + 1);
+    o += 1 + tb.length;
+    b[o] = raw === null || e.contentType === 'application/json' ? FLAG_JSON : 0;
+    let dataLen: number;
+    if (raw !== null) {
+      b.set(raw, o + 5);
+      dataLen = raw.length;
+    } else {
+      dataLen = b.write(dataText!, o + 5, 'utf8');
     }
+    b.writeUInt32LE(dataLen, o + 1);
+    o += 5 + dataLen;
+    const metaLen = metaText === null ? 0 : b.write(metaText, o + 4, 'utf8');
+    b.writeUInt32LE(metaLen, o);
+    o += 4 + metaLen;
+    out.length = o; // keep ensure() measuring from the right place
   }
   const bodyLength = o - bodyStart;
+  if (bodyLength > MAX_RECORD_BYTES) throw new EventEncodingError('APPEND_TOO_LARGE', `append of ${bodyLength} bytes exceeds the ${MAX_RECORD_BYTES}-byte record limit`);
   b.writeUInt32LE(RECORD_MAGIC, start);
   b.writeUInt32LE(bodyLength, start + 4);
   b.writeUInt32LE(crc32(b.subarray(bodyStart, o)), start + 8);

@@ -29,7 +29,7 @@ import {
   WrongExpectedRevisionError,
 } from '../port.js';
 import { acquireLock } from './lock.js';
-import { EventCursor, encodeAppendRecord, probeRecord, WriteBuffer, type EncodableEvent, type RecordHeader } from './record.js';
+import { EventCursor, encodeAppendRecord, probeRecord, WriteBuffer, type RecordHeader } from './record.js';
 import { listSegments, scanSegment, segmentName, SEGMENTS_DIR, type CorruptRange } from './segments.js';
 
 function fsWrite(fd: number, buf: Buffer, off: number, len: number, pos: number): Promise<number> {
@@ -108,37 +108,6 @@ class Column<T extends Float64Array | Int32Array> {
     this.data[i] = v;
   }
 }
-
-function encodeJson(value: unknown, what: string, index: number): Uint8Array {
-  let text: string | undefined;
-  try {
-    text = JSON.stringify(value);
-  } catch (e) {
-    throw new TapedeckError('EVENT_DATA', `event ${index}: ${what} is not JSON-serializable (${(e as Error).message})`, { field: `events[${index}].${what}` });
-  }
-  if (text === undefined) throw new TapedeckError('EVENT_DATA', `event ${index}: ${what} is missing`, { field: `events[${index}].${what}` });
-  return Buffer.from(text, 'utf8');
-}
-
-function toEncodable(e: EventData, index: number): EncodableEvent {
-  if (typeof e.id !== 'string' || e.id.length === 0 || e.id.length > 255) {
-    throw new TapedeckError('EVENT_ID', `event ${index}: id must be a non-empty string of at most 255 characters`, { field: `events[${index}].id` });
-  }
-  if (typeof e.type !== 'string' || e.type.length === 0 || Buffer.byteLength(e.type) > 255) {
-    throw new TapedeckError('EVENT_TYPE', `event ${index}: type must be a non-empty string of at most 255 bytes`, { field: `events[${index}].type` });
-  }
-  const raw = e.data instanceof Uint8Array;
-  const contentType = e.contentType;
-  return {
-    id: e.id,
-    type: e.type,
-    isJson: raw ? contentType === 'application/json' : true,
-    data: raw ? (e.data as Uint8Array) : encodeJson(e.data, 'data', index),
-    metadata: e.metadata === undefined ? EMPTY : encodeJson(e.metadata, 'metadata', index),
-  };
-}
-
-const EMPTY = new Uint8Array(0);
 
 export class EmbeddedEventStore implements EventStore {
   readonly dir: string;
@@ -353,10 +322,8 @@ export class EmbeddedEventStore implements EventStore {
       this.checkExpected(stream, expected, current);
       return { nextExpectedRevision: current, position: this.committedPosition };
     }
-    const encodable = events.map(toEncodable);
-
     // Idempotence: the same ids at the same expected revision succeed without a second copy.
-    const retry = this.idempotentResult(stream, expected, current, encodable);
+    const retry = this.idempotentResult(stream, expected, current, events);
     if (retry) {
       await this.waitCommitted(retry.position);
       return retry;
@@ -365,49 +332,50 @@ export class EmbeddedEventStore implements EventStore {
 
     const firstPosition = this.nextPosition;
     const firstRevision = current + 1;
-    if (this.writeOffset > 0 && this.writeOffset >= this.opts.segmentBytes) {
-      // Roll over: the new segment is named by this record's first position; the flusher creates it
-      // only after the previous segment is durable.
+    // Roll over to a new segment, named by this record's first position, once the last one is full.
+    // The flusher creates it only after the previous segment is durable.
+    const roll = this.writeOffset > 0 && this.writeOffset >= this.opts.segmentBytes;
+    const segIndex = roll ? this.segments.length : this.segments.length - 1;
+    const recOffset = roll ? 0 : this.writeOffset;
+    const last = this.pending[this.pending.length - 1];
+    const chunk = last && last.segment === segIndex ? last : { segment: segIndex, offset: recOffset, buf: this.freeBuffers.pop() ?? new WriteBuffer(1 << 20) };
+    const len = encodeAppendRecord(chunk.buf, stream, firstPosition, firstRevision, events); // throws before any state changes
+    if (chunk !== last) this.pending.push(chunk);
+    if (roll) {
       const name = segmentName(firstPosition);
       this.segments.push({ name, file: path.join(this.dir, SEGMENTS_DIR, name), readFd: null });
-      this.newSegments.add(this.segments.length - 1);
-      this.writeOffset = 0;
+      this.newSegments.add(segIndex);
     }
-    const segIndex = this.segments.length - 1;
-    let chunk = this.pending[this.pending.length - 1];
-    if (!chunk || chunk.segment !== segIndex) {
-      chunk = { segment: segIndex, offset: this.writeOffset, buf: new WriteBuffer(64 * 1024) };
-      this.pending.push(chunk);
-    }
-    const recOffset = this.writeOffset;
-    const len = encodeAppendRecord(chunk.buf, stream, firstPosition, firstRevision, encodable);
-    this.writeOffset += len;
+    this.writeOffset = recOffset + len;
 
+    const n = events.length;
     const i = this.recCount++;
     this.recPos.set(i, firstPosition);
     this.recRev.set(i, firstRevision);
-    this.recN.set(i, encodable.length);
-    this.recSeg.set(i, chunk.segment);
+    this.recN.set(i, n);
+    this.recSeg.set(i, segIndex);
     this.recOff.set(i, recOffset);
     this.recLen.set(i, len);
     if (state) {
       state.recs.push(i);
-      state.revision = firstRevision + encodable.length - 1;
+      state.revision = firstRevision + n - 1;
     } else {
-      this.streams.set(stream, { revision: firstRevision + encodable.length - 1, recs: [i] });
+      this.streams.set(stream, { revision: firstRevision + n - 1, recs: [i] });
     }
-    this.rememberId(encodable[0]!.id, i);
-    this.nextPosition += encodable.length;
+    this.rememberId(events[0]!.id, i);
+    this.nextPosition += n;
 
     const group = this.currentGroup();
     group.lastPosition = this.nextPosition - 1;
     group.recordsEnd = this.recCount;
     this.kick();
     await group.promise;
-    return { nextExpectedRevision: firstRevision + encodable.length - 1, position: firstPosition + encodable.length - 1 };
+    return { nextExpectedRevision: firstRevision + n - 1, position: firstPosition + n - 1 };
   }
 
   private readonly newSegments = new Set<number>();
+  /** Write buffers returned by the flusher, reused so steady appends allocate nothing large. */
+  private readonly freeBuffers: WriteBuffer[] = [];
 
   private checkExpected(stream: string, expected: ExpectedRevision, current: number): void {
     if (expected === 'any') return;
@@ -426,7 +394,7 @@ export class EmbeddedEventStore implements EventStore {
   }
 
   /** If these exact events are already stored where the caller expects them, returns the original result. */
-  private idempotentResult(stream: string, expected: ExpectedRevision, current: number, events: EncodableEvent[]): AppendResult | null {
+  private idempotentResult(stream: string, expected: ExpectedRevision, current: number, events: EventData[]): AppendResult | null {
     let startRevision: number | null = null;
     if (typeof expected === 'number' && current > expected) startRevision = expected + 1;
     else if (expected === 'no_stream' && current >= 0) startRevision = 0;
@@ -532,6 +500,10 @@ export class EmbeddedEventStore implements EventStore {
               written += await fsWrite(fd, chunk.buf.buf, written, chunk.buf.length - written, chunk.offset + written);
             }
             touched.add(chunk.segment);
+          }
+          for (const chunk of chunks) {
+            chunk.buf.length = 0;
+            if (this.freeBuffers.length < 4 && chunk.buf.buf.length <= 16 << 20) this.freeBuffers.push(chunk.buf);
           }
           if (this.opts.durability === 'fsync') await fsDatasync(this.writeFd!);
           else this.unsynced = true;
