@@ -11,29 +11,30 @@ import type { PayloadSink } from '../framing/payload-sink.js';
 import { describeByte, unknownTypeError } from './codec.js';
 import { ITCH_MESSAGE_LENGTHS } from './messages.js';
 import {
-  AddOrderMpidView,
-  AddOrderView,
-  BrokenTradeView,
-  CrossTradeView,
-  DirectListingWithCapitalRaiseView,
-  IpoQuotingPeriodUpdateView,
-  LuldAuctionCollarView,
-  MarketParticipantPositionView,
-  MwcbDeclineLevelView,
-  MwcbStatusView,
-  NetOrderImbalanceIndicatorView,
-  OperationalHaltView,
-  OrderCancelView,
-  OrderDeleteView,
-  OrderExecutedView,
-  OrderExecutedWithPriceView,
-  OrderReplaceView,
-  RegShoRestrictionView,
-  RetailPriceImprovementIndicatorView,
-  StockDirectoryView,
-  StockTradingActionView,
-  SystemEventView,
-  TradeView,
+  ItchMessageView,
+  type AddOrderMpidView,
+  type AddOrderView,
+  type BrokenTradeView,
+  type CrossTradeView,
+  type DirectListingWithCapitalRaiseView,
+  type IpoQuotingPeriodUpdateView,
+  type LuldAuctionCollarView,
+  type MarketParticipantPositionView,
+  type MwcbDeclineLevelView,
+  type MwcbStatusView,
+  type NetOrderImbalanceIndicatorView,
+  type OperationalHaltView,
+  type OrderCancelView,
+  type OrderDeleteView,
+  type OrderExecutedView,
+  type OrderExecutedWithPriceView,
+  type OrderReplaceView,
+  type RegShoRestrictionView,
+  type RetailPriceImprovementIndicatorView,
+  type StockDirectoryView,
+  type StockTradingActionView,
+  type SystemEventView,
+  type TradeView,
 } from './views.js';
 
 export interface ItchListener {
@@ -90,29 +91,8 @@ export class ItchListenerBase implements ItchListener {
 }
 
 export class ItchParser implements PayloadSink {
-  private readonly systemEventView = new SystemEventView();
-  private readonly stockDirectoryView = new StockDirectoryView();
-  private readonly stockTradingActionView = new StockTradingActionView();
-  private readonly regShoRestrictionView = new RegShoRestrictionView();
-  private readonly marketParticipantPositionView = new MarketParticipantPositionView();
-  private readonly mwcbDeclineLevelView = new MwcbDeclineLevelView();
-  private readonly mwcbStatusView = new MwcbStatusView();
-  private readonly ipoQuotingPeriodUpdateView = new IpoQuotingPeriodUpdateView();
-  private readonly luldAuctionCollarView = new LuldAuctionCollarView();
-  private readonly operationalHaltView = new OperationalHaltView();
-  private readonly addOrderView = new AddOrderView();
-  private readonly addOrderMpidView = new AddOrderMpidView();
-  private readonly orderExecutedView = new OrderExecutedView();
-  private readonly orderExecutedWithPriceView = new OrderExecutedWithPriceView();
-  private readonly orderCancelView = new OrderCancelView();
-  private readonly orderDeleteView = new OrderDeleteView();
-  private readonly orderReplaceView = new OrderReplaceView();
-  private readonly tradeView = new TradeView();
-  private readonly crossTradeView = new CrossTradeView();
-  private readonly brokenTradeView = new BrokenTradeView();
-  private readonly netOrderImbalanceIndicatorView = new NetOrderImbalanceIndicatorView();
-  private readonly retailPriceImprovementIndicatorView = new RetailPriceImprovementIndicatorView();
-  private readonly directListingWithCapitalRaiseView = new DirectListingWithCapitalRaiseView();
+  /** The one view every listener call receives, re-pointed at each message. */
+  private readonly view = new ItchMessageView();
 
   constructor(readonly listener: ItchListener) {}
 
@@ -133,30 +113,33 @@ export class ItchParser implements PayloadSink {
 
   payload(bytes: Uint8Array, offset: number, _length: number): void {
     const l = this.listener;
+    const v = this.view;
+    v.bytes = bytes;
+    v.offset = offset;
     switch (bytes[offset]) {
-      case 0x41: l.addOrder(this.addOrderView.wrap(bytes, offset)); return; // A
-      case 0x44: l.orderDelete(this.orderDeleteView.wrap(bytes, offset)); return; // D
-      case 0x55: l.orderReplace(this.orderReplaceView.wrap(bytes, offset)); return; // U
-      case 0x45: l.orderExecuted(this.orderExecutedView.wrap(bytes, offset)); return; // E
-      case 0x58: l.orderCancel(this.orderCancelView.wrap(bytes, offset)); return; // X
-      case 0x46: l.addOrderMpid(this.addOrderMpidView.wrap(bytes, offset)); return; // F
-      case 0x43: l.orderExecutedWithPrice(this.orderExecutedWithPriceView.wrap(bytes, offset)); return; // C
-      case 0x50: l.trade(this.tradeView.wrap(bytes, offset)); return; // P
-      case 0x51: l.crossTrade(this.crossTradeView.wrap(bytes, offset)); return; // Q
-      case 0x42: l.brokenTrade(this.brokenTradeView.wrap(bytes, offset)); return; // B
-      case 0x49: l.netOrderImbalanceIndicator(this.netOrderImbalanceIndicatorView.wrap(bytes, offset)); return; // I
-      case 0x4e: l.retailPriceImprovementIndicator(this.retailPriceImprovementIndicatorView.wrap(bytes, offset)); return; // N
-      case 0x53: l.systemEvent(this.systemEventView.wrap(bytes, offset)); return; // S
-      case 0x52: l.stockDirectory(this.stockDirectoryView.wrap(bytes, offset)); return; // R
-      case 0x48: l.stockTradingAction(this.stockTradingActionView.wrap(bytes, offset)); return; // H
-      case 0x59: l.regShoRestriction(this.regShoRestrictionView.wrap(bytes, offset)); return; // Y
-      case 0x4c: l.marketParticipantPosition(this.marketParticipantPositionView.wrap(bytes, offset)); return; // L
-      case 0x56: l.mwcbDeclineLevel(this.mwcbDeclineLevelView.wrap(bytes, offset)); return; // V
-      case 0x57: l.mwcbStatus(this.mwcbStatusView.wrap(bytes, offset)); return; // W
-      case 0x4b: l.ipoQuotingPeriodUpdate(this.ipoQuotingPeriodUpdateView.wrap(bytes, offset)); return; // K
-      case 0x4a: l.luldAuctionCollar(this.luldAuctionCollarView.wrap(bytes, offset)); return; // J
-      case 0x68: l.operationalHalt(this.operationalHaltView.wrap(bytes, offset)); return; // h
-      case 0x4f: l.directListingWithCapitalRaise(this.directListingWithCapitalRaiseView.wrap(bytes, offset)); return; // O
+      case 0x41: l.addOrder(v); return; // A
+      case 0x44: l.orderDelete(v); return; // D
+      case 0x55: l.orderReplace(v); return; // U
+      case 0x45: l.orderExecuted(v); return; // E
+      case 0x58: l.orderCancel(v); return; // X
+      case 0x46: l.addOrderMpid(v); return; // F
+      case 0x43: l.orderExecutedWithPrice(v); return; // C
+      case 0x50: l.trade(v); return; // P
+      case 0x51: l.crossTrade(v); return; // Q
+      case 0x42: l.brokenTrade(v); return; // B
+      case 0x49: l.netOrderImbalanceIndicator(v); return; // I
+      case 0x4e: l.retailPriceImprovementIndicator(v); return; // N
+      case 0x53: l.systemEvent(v); return; // S
+      case 0x52: l.stockDirectory(v); return; // R
+      case 0x48: l.stockTradingAction(v); return; // H
+      case 0x59: l.regShoRestriction(v); return; // Y
+      case 0x4c: l.marketParticipantPosition(v); return; // L
+      case 0x56: l.mwcbDeclineLevel(v); return; // V
+      case 0x57: l.mwcbStatus(v); return; // W
+      case 0x4b: l.ipoQuotingPeriodUpdate(v); return; // K
+      case 0x4a: l.luldAuctionCollar(v); return; // J
+      case 0x68: l.operationalHalt(v); return; // h
+      case 0x4f: l.directListingWithCapitalRaise(v); return; // O
       default:
         // Unreachable behind a framing reader (it checks the type); a bug if it happens.
         throw unknownTypeError(bytes[offset] ?? 0, { offset });
