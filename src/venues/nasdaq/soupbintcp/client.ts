@@ -48,6 +48,12 @@ export interface SoupClientHandlers {
   onStatus?(status: SoupClientStatus): void;
 }
 
+interface Waiter {
+  resolve: () => void;
+  reject: (e: TapedeckError) => void;
+  timer: NodeJS.Timeout;
+}
+
 type State = 'idle' | 'connecting' | 'loggedIn' | 'waitingToReconnect' | 'closed';
 
 export interface LoginResult {
@@ -66,7 +72,10 @@ export class SoupBinTcpClient {
   private reconnectTimer: NodeJS.Timeout | null = null;
   private closedEmitted = false;
   private attempt = 0;
-  private loginWaiters: Array<{ resolve: () => void; reject: (e: TapedeckError) => void; timer: NodeJS.Timeout }> = [];
+  private loginWaiters: Waiter[] = [];
+  private caughtUpWaiters: Waiter[] = [];
+  /** A server heartbeat arrived after the last login: everything the server wrote before it has been read. */
+  private heardHeartbeatSinceLogin = false;
   private readonly heartbeatIntervalMs: number;
   private readonly heartbeatTimeoutMs: number;
   private readonly loginTimeoutMs: number;
@@ -108,18 +117,40 @@ export class SoupBinTcpClient {
   /** Resolves when logged in (now or after a reconnect), rejects after `timeoutMs` or when the client ends. */
   whenLoggedIn(timeoutMs: number): Promise<void> {
     if (this.state === 'loggedIn') return Promise.resolve();
+    return this.wait(this.loginWaiters, timeoutMs, `not logged in within ${timeoutMs} ms`);
+  }
+
+  /**
+   * Resolves once the replay after the latest login has been read: the server sends heartbeats only
+   * when idle and after the replay, so the first heartbeat after login marks the end of the backlog.
+   */
+  whenCaughtUp(timeoutMs: number): Promise<void> {
+    if (this.state === 'loggedIn' && this.heardHeartbeatSinceLogin) return Promise.resolve();
+    return this.wait(this.caughtUpWaiters, timeoutMs, `not caught up with the server within ${timeoutMs} ms`);
+  }
+
+  private wait(list: Waiter[], timeoutMs: number, message: string): Promise<void> {
     if (this.state === 'closed') return Promise.reject(new TapedeckError('SOUP_CLOSED', 'the SoupBinTCP client is closed'));
     return new Promise((resolve, reject) => {
-      const waiter = {
+      const waiter: Waiter = {
         resolve,
         reject,
         timer: setTimeout(() => {
-          this.loginWaiters = this.loginWaiters.filter((w) => w !== waiter);
-          reject(new TapedeckError('SOUP_LOGIN_TIMEOUT', `not logged in within ${timeoutMs} ms`));
+          const i = list.indexOf(waiter);
+          if (i >= 0) list.splice(i, 1);
+          reject(new TapedeckError('SOUP_TIMEOUT', message));
         }, timeoutMs),
       };
-      this.loginWaiters.push(waiter);
+      list.push(waiter);
     });
+  }
+
+  private static settle(list: Waiter[], error: TapedeckError | null): void {
+    for (const w of list.splice(0)) {
+      clearTimeout(w.timer);
+      if (error) w.reject(error);
+      else w.resolve();
+    }
   }
 
   /** Fault injection: cuts the connection as a network failure would (reconnects if configured). */
@@ -250,8 +281,14 @@ export class SoupBinTcpClient {
       case 'debug':
         this.status({ kind: 'debug', text: p.text });
         return null;
+      case 'serverHeartbeat':
+        if (this.state === 'loggedIn' && !this.heardHeartbeatSinceLogin) {
+          this.heardHeartbeatSinceLogin = true;
+          SoupBinTcpClient.settle(this.caughtUpWaiters, null);
+        }
+        return null;
       default:
-        return null; // server heartbeat: the session already noted the bytes
+        return null;
     }
   }
 
@@ -270,12 +307,10 @@ export class SoupBinTcpClient {
     this.everLoggedIn = true;
     this.attempt = 0;
     this.state = 'loggedIn';
+    this.heardHeartbeatSinceLogin = false;
     session.startKeepAlive();
     this.status({ kind: 'loggedIn', session: sessionName, sequenceNumber: next, reconnect });
-    for (const w of this.loginWaiters.splice(0)) {
-      clearTimeout(w.timer);
-      w.resolve();
-    }
+    SoupBinTcpClient.settle(this.loginWaiters, null);
     return { error: null, result: { session: sessionName, sequenceNumber: next } };
   }
 
@@ -317,10 +352,8 @@ export class SoupBinTcpClient {
     this.state = 'closed';
     this.stopReconnecting();
     this.status({ kind: 'failed', error });
-    for (const w of this.loginWaiters.splice(0)) {
-      clearTimeout(w.timer);
-      w.reject(error);
-    }
+    SoupBinTcpClient.settle(this.loginWaiters, error);
+    SoupBinTcpClient.settle(this.caughtUpWaiters, error);
   }
 
   private stopReconnecting(): void {
@@ -330,10 +363,9 @@ export class SoupBinTcpClient {
 
   private finishClosed(): void {
     this.state = 'closed';
-    for (const w of this.loginWaiters.splice(0)) {
-      clearTimeout(w.timer);
-      w.reject(new TapedeckError('SOUP_CLOSED', 'the SoupBinTCP client is closed'));
-    }
+    const closed = new TapedeckError('SOUP_CLOSED', 'the SoupBinTCP client is closed');
+    SoupBinTcpClient.settle(this.loginWaiters, closed);
+    SoupBinTcpClient.settle(this.caughtUpWaiters, closed);
     if (this.closedEmitted) return;
     this.closedEmitted = true;
     this.status({ kind: 'closed' });
