@@ -8,8 +8,9 @@ import { reportError } from './run.js';
 import { register as registerStore } from './commands/store.js';
 import { register as registerBench } from './commands/bench.js';
 import { register as registerDemo } from './commands/demo.js';
+import { register as registerItch } from './commands/itch.js';
 
-const COMMANDS: Array<(program: Command) => void> = [registerStore, registerBench, registerDemo];
+const COMMANDS: Array<(program: Command) => void> = [registerStore, registerBench, registerDemo, registerItch];
 
 export function buildProgram(): Command {
   const program = new Command('tapedeck')
