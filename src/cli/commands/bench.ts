@@ -11,6 +11,20 @@ export function register(program: Command): void {
   void bench;
   // BENCH-REGISTRATIONS (each benchmark adds one subcommand below this line)
   bench
+    .command('marketdata')
+    .description('crypto capture parsing, L2 book, replay-server loopback; baselines: JSON.parse only, Map.set, a plain ws pair')
+    .option('--dir <dir>', 'cryptofeed capture directory', '../shared/datasets/recorded_ws/cryptofeed')
+    .option('--repeat <n>', 'passes over each capture', intOption('--repeat', 1), 3)
+    .option('--json', 'one JSON line', false)
+    .action(
+      action(async (o: { dir: string; repeat: number; json: boolean }) => {
+        const { runMarketDataBench } = await import('../../bench/marketdata.js');
+        const r = await runMarketDataBench({ dir: o.dir, repeat: o.repeat });
+        if (o.json) printJson(r);
+        else for (const [k, v] of Object.entries(r)) process.stdout.write(`${k.padEnd(36)} ${v}\n`);
+      }),
+    );
+  bench
     .command('store')
     .description('embedded store: batched appends, sequential reads, group commit; baseline: raw sequential writes')
     .option('--batches <n>', 'appends of --batch-size events each', intOption('--batches', 1), 2000)
