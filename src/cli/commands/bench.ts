@@ -4,12 +4,29 @@
  */
 import type { Command } from 'commander';
 import { runStoreBench } from '../../bench/store.js';
+import { runItchBench } from '../../bench/itch.js';
 import { action, intOption, printJson } from '../run.js';
 
 export function register(program: Command): void {
   const bench = program.command('bench').description('run a benchmark and print its figures with a same-run baseline');
   void bench;
   // BENCH-REGISTRATIONS (each benchmark adds one subcommand below this line)
+  bench
+    .command('itch')
+    .description('ITCH 5.0 on a generated day: allocation-free decode, L3 book, object decode; baseline: Buffer.copy of the same bytes')
+    .option('--messages <n>', 'messages in the generated day', intOption('--messages', 1000), 3_000_000)
+    .option('--symbols <n>', 'stocks in the generated day', intOption('--symbols', 1), 500)
+    .option('--seed <n>', 'generator seed', intOption('--seed', 0), 1)
+    .option('--repeats <n>', 'runs of each figure (the best is kept)', intOption('--repeats', 1), 5)
+    .option('--object-messages <n>', 'messages for the object-path figure', intOption('--object-messages', 1), 300_000)
+    .option('--json', 'one JSON line', false)
+    .action(
+      action((o: { messages: number; symbols: number; seed: number; repeats: number; objectMessages: number; json: boolean }) => {
+        const r = runItchBench(o);
+        if (o.json) printJson(r);
+        else for (const [k, v] of Object.entries(r)) process.stdout.write(`${k.padEnd(28)} ${v}\n`);
+      }),
+    );
   bench
     .command('marketdata')
     .description('crypto capture parsing, L2 book, replay-server loopback; baselines: JSON.parse only, Map.set, a plain ws pair')

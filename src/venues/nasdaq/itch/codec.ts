@@ -129,18 +129,43 @@ function fieldError(layout: CompiledLayout, field: string, problem: string): Tap
   return new TapedeckError('ITCH_FIELD', `ITCH '${layout.type}' (${layout.name}) field ${field}: ${problem}`, { field });
 }
 
+/** 2^(8·width) for the unsigned widths used here. */
+const UINT_LIMIT = [1, 0x100, 0x10000, 0x1000000, 0x100000000, 0x10000000000, 0x1000000000000];
+
 function checkUint(v: unknown, width: number, field: string, layout: CompiledLayout): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= 2 ** (8 * width)) {
+  if (typeof v !== 'number' || !(v >= 0 && v < UINT_LIMIT[width]!) || !Number.isInteger(v)) {
     throw fieldError(layout, field, `expected an integer in 0..2^${8 * width}-1, got ${typeof v === 'bigint' ? `${v}n` : JSON.stringify(v)}`);
   }
   return v;
 }
 
+function writeU32(target: Uint8Array, at: number, v: number): void {
+  target[at] = v >>> 24;
+  target[at + 1] = (v >>> 16) & 0xff;
+  target[at + 2] = (v >>> 8) & 0xff;
+  target[at + 3] = v & 0xff;
+}
+
+/** Big-endian unsigned of 1, 2, 4 or 6 bytes; `v` already range-checked. */
 function writeUint(target: Uint8Array, at: number, width: number, v: number): void {
-  // Division, not shifts: shifts are 32-bit in JS and u48 timestamps are wider.
-  for (let i = width - 1; i >= 0; i--) {
-    target[at + i] = v % 256;
-    v = Math.floor(v / 256);
+  switch (width) {
+    case 1:
+      target[at] = v;
+      return;
+    case 2:
+      target[at] = v >>> 8;
+      target[at + 1] = v & 0xff;
+      return;
+    case 4:
+      writeU32(target, at, v);
+      return;
+    default: {
+      // u48: JS shifts are 32-bit, so split into a high u16 and a low u32.
+      const hi = Math.floor(v / 0x100000000);
+      target[at] = hi >>> 8;
+      target[at + 1] = hi & 0xff;
+      writeU32(target, at + 2, v >>> 0);
+    }
   }
 }
 
@@ -165,11 +190,8 @@ function writeField(target: Uint8Array, at: number, f: CompiledField, v: unknown
       if (typeof v !== 'bigint' || v < 0n || v > U64_MAX) {
         throw fieldError(layout, f.name, `expected a bigint in 0..2^64-1, got ${typeof v === 'bigint' ? `${v}n` : JSON.stringify(v)}`);
       }
-      let x = v;
-      for (let i = 7; i >= 0; i--) {
-        target[at + i] = Number(x & 0xffn);
-        x >>= 8n;
-      }
+      writeU32(target, at, Number(v >> 32n));
+      writeU32(target, at + 4, Number(v & 0xffffffffn));
       return;
     }
     default:
