@@ -24,7 +24,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { TapedeckError, isTapedeckError } from '../../../domain/core/errors.js';
 import type { AnyEnvelope } from '../../../domain/events/envelope.js';
-import type { EventType } from '../../../domain/events/catalog.js';
+import type { EventType, PayloadOf } from '../../../domain/events/catalog.js';
 import { secondsToNs, type FrameContext, type VenueParser } from '../common/frame.js';
 import { BinanceParser, classifyBinanceHttp } from '../binance/parse.js';
 import { BinanceDepthSequencer } from '../binance/depth-sequencer.js';
@@ -435,4 +435,35 @@ async function* mergeByTime(inputs: Array<AsyncGenerator<CaptureRecord>>): Async
     const n = await inputs[best]!.next();
     heads[best] = n.done ? null : n.value;
   }
+}
+
+/** What a capture holds: what `tapedeck replay` needs before it starts (venue, instruments, time range). */
+export interface CaptureDescription {
+  venue: CaptureVenue;
+  files: string[];
+  restFiles: string[];
+  instruments: Array<PayloadOf<'InstrumentDefined'>>;
+  events: Partial<Record<EventType, number>>;
+  frames: Record<string, number>;
+  firstReceiveNs: bigint | null;
+  lastReceiveNs: bigint | null;
+  issues: CaptureIssue[];
+}
+
+/** Reads a capture once through captureEventSource and summarises it. */
+export async function describeCapture(files: string | string[], options: CaptureSourceOptions = {}): Promise<CaptureDescription> {
+  const src = captureEventSource(files, options);
+  const instruments: Array<PayloadOf<'InstrumentDefined'>> = [];
+  let first: bigint | null = null;
+  let last: bigint | null = null;
+  for await (const e of src) {
+    if (e.type === 'InstrumentDefined') instruments.push(e.data);
+    if (first === null || e.receiveTimeNs < first) first = e.receiveTimeNs;
+    if (last === null || e.receiveTimeNs > last) last = e.receiveTimeNs;
+  }
+  return {
+    venue: src.venue, files: src.files, restFiles: src.restFiles, instruments,
+    events: src.stats.events, frames: Object.fromEntries(src.parser.frameCounts),
+    firstReceiveNs: first, lastReceiveNs: last, issues: src.issues,
+  };
 }
