@@ -218,6 +218,7 @@ export class SoupBinTcpClient {
           const r = this.packet(session, p);
           if (r) settle(r.error, r.result);
         },
+        onData: (payload) => this.sequenced(session, payload),
         onHeartbeatTimeout: (silentMs) => {
           this.status({ kind: 'heartbeatTimeout', silentMs });
           session.destroy(`server silent for ${silentMs} ms (heartbeat timeout ${this.heartbeatTimeoutMs} ms)`);
@@ -261,17 +262,6 @@ export class SoupBinTcpClient {
         session.destroy('login rejected');
         return { error };
       }
-      case 'sequencedData': {
-        if (this.state !== 'loggedIn') {
-          session.destroy('sequenced data before login');
-          return null;
-        }
-        const seq = this.connectionSeq++;
-        if (seq < this.expected) return null; // a repeat after reconnect: already delivered
-        this.expected = seq + 1;
-        this.handlers.onSequenced(p.payload, seq);
-        return null;
-      }
       case 'endOfSession':
         this.status({ kind: 'endOfSession' });
         this.state = 'closed';
@@ -290,6 +280,18 @@ export class SoupBinTcpClient {
       default:
         return null;
     }
+  }
+
+  private sequenced(session: SoupSession, payload: Uint8Array): void {
+    if (session !== this.current) return;
+    if (this.state !== 'loggedIn') {
+      session.destroy('sequenced data before login');
+      return;
+    }
+    const seq = this.connectionSeq++;
+    if (seq < this.expected) return; // a repeat after reconnect: already delivered
+    this.expected = seq + 1;
+    this.handlers.onSequenced(payload, seq);
   }
 
   private loginAccepted(session: SoupSession, sessionName: string, next: number): { error: TapedeckError | null; result?: LoginResult } {

@@ -13,7 +13,7 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { TapedeckError } from '../../../../domain/core/errors.js';
-import { LOGIN_REJECT_NOT_AUTHORIZED, LOGIN_REJECT_SESSION_NOT_AVAILABLE, encodeSoupPacketInto, soupPacketLength, type SoupPacket } from './packets.js';
+import { LOGIN_REJECT_NOT_AUTHORIZED, LOGIN_REJECT_SESSION_NOT_AVAILABLE, SOUP_HEADER_LENGTH, encodeSoupPacketInto, soupPacketLength, type SoupPacket } from './packets.js';
 import { SoupSession } from './session.js';
 
 export interface SoupServerOptions {
@@ -54,6 +54,7 @@ interface Connection extends SoupServerConnection {
 }
 
 export class SoupBinTcpServer {
+  /** Sequenced messages as framed 'S' packets, so live sends and replays write them as they are. */
   private readonly log: Uint8Array[] = [];
   private readonly connections = new Map<number, Connection>();
   private nextConnectionId = 1;
@@ -111,7 +112,7 @@ export class SoupBinTcpServer {
 
   /** A copy of sequenced message n (1-based). */
   message(sequenceNumber: number): Uint8Array | undefined {
-    return this.log[sequenceNumber - 1]?.slice();
+    return this.log[sequenceNumber - 1]?.slice(SOUP_HEADER_LENGTH);
   }
 
   /** Appends a message to the session and sends it to every logged-in client. Returns its sequence number. */
@@ -120,9 +121,8 @@ export class SoupBinTcpServer {
     if (this.log.length >= this.maxSessionMessages) {
       throw new TapedeckError('SOUP_SESSION_FULL', `session ${this.options.session} holds its maximum of ${this.maxSessionMessages} messages`);
     }
-    const stored = payload.slice();
-    this.log.push(stored);
-    const packet = encodeSequenced(stored);
+    const packet = encodeSequenced(payload);
+    this.log.push(packet);
     for (const c of this.connections.values()) if (c.loggedIn) c.session.sendBytes(packet);
     return this.log.length;
   }
@@ -169,6 +169,10 @@ export class SoupBinTcpServer {
         heartbeatTimeoutMs: this.heartbeatTimeoutMs,
         where: { stream: `soupbintcp server connection ${id}` },
         onPacket: (p) => this.packet(conn, p),
+        onData: (payload) => {
+          if (conn.loggedIn) this.options.onUnsequenced?.(payload, conn);
+          else conn.session.destroy('unsequenced data before login');
+        },
         onHeartbeatTimeout: (silentMs) => conn.session.destroy(`client silent for ${silentMs} ms (heartbeat timeout ${this.heartbeatTimeoutMs} ms)`),
         onClose: (reason) => {
           if (conn.loginTimer) clearTimeout(conn.loginTimer);
@@ -193,9 +197,6 @@ export class SoupBinTcpServer {
       return;
     }
     switch (p.kind) {
-      case 'unsequencedData':
-        this.options.onUnsequenced?.(p.payload, conn);
-        return;
       case 'logoutRequest':
         conn.session.end('logout requested by the client');
         return;
@@ -243,10 +244,13 @@ export class SoupBinTcpServer {
     while (i < this.log.length) {
       let size = 0;
       let j = i;
-      while (j < this.log.length && (size === 0 || size + this.log[j]!.length + 3 <= BATCH_BYTES)) size += this.log[j++]!.length + 3;
+      while (j < this.log.length && (size === 0 || size + this.log[j]!.length <= BATCH_BYTES)) size += this.log[j++]!.length;
       const buf = new Uint8Array(size);
       let o = 0;
-      for (let k = i; k < j; k++) o += encodeSoupPacketInto({ kind: 'sequencedData', payload: this.log[k]! }, buf, o);
+      for (let k = i; k < j; k++) {
+        buf.set(this.log[k]!, o);
+        o += this.log[k]!.length;
+      }
       conn.session.sendBytes(buf);
       i = j;
     }

@@ -17,6 +17,11 @@ export interface SoupSessionOptions {
   heartbeatTimeoutMs: number;
   /** Data payloads are views valid only during the call. */
   onPacket(packet: SoupPacket): void;
+  /**
+   * The hot path: Sequenced Data (at a client) or Unsequenced Data (at a server) straight from the
+   * framer, with no packet object. The payload is a view valid only during the call.
+   */
+  onData(payload: Uint8Array): void;
   onHeartbeatTimeout(silentMs: number): void;
   /** Called once, whoever closed it. */
   onClose(reason: string): void;
@@ -40,8 +45,10 @@ export class SoupSession {
 
   constructor(readonly socket: Socket, private readonly options: SoupSessionOptions) {
     this.heartbeatBytes = encodeSoupPacket(options.side === 'client' ? HEARTBEAT_CLIENT : HEARTBEAT_SERVER);
+    const dataType = options.side === 'client' ? 0x53 /* S */ : 0x55 /* U */;
     this.framer = new SoupFramer((typeByte, payload, at) => {
-      this.options.onPacket(decodeSoupBody(typeByte, payload, { ...options.where, offset: at }));
+      if (typeByte === dataType) this.options.onData(payload);
+      else this.options.onPacket(decodeSoupBody(typeByte, payload, { ...options.where, offset: at }));
     }, { allowedTypes: options.side === 'client' ? SERVER_PACKET_TYPES : CLIENT_PACKET_TYPES, where: options.where });
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
