@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import { runStoreBench } from '../../bench/store.js';
+import { runOuchBench } from '../../bench/ouch.js';
 import { runItchBench } from '../../bench/itch.js';
 import { action, intOption, printJson } from '../run.js';
 
@@ -39,6 +40,19 @@ export function register(program: Command): void {
         const r = await runMarketDataBench({ dir: o.dir, repeat: o.repeat });
         if (o.json) printJson(r);
         else for (const [k, v] of Object.entries(r)) process.stdout.write(`${k.padEnd(36)} ${v}\n`);
+      }),
+    );
+  bench
+    .command('ouch')
+    .description('OUCH 4.2 codec, SoupBinTCP framer and loopback session; baselines: u32 reads, memory copy, a plain socket')
+    .option('--messages <n>', 'messages for the codec and framer runs', intOption('--messages', 1), 1_000_000)
+    .option('--loopback-messages <n>', 'sequenced messages over 127.0.0.1', intOption('--loopback-messages', 1), 200_000)
+    .option('--json', 'one JSON line', false)
+    .action(
+      action(async (o: { messages: number; loopbackMessages: number; json: boolean }) => {
+        const r = await runOuchBench({ messages: o.messages, loopbackMessages: o.loopbackMessages });
+        if (o.json) printJson(r);
+        else for (const [k, v] of Object.entries(r)) process.stdout.write(`${k.padEnd(28)} ${v}\n`);
       }),
     );
   bench
