@@ -8,10 +8,11 @@ import { reportError } from './run.js';
 import { register as registerStore } from './commands/store.js';
 import { register as registerBench } from './commands/bench.js';
 import { register as registerDemo } from './commands/demo.js';
+import { register as registerRun } from './commands/run.js';
 import { register as registerItch } from './commands/itch.js';
 import { register as registerCapture } from './commands/capture.js';
 
-const COMMANDS: Array<(program: Command) => void> = [registerStore, registerBench, registerDemo, registerItch, registerCapture];
+const COMMANDS: Array<(program: Command) => void> = [registerStore, registerRun, registerBench, registerDemo, registerItch, registerCapture];
 
 export function buildProgram(): Command {
   const program = new Command('tapedeck')

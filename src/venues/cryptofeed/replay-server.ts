@@ -81,6 +81,12 @@ export interface ReplayServer {
   urlFor(recordedUrl: string): string;
   /** Resolves when every websocket replay started so far has finished. */
   idle(): Promise<void>;
+  /**
+   * The capture's own time at this point of the replay: the recorded time of the last frame or REST
+   * answer served. Paper trading uses it as the live adapter's receive clock, so an old capture
+   * replays on its own timeline the way live data arrives on the wall clock.
+   */
+  captureNowNs(): bigint;
   close(): Promise<void>;
 }
 
@@ -98,6 +104,8 @@ export async function startCaptureReplayServer(options: ReplayServerOptions): Pr
   const recordings: Recording[] = [];
   for (const f of files) recordings.push(await loadRecording(f, readOpts));
   const rest = new Map<string, Uint8Array[]>();
+  const restTimes = new Map<string, bigint[]>();
+  const clock = { nowNs: null as bigint | null };
   const restUrls: string[] = [];
   for (const f of options.restFiles ?? findRestCompanions(files[0]!, venue)) {
     for await (const r of readCapture(f, readOpts)) {
@@ -106,6 +114,7 @@ export async function startCaptureReplayServer(options: ReplayServerOptions): Pr
       const list = rest.get(key) ?? [];
       list.push(r.payload);
       rest.set(key, list);
+      restTimes.set(key, [...(restTimes.get(key) ?? []), r.timeNs ?? 0n]);
       restUrls.push(r.url);
     }
   }
@@ -121,13 +130,15 @@ export async function startCaptureReplayServer(options: ReplayServerOptions): Pr
       return;
     }
     served.set(key, n + 1);
+    const t = restTimes.get(key)?.[n];
+    if (t !== undefined && t > 0n && (clock.nowNs === null || t > clock.nowNs)) clock.nowNs = t;
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(list[n]);
   });
   const wss = new WebSocketServer({ server, perMessageDeflate: false });
   const running = new Set<Promise<void>>();
   wss.on('connection', (ws, req) => {
-    const p = serveConnection(ws, req.url ?? '/', recordings, speed).catch(() => ws.terminate());
+    const p = serveConnection(ws, req.url ?? '/', recordings, speed, clock).catch(() => ws.terminate());
     running.add(p);
     void p.finally(() => running.delete(p));
   });
@@ -152,6 +163,9 @@ export async function startCaptureReplayServer(options: ReplayServerOptions): Pr
       const u = new URL(recordedUrl);
       const base = u.protocol.startsWith('ws') ? wsBaseUrl : httpBaseUrl;
       return `${base}${u.pathname}${u.search}`;
+    },
+    captureNowNs(): bigint {
+      return clock.nowNs ?? recordings[0]?.connectNs ?? 0n;
     },
     async idle(): Promise<void> {
       while (running.size > 0) await Promise.all([...running]);
@@ -195,7 +209,7 @@ async function loadRecording(file: string, opts: CaptureReadOptions): Promise<Re
   };
 }
 
-async function serveConnection(ws: WebSocket, reqUrl: string, recordings: Recording[], speed: number): Promise<void> {
+async function serveConnection(ws: WebSocket, reqUrl: string, recordings: Recording[], speed: number, clock: { nowNs: bigint | null }): Promise<void> {
   const u = new URL(reqUrl, 'ws://x');
   const inbox: string[] = [];
   let waiter: (() => void) | null = null;
@@ -266,6 +280,7 @@ async function serveConnection(ws: WebSocket, reqUrl: string, recordings: Record
       if (waitMs >= 1) await sleep(waitMs);
     }
     if (closed) return;
+    if (clock.nowNs === null || step.timeNs > clock.nowNs) clock.nowNs = step.timeNs;
     // Backpressure: now and then (and whenever the socket is backed up) wait until a frame is written,
     // rather than buffer a whole capture in memory; it also lets the event loop breathe at 'max'.
     if (ws.bufferedAmount > 4 * 1024 * 1024 || ++sinceYield >= 256) {

@@ -1,0 +1,349 @@
+/**
+ * The kernel core: one pure, deterministic machine that every run uses (replay, paper, live, parity).
+ * It composes the deciders of domain/: the strategy, risk, the order lifecycle, the portfolio and,
+ * when the venue is simulated, the simulated venues. Inputs go in one at a time; out come, in order,
+ * the events to record (the input itself, decisions, venue reports) and, in live mode, the venue
+ * commands to send once those events are durable. Nothing here reads a clock or a random source:
+ * identical inputs give identical outputs, hash for hash.
+ *
+ * Ids: every event the kernel creates has a name-based UUID from the run id and a counter, and every
+ * order id likewise; the decisions hash replaces order ids by their sequence number and leaves out
+ * run-specific fields (run id, store positions), so a replay under another run id hashes the same.
+ */
+import { canonicalJson } from '../core/canonical.js';
+import { parseDecimal } from '../core/fixed.js';
+import { invariant, TapedeckError } from '../core/errors.js';
+import { sha256Hex, uuidFromName } from '../core/sha256.js';
+import { CATALOG, type EventType, type PayloadOf } from '../events/catalog.js';
+import type { AnyEnvelope, EventEnvelope } from '../events/envelope.js';
+import type { TimedEvent } from '../events/event.js';
+import { applyMarketEvent, initialMarketState, isMarketDataType, type MarketState } from '../market/book.js';
+import type { StrategyCommand, VenueCommand } from '../orders/commands.js';
+import * as lifecycle from '../orders/lifecycle.js';
+import * as portfolio from '../portfolio/portfolio.js';
+import type { RiskConfig } from '../risk/config.js';
+import * as risk from '../risk/risk.js';
+import type { Strategy } from '../strategies/strategy.js';
+import type { SimVenueConfig } from '../venue/config.js';
+import * as sim from '../venue/simulated.js';
+
+export type EventRole = 'input' | 'decision' | 'venue' | 'run';
+
+export interface KernelSetup {
+  runId: string;
+  strategy: Strategy;
+  /** Validated strategy params. */
+  params: unknown;
+  seed: number;
+  /** `name@version`. */
+  strategyId: string;
+  strategyCodeHash: string;
+  configHash: string;
+  risk: RiskConfig;
+  /** Simulated venues by venue code (replay, paper). Empty in live mode: commands go out as outputs. */
+  simVenues: SimVenueConfig[];
+  /** Bound on the work one input may cause (reports and commands feeding each other). */
+  maxStepsPerInput?: number;
+}
+
+export type KernelOutput =
+  | { kind: 'event'; env: AnyEnvelope; role: EventRole }
+  | { kind: 'command'; command: VenueCommand };
+
+export interface KernelState {
+  setup: KernelSetup;
+  stream: string;
+  strategyState: unknown;
+  risk: risk.RiskState;
+  orders: lifecycle.OrdersState;
+  portfolio: portfolio.PortfolioState;
+  market: MarketState;
+  sims: Map<string, sim.SimVenueState>;
+  orderSeq: number;
+  outSeq: number;
+  /** orderId → its sequence number within the run (for run-independent hashing). */
+  orderNumbers: Map<string, number>;
+  inputs: number;
+  decisions: number;
+  fills: number;
+  decisionsHash: string;
+  /** The input being processed: the cause of whatever the kernel decides now. */
+  cause: { id: string; position: number | null; eventTimeNs: bigint; receiveTimeNs: bigint };
+}
+
+const DECISION_TYPES: ReadonlySet<string> = new Set(['OrderIntended', 'RiskApproved', 'RiskDenied', 'CancelRequested', 'ReplaceRequested', 'ReplaceRejected']);
+const GENESIS_HASH = sha256Hex('tapedeck-decisions-v1');
+
+export function initKernel(setup: KernelSetup): KernelState {
+  const sims = new Map<string, sim.SimVenueState>();
+  for (const cfg of setup.simVenues) sims.set(cfg.venue, sim.initialState(cfg));
+  return {
+    setup,
+    stream: `run-${setup.runId}`,
+    strategyState: setup.strategy.initialState(setup.params, setup.seed),
+    risk: risk.initialState(setup.risk),
+    orders: lifecycle.initialState(),
+    portfolio: portfolio.initialState(),
+    market: initialMarketState(),
+    sims,
+    orderSeq: 0,
+    outSeq: 0,
+    orderNumbers: new Map(),
+    inputs: 0,
+    decisions: 0,
+    fills: 0,
+    decisionsHash: GENESIS_HASH,
+    cause: { id: '', position: null, eventTimeNs: 0n, receiveTimeNs: 0n },
+  };
+}
+
+/** The next time a simulated venue has something due, or null. */
+export function nextDueNs(k: KernelState): bigint | null {
+  let best: bigint | null = null;
+  for (const s of k.sims.values()) {
+    const d = sim.nextDueNs(s);
+    if (d !== null && (best === null || d < best)) best = d;
+  }
+  return best;
+}
+
+const reportBuf: sim.VenueReport[] = [];
+
+/**
+ * Processes one input (market data, a timer, or in live mode a venue report) and appends the outputs.
+ * `position` is the input's global position in the store when it came from there (replay of a
+ * stored run), else null. A strategy that throws is reported as STRATEGY_FAILED naming the input.
+ */
+export function processInput(k: KernelState, input: AnyEnvelope, position: number | null, out: KernelOutput[]): void {
+  // Time moves to the input: reports the simulated venues owe before it come first.
+  releaseDue(k, input.eventTimeNs, out);
+  k.inputs++;
+  k.cause = { id: input.id, position, eventTimeNs: input.eventTimeNs, receiveTimeNs: input.receiveTimeNs };
+  out.push({ kind: 'event', env: input, role: 'input' });
+  const work: Work[] = [];
+  if (isMarketDataType(input.type)) {
+    applyMarketEvent(k.market, input as unknown as TimedEvent);
+    const venue = (input.data as { venue?: string }).venue;
+    const s = venue === undefined ? undefined : k.sims.get(venue);
+    if (s !== undefined) {
+      reportBuf.length = 0;
+      if (sim.step(s, { kind: 'market', event: input as unknown as TimedEvent }, reportBuf) > 0) {
+        for (const r of reportBuf) work.push({ kind: 'report', venue: venue!, report: r });
+      }
+    }
+    if (input.type === 'TradeReported' || input.type === 'QuoteUpdated') riskEvolve(k, input);
+  } else {
+    applyToBooks(k, input);
+  }
+  const commands = strategyStep(k, input as unknown as TimedEvent, true);
+  for (const c of commands) work.push({ kind: 'command', command: c });
+  drain(k, work, out);
+}
+
+/** At the end of a run: nothing more is released (due reports after the last input never happened). */
+export function summary(k: KernelState): { inputs: number; decisions: number; orders: number; fills: number; decisionsHash: string; realizedPnl: string; realizedPnlByCurrency: Record<string, string> } {
+  const byCurrency: Record<string, string> = {};
+  let total = 0n;
+  let totalScale = 0;
+  for (const p of k.portfolio.positions.values()) {
+    const scale = p.priceScale + p.qtyScale;
+    byCurrency[p.quoteCurrency] = addDecimal(byCurrency[p.quoteCurrency] ?? '0', p.realizedPnl, scale);
+    if (scale > totalScale) {
+      total *= 10n ** BigInt(scale - totalScale);
+      totalScale = scale;
+    }
+    total += p.realizedPnl * 10n ** BigInt(totalScale - scale);
+  }
+  return {
+    inputs: k.inputs,
+    decisions: k.decisions,
+    orders: k.orderSeq,
+    fills: k.fills,
+    decisionsHash: k.decisionsHash,
+    realizedPnl: formatScaled(total, totalScale),
+    realizedPnlByCurrency: byCurrency,
+  };
+}
+
+function addDecimal(prev: string, amount: bigint, scale: number): string {
+  const prevScale = prev.includes('.') ? prev.length - prev.indexOf('.') - 1 : 0;
+  const s = Math.max(prevScale, scale);
+  const a = parseDecimal(prev, s);
+  return formatScaled(a + amount * 10n ** BigInt(s - scale), s);
+}
+
+function formatScaled(m: bigint, scale: number): string {
+  const neg = m < 0n;
+  const d = (neg ? -m : m).toString().padStart(scale + 1, '0');
+  return `${neg ? '-' : ''}${scale === 0 ? d : `${d.slice(0, d.length - scale)}.${d.slice(d.length - scale)}`}`;
+}
+
+// ----------------------------------------------------------------------------------------------
+
+type Work =
+  | { kind: 'report'; venue: string; report: sim.VenueReport }
+  | { kind: 'command'; command: StrategyCommand };
+
+function releaseDue(k: KernelState, untilNs: bigint, out: KernelOutput[]): void {
+  if (k.sims.size === 0) return;
+  for (let guard = 0; ; guard++) {
+    invariant(guard < 1_000_000, 'simulated venues keep producing due work');
+    let venue: string | null = null;
+    let due: bigint | null = null;
+    for (const [v, s] of k.sims) {
+      const d = sim.nextDueNs(s);
+      if (d !== null && d <= untilNs && (due === null || d < due)) {
+        due = d;
+        venue = v;
+      }
+    }
+    if (venue === null || due === null) return;
+    reportBuf.length = 0;
+    sim.step(k.sims.get(venue)!, { kind: 'advance', nowNs: due }, reportBuf);
+    const work: Work[] = reportBuf.map((report) => ({ kind: 'report', venue: venue!, report }));
+    drain(k, work, out);
+  }
+}
+
+function drain(k: KernelState, work: Work[], out: KernelOutput[]): void {
+  const max = k.setup.maxStepsPerInput ?? 100_000;
+  for (let i = 0; i < work.length; i++) {
+    if (i >= max) throw new TapedeckError('KERNEL_RUNAWAY', `one input caused more than ${max} steps (strategy and venue feeding each other)`, { field: k.cause.id });
+    const w = work[i]!;
+    if (w.kind === 'report') onReport(k, w.venue, w.report, work, out);
+    else onCommand(k, w.command, work, out);
+  }
+}
+
+function makeOut<T extends EventType>(k: KernelState, type: T, data: PayloadOf<T>, eventTimeNs: bigint, receiveTimeNs: bigint): EventEnvelope<T> {
+  return {
+    id: uuidFromName(k.setup.runId, `out:${++k.outSeq}`),
+    type,
+    schemaVersion: CATALOG[type].version,
+    stream: k.stream,
+    eventTimeNs,
+    receiveTimeNs,
+    causationId: k.cause.id || null,
+    correlationId: k.setup.runId,
+    data,
+  };
+}
+
+/** Records a kernel-made event and folds it into every reducer that keeps state from it. */
+function record<T extends EventType>(k: KernelState, type: T, data: PayloadOf<T>, role: EventRole, out: KernelOutput[], times?: { eventTimeNs: bigint; receiveTimeNs: bigint }): EventEnvelope<T> {
+  const env = makeOut(k, type, data, times?.eventTimeNs ?? k.cause.eventTimeNs, times?.receiveTimeNs ?? k.cause.receiveTimeNs);
+  out.push({ kind: 'event', env: env as AnyEnvelope, role });
+  if (DECISION_TYPES.has(type)) {
+    k.decisions++;
+    k.decisionsHash = sha256Hex(k.decisionsHash + canonicalJson(normalizeDecision(type, data as Record<string, unknown>, k.orderNumbers)));
+  }
+  const ev = env as unknown as TimedEvent;
+  if (lifecycle.isOrderEvent(ev)) {
+    const next = lifecycle.evolve(k.orders, ev);
+    if (next instanceof TapedeckError) throw next;
+    k.orders = next;
+  }
+  portfolio.evolve(k.portfolio, ev);
+  riskEvolve(k, env as AnyEnvelope);
+  return env;
+}
+
+function riskEvolve(k: KernelState, env: AnyEnvelope): void {
+  k.risk = risk.evolve(k.risk, env as unknown as TimedEvent);
+}
+
+function applyToBooks(k: KernelState, input: AnyEnvelope): void {
+  riskEvolve(k, input);
+  portfolio.evolve(k.portfolio, input as unknown as TimedEvent);
+}
+
+/** Runs the strategy's evolve, and its decide when `decide` is set; a throw names the strategy and input. */
+function strategyStep(k: KernelState, ev: TimedEvent, decide: boolean): readonly StrategyCommand[] {
+  const st = k.setup.strategy;
+  try {
+    k.strategyState = st.evolve(k.strategyState, ev, k.market);
+    return decide ? st.decide(k.strategyState, ev, k.market) : [];
+  } catch (e) {
+    if (e instanceof TapedeckError && e.code === 'STRATEGY_FAILED') throw e;
+    throw new TapedeckError(
+      'STRATEGY_FAILED',
+      `strategy ${k.setup.strategyId} threw on ${ev.type} ${k.cause.id}: ${e instanceof Error ? e.message : String(e)}`,
+      { field: 'strategy', event: k.cause.id, position: k.cause.position ?? undefined },
+    );
+  }
+}
+
+function onCommand(k: KernelState, c: StrategyCommand, work: Work[], out: KernelOutput[]): void {
+  const d = k.setup;
+  const ctx = { eventTimeNs: k.cause.eventTimeNs, market: k.market };
+  if (c.kind === 'PlaceOrder') {
+    const n = ++k.orderSeq;
+    const orderId = uuidFromName(d.runId, `order:${n}`);
+    k.orderNumbers.set(orderId, n);
+    const stateHash = sha256Hex(canonicalJson(k.strategyState));
+    const intent = record(k, 'OrderIntended', {
+      orderId, venue: c.venue, instrument: c.instrument, side: c.side, orderType: c.orderType, priceTicks: c.priceTicks,
+      qtyLots: c.qtyLots, priceScale: c.priceScale, qtyScale: c.qtyScale, timeInForce: c.timeInForce, postOnly: c.postOnly,
+      reduceOnly: c.reduceOnly, ...(c.tag !== undefined ? { clientTag: c.tag } : {}),
+      decision: { strategyId: d.strategyId, strategyCodeHash: d.strategyCodeHash, configHash: d.configHash, stateHash, causeEventId: k.cause.id, causePosition: k.cause.position, runId: d.runId },
+    }, 'decision', out);
+    ownEvent(k, intent);
+    const outcome = risk.decide(k.risk, { kind: 'place', order: { orderId, venue: c.venue, instrument: c.instrument, side: c.side, orderType: c.orderType, priceTicks: c.priceTicks, qtyLots: c.qtyLots, priceScale: c.priceScale, qtyScale: c.qtyScale, reduceOnly: c.reduceOnly } }, ctx);
+    const verdict = record(k, outcome.type, outcome.data as never, 'decision', out);
+    ownEvent(k, verdict as AnyEnvelope);
+    if (outcome.type !== 'RiskApproved') return;
+    const submitted = record(k, 'OrderSubmitted', { orderId, venue: c.venue, attempt: 1 }, 'venue', out);
+    ownEvent(k, submitted);
+    const { kind: _k, tag: _t, ...spec } = c;
+    toVenue(k, { kind: 'SubmitOrder', orderId, ...spec }, work, out);
+    return;
+  }
+  const order = lifecycle.getOrder(k.orders, c.orderId);
+  if (order === undefined) throw new TapedeckError('STRATEGY_FAILED', `strategy ${d.strategyId} acted on unknown order ${c.orderId}`, { field: 'orderId' });
+  if (c.kind === 'CancelOrder') {
+    const outcome = risk.decide(k.risk, { kind: 'cancel', orderId: c.orderId }, ctx, c.reason);
+    ownEvent(k, record(k, outcome.type, outcome.data as never, 'decision', out) as AnyEnvelope);
+    toVenue(k, { kind: 'CancelOrder', orderId: c.orderId, venue: order.venue, instrument: order.instrument }, work, out);
+    return;
+  }
+  const outcome = risk.decide(k.risk, { kind: 'replace', orderId: c.orderId, priceTicks: c.priceTicks, qtyLots: c.qtyLots }, ctx);
+  ownEvent(k, record(k, outcome.type, outcome.data as never, 'decision', out) as AnyEnvelope);
+  if (outcome.type === 'ReplaceRequested') {
+    toVenue(k, { kind: 'ReplaceOrder', orderId: c.orderId, venue: order.venue, instrument: order.instrument, priceTicks: c.priceTicks, qtyLots: c.qtyLots }, work, out);
+  }
+}
+
+/** The strategy sees its own decisions (evolve only: it decides again on the next input or report). */
+function ownEvent(k: KernelState, env: AnyEnvelope): void {
+  strategyStep(k, env as unknown as TimedEvent, false);
+}
+
+function toVenue(k: KernelState, command: VenueCommand, work: Work[], out: KernelOutput[]): void {
+  const s = k.sims.get(command.venue);
+  if (s === undefined) {
+    if (k.sims.size > 0) throw new TapedeckError('UNKNOWN_VENUE', `no simulated venue "${command.venue}" in this run (configured: ${[...k.sims.keys()].join(', ')})`, { field: 'venue' });
+    out.push({ kind: 'command', command });
+    return;
+  }
+  reportBuf.length = 0;
+  sim.step(s, { kind: 'command', command, sentNs: k.cause.eventTimeNs }, reportBuf);
+  for (const r of reportBuf) work.push({ kind: 'report', venue: command.venue, report: r });
+}
+
+/** A venue report (from a simulated venue here; live reports arrive as inputs through liveReport). */
+function onReport(k: KernelState, _venue: string, r: sim.VenueReport, work: Work[], out: KernelOutput[]): void {
+  const env = record(k, r.type, r.data as never, 'venue', out, r) as AnyEnvelope;
+  if (r.type === 'OrderFilled') k.fills++;
+  for (const c of strategyStep(k, env as unknown as TimedEvent, true)) work.push({ kind: 'command', command: c });
+}
+
+/** Decision content without run-specific parts: order ids become their sequence numbers. */
+export function normalizeDecision(type: string, data: Record<string, unknown>, orderNumbers: ReadonlyMap<string, number>): unknown {
+  const d: Record<string, unknown> = { ...data };
+  if (typeof d.orderId === 'string') d.orderId = `#${orderNumbers.get(d.orderId) ?? d.orderId}`;
+  if (d.decision && typeof d.decision === 'object') {
+    const { runId: _r, causePosition: _p, ...rest } = d.decision as Record<string, unknown>;
+    d.decision = rest;
+  }
+  return { type, data: d };
+}

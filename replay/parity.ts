@@ -1,0 +1,80 @@
+/**
+ * Parity: feed a recorded run's inputs through the same strategy again and compare the decisions one
+ * by one. The kernel is deterministic, so a difference means the code, the config or the recorded
+ * inputs changed: the first divergence is reported with both versions.
+ */
+import { canonicalJson } from '../domain/core/canonical.js';
+import { TapedeckError } from '../domain/core/errors.js';
+import { storedToEnvelope } from '../domain/events/envelope.js';
+import { initKernel, normalizeDecision, processInput, type KernelOutput } from '../domain/kernel/kernel.js';
+import type { ResolvedRunConfig } from '../src/runtime/config.js';
+import { kernelSetup } from '../src/runtime/engine.js';
+import { codeHash } from '../src/runtime/hashes.js';
+import type { EventStore, RecordedEvent } from '../src/store/port.js';
+
+export interface ParityResult {
+  identical: boolean;
+  decisions: number;
+  hash: string;
+  recordedHash: string | null;
+  codeHashMatches: boolean;
+  divergence?: { index: number; inputPosition: number | null; expected: unknown; actual: unknown };
+}
+
+export async function loadRun(store: EventStore, runId: string): Promise<RecordedEvent[]> {
+  const events: RecordedEvent[] = [];
+  for await (const e of store.readStream(`run-${runId}`)) events.push(e);
+  if (events.length === 0) throw new TapedeckError('RUN_NOT_FOUND', `no run "${runId}" in this store (its stream run-${runId} is empty)`, { field: '--run' });
+  if (events[0]!.type !== 'RunStarted') throw new TapedeckError('RUN_MALFORMED', `stream run-${runId} does not start with RunStarted`, { stream: `run-${runId}` });
+  return events;
+}
+
+export async function checkParity(store: EventStore, runId: string): Promise<ParityResult> {
+  const events = await loadRun(store, runId);
+  const manifest = (events[0]!.data as { manifest: { config: ResolvedRunConfig; codeHash: string } }).manifest;
+  const setup = kernelSetup(runId, manifest.config);
+  const k = initKernel(setup);
+
+  // The recorded decisions, normalized the way the kernel hashes them.
+  const recordedNumbers = new Map<string, number>();
+  const recorded: unknown[] = [];
+  let recordedHash: string | null = null;
+  for (const e of events) {
+    if (e.type === 'RunEnded') recordedHash = (e.data as { decisionsHash: string }).decisionsHash;
+    if (e.metadata.role !== 'decision') continue;
+    const env = storedToEnvelope(e.stream, e, { stream: e.stream, position: e.position });
+    if (env.type === 'OrderIntended') recordedNumbers.set(env.data.orderId, recordedNumbers.size + 1);
+    recorded.push(normalizeDecision(env.type, env.data as Record<string, unknown>, recordedNumbers));
+  }
+
+  const out: KernelOutput[] = [];
+  let index = 0;
+  const actualNumbers = k.orderNumbers;
+  const diverge = (inputPosition: number | null, actual: unknown): ParityResult => ({
+    identical: false,
+    decisions: index,
+    hash: k.decisionsHash,
+    recordedHash,
+    codeHashMatches: manifest.codeHash === codeHash(),
+    divergence: { index, inputPosition, expected: recorded[index] ?? null, actual },
+  });
+  for (const e of events) {
+    if (e.metadata.role !== 'input') continue;
+    const input = storedToEnvelope(e.stream, e, { stream: e.stream, position: e.position });
+    out.length = 0;
+    try {
+      processInput(k, input, e.position, out);
+    } catch (err) {
+      return diverge(e.position, { error: err instanceof TapedeckError ? err.describe() : String(err) });
+    }
+    for (const o of out) {
+      if (o.kind !== 'event' || o.role !== 'decision') continue;
+      const actual = normalizeDecision(o.env.type, o.env.data as Record<string, unknown>, actualNumbers);
+      if (index >= recorded.length || canonicalJson(actual) !== canonicalJson(recorded[index])) return diverge(e.position, actual);
+      index++;
+    }
+  }
+  if (index !== recorded.length) return diverge(null, null);
+  const identical = recordedHash === null || recordedHash === k.decisionsHash;
+  return { identical, decisions: index, hash: k.decisionsHash, recordedHash, codeHashMatches: manifest.codeHash === codeHash() };
+}

@@ -1,0 +1,150 @@
+/** `tapedeck replay | paper | parity | strategies`: runs of the kernel, and the check that they replay identically. */
+import cliProgress from 'cli-progress';
+import type { Command } from 'commander';
+import { TapedeckError } from '../../../domain/core/errors.js';
+import { getStrategy, strategyIdentity, strategyNames } from '../../../domain/strategies/registry.js';
+import { checkParity } from '../../../replay/parity.js';
+import { readConfigFile, resolveRunConfig } from '../../runtime/config.js';
+import { runKernel, type RunSummary } from '../../runtime/engine.js';
+import { openPaperSource, openReplaySource, resolveSource, surveySource } from '../../runtime/sources.js';
+import { EmbeddedEventStore } from '../../store/embedded/store.js';
+import { action, ExitCode, printJson } from '../run.js';
+import { z } from 'zod';
+
+function progressBar(label: string): { update: (n: number, d: number) => void; stop: () => void } {
+  if (!process.stderr.isTTY) return { update: () => undefined, stop: () => undefined };
+  const bar = new cliProgress.SingleBar(
+    { format: `${label} {events} events | {decisions} decisions | {rate} ev/s`, stream: process.stderr, hideCursor: true, clearOnComplete: true },
+    cliProgress.Presets.shades_classic,
+  );
+  const t0 = Date.now();
+  bar.start(0, 0, { events: 0, decisions: 0, rate: 0 });
+  return {
+    update: (n, d) => bar.update(0, { events: n, decisions: d, rate: Math.round(n / Math.max(0.001, (Date.now() - t0) / 1000)) }),
+    stop: () => bar.stop(),
+  };
+}
+
+function printSummary(s: RunSummary, json: boolean): void {
+  const out = { runId: s.runId, events: s.events, decisions: s.decisions, orders: s.orders, fills: s.fills, realizedPnl: s.realizedPnl, decisionsHash: s.decisionsHash };
+  if (json) printJson(out);
+  else {
+    process.stdout.write(`run ${s.runId} (${s.mode}, ${s.strategy})\n`);
+    process.stdout.write(`  ${s.events} events, ${s.decisions} decisions, ${s.orders} orders, ${s.fills} fills\n`);
+    process.stdout.write(`  realized P&L ${s.realizedPnl}${Object.keys(s.realizedPnlByCurrency).length ? ` (${Object.entries(s.realizedPnlByCurrency).map(([c, v]) => `${v} ${c}`).join(', ')})` : ''}\n`);
+    process.stdout.write(`  decisions hash ${s.decisionsHash}\n`);
+  }
+}
+
+interface RunOpts {
+  strategy: string;
+  config?: string;
+  store: string;
+  json: boolean;
+  speed?: string;
+}
+
+async function prepare(sourceArg: string, opts: RunOpts) {
+  getStrategy(opts.strategy); // unknown names fail before anything is opened
+  const cfg = readConfigFile(opts.config);
+  const source = resolveSource(sourceArg);
+  const survey = await surveySource(await openReplaySource(source));
+  const config = resolveRunConfig(opts.strategy, cfg, survey, opts.config ?? '--config');
+  return { source, config };
+}
+
+export function register(program: Command): void {
+  program
+    .command('replay')
+    .description('backtest: run a strategy over a recorded capture, an ITCH file or a catalog entry, as fast as the machine allows')
+    .argument('<source>', 'capture file, ITCH file, or catalog:DIR#DATASET')
+    .requiredOption('--strategy <name>', 'strategy (see tapedeck strategies)')
+    .option('--config <file>', 'JSON: {seed, params, risk, venues}')
+    .requiredOption('--store <dir>', 'event store directory (created if missing)')
+    .option('--json', 'print the summary as JSON', false)
+    .action(
+      action(async (sourceArg: string, opts: RunOpts) => {
+        const { source, config } = await prepare(sourceArg, opts);
+        const store = await EmbeddedEventStore.open(opts.store);
+        const bar = progressBar('replay');
+        try {
+          const s = await runKernel({ mode: 'replay', store, config, sourceLabel: source.label, events: await openReplaySource(source), onProgress: bar.update });
+          bar.stop();
+          printSummary(s, opts.json);
+        } finally {
+          bar.stop();
+          await store.close();
+        }
+      }),
+    );
+
+  program
+    .command('paper')
+    .description('paper trading through the live code path: the live market-data adapter reads a capture replayed over a socket; the simulated venue fills')
+    .argument('<source>', 'a recorded venue capture (cryptofeed format)')
+    .requiredOption('--strategy <name>', 'strategy (see tapedeck strategies)')
+    .option('--config <file>', 'JSON: {seed, params, risk, venues}')
+    .requiredOption('--store <dir>', 'event store directory (created if missing)')
+    .option('--speed <n>', 'replay speed: 1 = real time, N = N times faster, 0 = as fast as possible', '1')
+    .option('--json', 'print the summary as JSON', false)
+    .action(
+      action(async (sourceArg: string, opts: RunOpts) => {
+        const speed = Number(opts.speed);
+        if (!Number.isFinite(speed) || speed < 0) throw new TapedeckError('USAGE', `--speed must be a number >= 0, got "${opts.speed}"`, { field: '--speed' });
+        const { source, config } = await prepare(sourceArg, opts);
+        const store = await EmbeddedEventStore.open(opts.store);
+        const feed = await openPaperSource(source, speed);
+        const bar = progressBar('paper');
+        try {
+          const s = await runKernel({ mode: 'paper', store, config, sourceLabel: source.label, events: feed.events, onProgress: bar.update, progressEvery: 100 });
+          bar.stop();
+          printSummary(s, opts.json);
+        } finally {
+          bar.stop();
+          await feed.close();
+          await store.close();
+        }
+      }),
+    );
+
+  program
+    .command('parity')
+    .description("feed a recorded run's inputs through the same strategy again and compare the decisions one by one")
+    .requiredOption('--store <dir>', 'event store directory')
+    .requiredOption('--run <runId>', 'the run to check')
+    .option('--json', 'print the result as JSON', false)
+    .action(
+      action(async (opts: { store: string; run: string; json: boolean }) => {
+        const store = await EmbeddedEventStore.open(opts.store, { readOnly: true });
+        try {
+          const r = await checkParity(store, opts.run);
+          if (opts.json) {
+            printJson(r.identical ? { identical: true, decisions: r.decisions, hash: r.hash } : { identical: false, decisions: r.decisions, hash: r.hash, recordedHash: r.recordedHash, firstDivergence: r.divergence });
+          } else if (r.identical) {
+            process.stdout.write(`identical: ${r.decisions} decisions, hash ${r.hash}${r.codeHashMatches ? '' : ' (note: the code changed since the run was recorded)'}\n`);
+          } else {
+            process.stdout.write(`DIVERGED at decision ${r.divergence?.index ?? r.decisions}\n  expected ${JSON.stringify(r.divergence?.expected)}\n  actual   ${JSON.stringify(r.divergence?.actual)}\n`);
+          }
+          if (!r.identical) throw new ExitCode(1);
+        } finally {
+          await store.close();
+        }
+      }),
+    );
+
+  program
+    .command('strategies')
+    .description('list the strategies with their parameters')
+    .option('--json', 'JSON', false)
+    .action(
+      action((opts: { json: boolean }) => {
+        const list = strategyNames().map((name) => {
+          const s = getStrategy(name);
+          const schema = z.toJSONSchema(s.params, { unrepresentable: 'any', io: 'input' }) as { properties?: Record<string, unknown>; required?: string[] };
+          return { name, id: strategyIdentity(s), description: s.description, parameters: schema.properties ?? {}, required: schema.required ?? [] };
+        });
+        if (opts.json) printJson(list);
+        else for (const s of list) process.stdout.write(`${s.name.padEnd(18)} ${s.description}\n   params: ${Object.keys(s.parameters).join(', ')}\n`);
+      }),
+    );
+}

@@ -1,0 +1,204 @@
+/**
+ * The engine: drives the pure kernel (domain/kernel) from a source and journals everything into the
+ * run's stream. Replay, paper and live differ only in the source they pass in (and, in live mode,
+ * in the execution clients that receive commands); this loop is the same for all of them.
+ *
+ * Ordering rule (principle 2): events are appended before any venue sees a command. With simulated
+ * venues the venue is part of the deterministic kernel, so the journal is flushed in batches; with a
+ * real venue the journal is flushed (durably) before each command is sent.
+ * Fail closed: if the store fails, the run stops; if the strategy throws or the source breaks, the
+ * run stream is closed with RunEnded saying why, and the error is reported.
+ */
+import { randomUUID } from 'node:crypto';
+import { TapedeckError } from '../../domain/core/errors.js';
+import { uuidFromName } from '../../domain/core/sha256.js';
+import { envelopeToStored, type AnyEnvelope } from '../../domain/events/envelope.js';
+import { initKernel, processInput, summary, type EventRole, type KernelOutput, type KernelSetup, type KernelState } from '../../domain/kernel/kernel.js';
+import type { VenueCommand } from '../../domain/orders/commands.js';
+import { parseRiskConfig } from '../../domain/risk/config.js';
+import { getStrategy, parseStrategyParams, strategyIdentity } from '../../domain/strategies/registry.js';
+import { parseSimVenueConfig } from '../../domain/venue/config.js';
+import type { EventData, EventStore } from '../store/port.js';
+import type { ExecutionClient } from '../venues/port.js';
+import type { ResolvedRunConfig } from './config.js';
+import { codeHash, configHash, strategyCodeHash } from './hashes.js';
+
+export type RunMode = 'replay' | 'paper' | 'live';
+
+export interface RunRequest {
+  mode: RunMode;
+  store: EventStore;
+  config: ResolvedRunConfig;
+  /** What the source was (a path, a catalog entry), for the manifest. */
+  sourceLabel: string;
+  events: AsyncIterable<AnyEnvelope>;
+  runId?: string;
+  /** Live mode: the real venues. */
+  executionClients?: Map<string, ExecutionClient>;
+  /** Called every `progressEvery` inputs. */
+  onProgress?: (inputs: number, decisions: number) => void;
+  progressEvery?: number;
+  journalBatch?: number;
+}
+
+export interface RunSummary {
+  runId: string;
+  mode: RunMode;
+  strategy: string;
+  events: number;
+  decisions: number;
+  orders: number;
+  fills: number;
+  realizedPnl: string;
+  realizedPnlByCurrency: Record<string, string>;
+  decisionsHash: string;
+  outcome: 'completed' | 'failed';
+  reason?: string;
+}
+
+/** Builds the kernel's setup from a resolved config (shared by runs and parity). */
+export function kernelSetup(runId: string, config: ResolvedRunConfig, live = false): KernelSetup {
+  const strategy = getStrategy(config.strategy);
+  return {
+    runId,
+    strategy,
+    params: parseStrategyParams(strategy, config.params),
+    seed: config.seed,
+    strategyId: strategyIdentity(strategy),
+    strategyCodeHash: strategyCodeHash(config.strategy),
+    configHash: configHash(config),
+    risk: parseRiskConfig(config.risk),
+    simVenues: live ? [] : config.venues.map((v) => parseSimVenueConfig(v)),
+  };
+}
+
+/** Buffers the run's events and appends them to `run-<id>` in order, tracking revision and position. */
+class Journal {
+  private buf: EventData[] = [];
+  private revision = -1;
+  private nextPosition = 0;
+  constructor(private readonly store: EventStore, readonly stream: string) {}
+
+  async init(): Promise<void> {
+    this.nextPosition = (await this.store.headPosition()) + 1;
+  }
+
+  /** Position the next added event will have (one writer per store: the lock makes this exact). */
+  predictPosition(): number {
+    return this.nextPosition + this.buf.length;
+  }
+
+  add(env: AnyEnvelope, role: EventRole): void {
+    const stored = envelopeToStored(env);
+    stored.metadata.role = role;
+    this.buf.push({ id: stored.id, type: stored.type, data: stored.data, metadata: stored.metadata });
+  }
+
+  get pending(): number {
+    return this.buf.length;
+  }
+
+  async flush(): Promise<void> {
+    if (this.buf.length === 0) return;
+    const batch = this.buf;
+    this.buf = [];
+    const expectedPosition = this.nextPosition + batch.length - 1;
+    const r = await this.store.appendToStream(this.stream, batch, { expectedRevision: this.revision === -1 ? 'no_stream' : this.revision });
+    this.revision = r.nextExpectedRevision;
+    this.nextPosition = r.position + 1;
+    if (r.position !== expectedPosition) {
+      // Another writer interleaved: recorded cause positions would be wrong. Stop rather than mislead.
+      throw new TapedeckError('JOURNAL_INTERLEAVED', `run stream ${this.stream} landed at position ${r.position}, expected ${expectedPosition}: another writer is appending to this store`);
+    }
+  }
+}
+
+export async function runKernel(req: RunRequest): Promise<RunSummary> {
+  const runId = req.runId ?? randomUUID();
+  const live = req.mode === 'live';
+  const setup = kernelSetup(runId, req.config, live);
+  const k: KernelState = initKernel(setup);
+  const journal = new Journal(req.store, k.stream);
+  await journal.init();
+  const started: AnyEnvelope = {
+    id: runId,
+    type: 'RunStarted',
+    schemaVersion: 1,
+    stream: k.stream,
+    eventTimeNs: 0n,
+    receiveTimeNs: 0n,
+    causationId: null,
+    correlationId: runId,
+    data: {
+      manifest: {
+        runId, mode: req.mode, strategy: setup.strategyId, codeHash: codeHash(), configHash: setup.configHash,
+        seed: req.config.seed, source: req.sourceLabel, dataRange: { fromNs: null, toNs: null },
+        config: req.config as unknown as Record<string, unknown>,
+      },
+    },
+  };
+  journal.add(started, 'run');
+  await journal.flush();
+
+  const out: KernelOutput[] = [];
+  const batch = req.journalBatch ?? 1000;
+  const every = req.progressEvery ?? 10_000;
+  let firstNs: bigint | null = null;
+  let lastNs: bigint | null = null;
+  let failure: unknown = null;
+  try {
+    for await (const input of req.events) {
+      firstNs ??= input.eventTimeNs;
+      lastNs = input.eventTimeNs;
+      out.length = 0;
+      processInput(k, input, journal.predictPosition(), out);
+      const commands: VenueCommand[] = [];
+      for (const o of out) {
+        if (o.kind === 'event') journal.add(o.env, o.role);
+        else commands.push(o.command);
+      }
+      if (commands.length > 0) {
+        await journal.flush(); // durable before any real venue sees the command
+        for (const c of commands) await sendLive(req, c);
+      } else if (journal.pending >= batch) {
+        await journal.flush();
+      }
+      if (req.onProgress && k.inputs % every === 0) req.onProgress(k.inputs, k.decisions);
+    }
+  } catch (e) {
+    failure = e;
+  }
+  const s = summary(k);
+  const reason = failure === null ? undefined : failure instanceof TapedeckError ? failure.describe() : String((failure as Error)?.message ?? failure);
+  const ended: AnyEnvelope = {
+    id: uuidFromName(runId, 'run-ended'),
+    type: 'RunEnded',
+    schemaVersion: 1,
+    stream: k.stream,
+    eventTimeNs: lastNs ?? 0n,
+    receiveTimeNs: lastNs ?? 0n,
+    causationId: null,
+    correlationId: runId,
+    data: { runId, outcome: failure === null ? 'completed' : 'failed', ...(reason ? { reason } : {}), events: s.inputs, decisions: s.decisions, decisionsHash: s.decisionsHash },
+  };
+  try {
+    journal.add(ended, 'run');
+    await journal.flush();
+  } catch (e) {
+    // The store itself failed: nothing more can be recorded. Report the first cause.
+    throw failure ?? e;
+  }
+  req.onProgress?.(k.inputs, k.decisions);
+  if (failure !== null) throw failure;
+  void firstNs;
+  return {
+    runId, mode: req.mode, strategy: setup.strategyId, events: s.inputs, decisions: s.decisions, orders: s.orders, fills: s.fills,
+    realizedPnl: s.realizedPnl, realizedPnlByCurrency: s.realizedPnlByCurrency, decisionsHash: s.decisionsHash, outcome: 'completed',
+  };
+}
+
+async function sendLive(req: RunRequest, c: VenueCommand): Promise<void> {
+  const client = req.executionClients?.get(c.venue);
+  if (!client) throw new TapedeckError('UNKNOWN_VENUE', `no execution client for venue ${c.venue}`, { field: 'venue' });
+  await client.send(c);
+}

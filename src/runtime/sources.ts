@@ -1,0 +1,102 @@
+/**
+ * Sources: where a run's inputs come from. Replay reads a recorded capture, an ITCH file or (later) a
+ * dataset catalog entry; paper reads the live adapter connected to a capture replayed over a socket;
+ * live reads the venue. The kernel cannot tell them apart: each yields catalogue envelopes in order.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { TapedeckError } from '../../domain/core/errors.js';
+import type { AnyEnvelope } from '../../domain/events/envelope.js';
+import { captureEventSource, detectCaptureVenue } from '../venues/cryptofeed/capture.js';
+import { openPaperFeed } from '../venues/cryptofeed/paper.js';
+import { itchEventSource } from '../venues/nasdaq/itch/to-events.js';
+
+export type SourceKind = 'cryptofeed' | 'itch' | 'catalog';
+
+export interface SourceSpec {
+  kind: SourceKind;
+  /** What the user named, kept in the run manifest. */
+  label: string;
+  file: string;
+  datasetId?: string;
+}
+
+/** Recognises a source from its name and first bytes; errors name the file. */
+export function resolveSource(spec: string): SourceSpec {
+  const m = /^catalog:(.+)#(.+)$/.exec(spec);
+  if (m) return { kind: 'catalog', label: spec, file: path.resolve(m[1]!), datasetId: m[2]! };
+  const file = path.resolve(spec);
+  if (!fs.existsSync(file)) throw new TapedeckError('SOURCE_NOT_FOUND', `no such source file: ${spec}`, { file: spec });
+  if (fs.statSync(file).isDirectory()) throw new TapedeckError('SOURCE_KIND', `${spec} is a directory; give a capture or ITCH file, or catalog:DIR#DATASET`, { file: spec });
+  const base = path.basename(file).toUpperCase();
+  if (/ITCH/.test(base)) return { kind: 'itch', label: spec, file };
+  try {
+    detectCaptureVenue(file);
+    return { kind: 'cryptofeed', label: spec, file };
+  } catch {
+    throw new TapedeckError('SOURCE_KIND', `cannot tell what ${spec} is: expected a cryptofeed capture (BINANCE/KRAKEN/COINBASE...), an ITCH 5.0 file, or catalog:DIR#DATASET`, { file: spec });
+  }
+}
+
+/** Opens the source for a replay (as fast as the machine allows). */
+export async function openReplaySource(spec: SourceSpec): Promise<AsyncIterable<AnyEnvelope>> {
+  switch (spec.kind) {
+    case 'cryptofeed':
+      return captureEventSource(spec.file);
+    case 'itch':
+      return itchEventSource(spec.file);
+    case 'catalog': {
+      const mod = await importCatalog();
+      return mod.catalogEventSource(spec.file, spec.datasetId!);
+    }
+  }
+}
+
+async function importCatalog(): Promise<{ catalogEventSource: (dir: string, id: string) => AsyncIterable<AnyEnvelope> }> {
+  try {
+    // Resolved at run time: the catalog module lives in datasets/ and is optional for the kernel.
+    const p = '../../datasets/catalog.js';
+    return (await import(p)) as { catalogEventSource: (dir: string, id: string) => AsyncIterable<AnyEnvelope> };
+  } catch (e) {
+    throw new TapedeckError('SOURCE_KIND', `dataset catalogs are not available in this build: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Opens a paper source: the capture is replayed over a loopback socket in real time (or `speed`
+ * times faster) and read by the venue's LIVE market-data adapter, exactly as in live trading.
+ */
+export async function openPaperSource(spec: SourceSpec, speed: number): Promise<{ events: AsyncIterable<AnyEnvelope>; close: () => Promise<void> }> {
+  if (spec.kind !== 'cryptofeed') {
+    throw new TapedeckError('SOURCE_KIND', `paper trading needs a recorded venue capture (cryptofeed format); ${spec.label} is ${spec.kind}`, { file: spec.label });
+  }
+  // The live adapter stamps receive times from a clock; on a recorded capture that clock is the
+  // capture's own timeline (as the wall clock is in live trading), so simulated latencies stay true.
+  const box: { server: { captureNowNs(): bigint } | null } = { server: null };
+  const feed = await openPaperFeed([spec.file], { speed, client: { clock: () => box.server?.captureNowNs() ?? 0n } });
+  box.server = feed.server;
+  return { events: feed.client.events(), close: () => feed.close() };
+}
+
+/** Reads up to `limit` events to learn the instruments a source holds and how active each is. */
+export async function surveySource(events: AsyncIterable<AnyEnvelope>, limit = 50_000): Promise<SourceSurvey> {
+  const instruments = new Map<string, { venue: string; symbol: string; priceScale: number; qtyScale: number; events: number }>();
+  const activity = new Map<string, number>();
+  let n = 0;
+  for await (const e of events) {
+    if (e.type === 'InstrumentDefined') {
+      const d = e.data;
+      if (!instruments.has(d.instrument)) instruments.set(d.instrument, { venue: d.venue, symbol: d.symbol, priceScale: d.priceScale, qtyScale: d.qtyScale, events: 0 });
+    } else {
+      const inst = (e.data as { instrument?: string }).instrument;
+      if (inst !== undefined) activity.set(inst, (activity.get(inst) ?? 0) + 1);
+    }
+    if (++n >= limit) break;
+  }
+  for (const [id, info] of instruments) info.events = activity.get(id) ?? 0;
+  return { instruments };
+}
+
+export interface SourceSurvey {
+  instruments: Map<string, { venue: string; symbol: string; priceScale: number; qtyScale: number; events: number }>;
+}
