@@ -131,6 +131,26 @@ describe('Kraken and Coinbase live adapters over the replay server', () => {
     expect(live.map(comparable)).toEqual(direct.map(comparable));
   });
 
+  it('the first message picks the recorded connection; one no recording sent is refused', async () => {
+    const s = await server({ captures: findWsCaptures(dir, 'KRAKEN'), speed: 'max' });
+    expect(s.connections.map((c) => JSON.parse(c.sent[0]!).subscription.name)).toEqual(['trade', 'ticker', 'book']);
+    const ws = new WebSocket(s.urlFor('wss://ws.kraken.com'));
+    await new Promise<void>((resolve) => ws.on('open', () => resolve()));
+    ws.send(JSON.stringify({ event: 'subscribe', pair: ['XBT/USD'], subscription: { name: 'trade' } }));
+    const code = await new Promise<number>((resolve) => ws.on('close', (c) => resolve(c)));
+    expect(code).toBe(1008);
+    // The recorded ticker subscription, keys in another order, gets the ticker recording.
+    const sub = JSON.parse(s.connections[1]!.sent[0]!) as { event: string; pair: string[]; subscription: object };
+    const ws2 = new WebSocket(s.urlFor('wss://ws.kraken.com'));
+    const frames: string[] = [];
+    ws2.on('message', (d) => frames.push(d.toString()));
+    await new Promise<void>((resolve) => ws2.on('open', () => resolve()));
+    ws2.send(JSON.stringify({ subscription: sub.subscription, pair: sub.pair, event: sub.event }));
+    expect(await new Promise<number>((resolve) => ws2.on('close', (c) => resolve(c)))).toBe(1000);
+    expect(frames.length).toBe(s.connections[1]!.frames);
+    expect(frames.filter((f) => f.endsWith(',"ticker","XMR/USD"]')).length).toBeGreaterThan(0);
+  });
+
   it('Kraken (three connections): per connection the same events in the same order, and the same set overall', async () => {
     const files = findWsCaptures(dir, 'KRAKEN');
     const direct = await collect(captureEventSource(files));

@@ -101,7 +101,8 @@ export function secondsToNs(text: string, ctx?: FrameContext, field = 'time'): b
   if (!m) {
     throw new TapedeckError('FRAME_TIME', `${field}: "${text}" is not a decimal number of seconds`, { ...(ctx ? { file: ctx.file, line: ctx.line } : {}), field });
   }
-  return parseDecimal(`${m[1]}.${(m[2] ?? '').slice(0, 9)}`, 9, field);
+  const frac = (m[2] ?? '').slice(0, 9);
+  return parseDecimal(frac === '' ? m[1]! : `${m[1]}.${frac}`, 9, field);
 }
 
 /**
