@@ -1,4 +1,6 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatCaptureSummary, summarizeOuchCapture } from '../../../src/venues/nasdaq/ouch42/capture.js';
@@ -65,5 +67,30 @@ describe('nluka packet-capture fixtures: reassembled SoupBinTCP + OUCH 4.2', () 
     expect((err as { code: string }).code).toBe('OUCH_LENGTH');
     expect((err as Error).message).toContain('Executed');
     expect((err as { where: Record<string, unknown> }).where).toMatchObject({ file: 'bad.packets', stream: 'capture stream 7' });
+  });
+});
+
+describe('scripts/ouch-capture-summary (compiled; npm test builds first)', () => {
+  const script = path.join(repoRoot, 'dist/scripts/ouch-capture-summary.js');
+  const run = (args: string[]) => {
+    if (!existsSync(script)) throw new Error(`${script} is missing: run "npx tsc -p ." first`);
+    return spawnSync(process.execPath, [script, ...args], { encoding: 'utf8', timeout: 30_000 });
+  };
+
+  it('prints the .expected text for a fixture', () => {
+    const r = run([path.join(dir, 'partials-ladder.packets')]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(readFileSync(path.join(dir, 'partials-ladder.expected'), 'utf8').trimEnd() + '\n');
+  });
+
+  it('a truncated capture is one line on stderr with the place, exit 2', () => {
+    const cut = path.join(tmpdir(), `tapedeck-cut-${process.pid}.packets`);
+    writeFileSync(cut, readFileSync(path.join(dir, 'all-complete.packets')).subarray(0, 70));
+    const r = run([cut]);
+    rmSync(cut, { force: true });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain('CAPTURE_TRUNCATED');
+    expect(r.stderr).toContain('offset 0');
   });
 });
