@@ -2,9 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatCaptureSummary, summarizeOuchCapture } from '../../../src/venues/nasdaq/ouch42/capture.js';
-import { isTapedeckError } from '../../../domain/core/errors.js';
+import { formatCaptureSummary, readCaptureRecords, summarizeOuchCapture } from '../../../src/venues/nasdaq/ouch42/capture.js';
+import { TapedeckError, isTapedeckError } from '../../../domain/core/errors.js';
 
 const repoRoot = path.resolve(import.meta.dirname, '../../..');
 const dir = path.resolve(repoRoot, '../shared/datasets/ouch_soupbintcp/nluka_packet_capture_exercise');
@@ -67,6 +68,51 @@ describe('nluka packet-capture fixtures: reassembled SoupBinTCP + OUCH 4.2', () 
     expect((err as { code: string }).code).toBe('OUCH_LENGTH');
     expect((err as Error).message).toContain('Executed');
     expect((err as { where: Record<string, unknown> }).where).toMatchObject({ file: 'bad.packets', stream: 'capture stream 7' });
+  });
+});
+
+/** Re-cuts each stream's bytes into records at other places, interleaving streams in turn. */
+function recut(file: Uint8Array, cuts: number[]): Uint8Array {
+  const streams = new Map<number, number[]>();
+  for (const r of readCaptureRecords(file)) {
+    const bytes = streams.get(r.streamId) ?? [];
+    bytes.push(...r.bytes);
+    streams.set(r.streamId, bytes);
+  }
+  const out: number[] = [];
+  const pos = new Map([...streams.keys()].map((k) => [k, 0]));
+  let c = 0;
+  while ([...streams].some(([id, b]) => pos.get(id)! < b.length)) {
+    for (const [id, b] of streams) {
+      const at = pos.get(id)!;
+      if (at >= b.length) continue;
+      const n = Math.min(b.length - at, cuts[c++ % cuts.length]!);
+      out.push(id >> 8, id & 0xff, 0, 0, n >> 8, n & 0xff, ...b.slice(at, at + n));
+      pos.set(id, at + n);
+    }
+  }
+  return new Uint8Array(out);
+}
+
+describe('capture reassembly properties', () => {
+  it('the counts do not depend on where the records cut the streams', () => {
+    const files = fixtures.map((f) => new Uint8Array(readFileSync(path.join(dir, f))));
+    fc.assert(fc.property(fc.constantFrom(...files.keys()), fc.array(fc.integer({ min: 1, max: 90 }), { minLength: 1, maxLength: 20 }), (i, cuts) => {
+      const original = summarizeOuchCapture(files[i]!);
+      const again = summarizeOuchCapture(recut(files[i]!, cuts));
+      expect([...again.streams]).toEqual([...original.streams]);
+      expect(again.totals).toEqual(original.totals);
+    }), { numRuns: 200 });
+  });
+
+  it('random bytes: a summary or a TapedeckError, never a crash or a hang', () => {
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 400 }), (bytes) => {
+      try {
+        summarizeOuchCapture(bytes);
+      } catch (e) {
+        expect(e).toBeInstanceOf(TapedeckError);
+      }
+    }), { numRuns: 1000 });
   });
 });
 
