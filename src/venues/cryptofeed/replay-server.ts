@@ -214,6 +214,8 @@ async function serveConnection(ws: WebSocket, reqUrl: string, recordings: Record
   const inbox: string[] = [];
   let waiter: (() => void) | null = null;
   let closed = false;
+  // Aborts a sleep until the next frame when the socket goes, so no timer outlives the connection.
+  const gone = new AbortController();
   ws.on('message', (d) => {
     inbox.push(d.toString());
     const w = waiter;
@@ -222,6 +224,7 @@ async function serveConnection(ws: WebSocket, reqUrl: string, recordings: Record
   });
   ws.on('close', () => {
     closed = true;
+    gone.abort();
     const w = waiter;
     waiter = null;
     w?.();
@@ -277,7 +280,13 @@ async function serveConnection(ws: WebSocket, reqUrl: string, recordings: Record
     if (speed > 0) {
       const dueNs = baseWall + BigInt(Math.round(Number(step.timeNs - baseCapture) / speed));
       const waitMs = Number(dueNs - wallClockNs()) / 1e6;
-      if (waitMs >= 1) await sleep(waitMs);
+      if (waitMs >= 1) {
+        try {
+          await sleep(waitMs, undefined, { signal: gone.signal });
+        } catch {
+          return;
+        }
+      }
     }
     if (closed) return;
     if (clock.nowNs === null || step.timeNs > clock.nowNs) clock.nowNs = step.timeNs;
