@@ -92,12 +92,13 @@ export function ladderSet(l: Ladder, isBid: boolean, price: number, qty: number)
   const q = l.qtys;
   if (i >= 0) {
     if (qty > 0) q[i] = qty;
-    else if (i === p.length - 1) {
-      p.pop();
-      q.pop();
-    } else {
-      p.copyWithin(i, i + 1);
-      q.copyWithin(i, i + 1);
+    else {
+      // Shift down by hand: Array.prototype.copyWithin takes a slow generic path on JS arrays.
+      const last = p.length - 1;
+      for (let k = i; k < last; k++) {
+        p[k] = p[k + 1]!;
+        q[k] = q[k + 1]!;
+      }
       p.pop();
       q.pop();
     }
@@ -109,8 +110,10 @@ export function ladderSet(l: Ladder, isBid: boolean, price: number, qty: number)
   p.push(price);
   q.push(qty);
   if (at < n) {
-    p.copyWithin(at + 1, at, n);
-    q.copyWithin(at + 1, at, n);
+    for (let k = n; k > at; k--) {
+      p[k] = p[k - 1]!;
+      q[k] = q[k - 1]!;
+    }
     p[at] = price;
     q[at] = qty;
   }

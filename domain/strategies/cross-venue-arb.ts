@@ -32,7 +32,8 @@ export interface CrossVenueArbState {
   /** Signed position per leg (index as in params.legs). */
   positionLots: [number, number];
   orders: OwnOrders;
-  lastActionNs: bigint;
+  /** Earliest event time of the next round (last order + cooldown): a compare, not a subtraction, per event. */
+  nextActionNs: bigint;
 }
 
 export interface Opportunity {
@@ -68,7 +69,7 @@ export const crossVenueArb: Strategy<CrossVenueArbParams, CrossVenueArbState> = 
   version: '1.0.0',
   params: crossVenueArbParams,
   initialState(p) {
-    return { p, positionLots: [0, 0], orders: newOwnOrders(), lastActionNs: -(2n ** 62n) };
+    return { p, positionLots: [0, 0], orders: newOwnOrders(), nextActionNs: -(2n ** 62n) };
   },
   evolve(s, event) {
     if (marketInstrument(event) !== null) return s;
@@ -78,7 +79,7 @@ export const crossVenueArb: Strategy<CrossVenueArbParams, CrossVenueArbState> = 
       if (f.instrument === s.p.legs[0].instrument) s.positionLots[0] += delta;
       else if (f.instrument === s.p.legs[1].instrument) s.positionLots[1] += delta;
     }
-    if (event.type === 'OrderIntended') s.lastActionNs = event.eventTimeNs;
+    if (event.type === 'OrderIntended') s.nextActionNs = event.eventTimeNs + s.p.cooldownNs;
     return s;
   },
   decide(s, event, market) {
@@ -87,7 +88,7 @@ export const crossVenueArb: Strategy<CrossVenueArbParams, CrossVenueArbState> = 
     if (instr !== p.legs[0].instrument && instr !== p.legs[1].instrument && event.type !== 'OrderCanceled' && event.type !== 'OrderFilled') return NO_COMMANDS;
     // One round at a time: wait until both IOC legs have finished.
     if (s.orders.list.length > 0) return NO_COMMANDS;
-    if (event.eventTimeNs - s.lastActionNs < p.cooldownNs) return NO_COMMANDS;
+    if (event.eventTimeNs < s.nextActionNs) return NO_COMMANDS;
     const [pa, pb] = s.positionLots;
     const imbalance = pa + pb;
     if (imbalance !== 0) return flatten(s, imbalance, market);

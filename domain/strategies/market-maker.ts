@@ -39,7 +39,8 @@ export interface MarketMakerState {
   rng: PrngState;
   /** Pre-drawn jitter for the next new quote (drawn in evolve, so decide stays pure). */
   nextJitterLots: number;
-  lastActionNs: bigint;
+  /** Earliest event time of the next action (last action + interval): a compare, not a bigint subtraction, per event. */
+  nextActionNs: bigint;
 }
 
 const BID = 'mm-bid';
@@ -68,7 +69,7 @@ export const marketMaker: Strategy<MarketMakerParams, MarketMakerState> = {
   version: '1.0.0',
   params: marketMakerParams,
   initialState(p, seed) {
-    const s: MarketMakerState = { p, inventoryLots: 0, orders: newOwnOrders(), rng: seedPrng(seed), nextJitterLots: 0, lastActionNs: -(2n ** 62n) };
+    const s: MarketMakerState = { p, inventoryLots: 0, orders: newOwnOrders(), rng: seedPrng(seed), nextJitterLots: 0, nextActionNs: -(2n ** 62n) };
     s.nextJitterLots = draw(s);
     return s;
   },
@@ -79,11 +80,11 @@ export const marketMaker: Strategy<MarketMakerParams, MarketMakerState> = {
     switch (event.type) {
       case 'OrderIntended':
         s.nextJitterLots = draw(s);
-        s.lastActionNs = event.eventTimeNs;
+        s.nextActionNs = event.eventTimeNs + s.p.minActionIntervalNs;
         break;
       case 'ReplaceRequested':
       case 'CancelRequested':
-        s.lastActionNs = event.eventTimeNs;
+        s.nextActionNs = event.eventTimeNs + s.p.minActionIntervalNs;
         break;
     }
     return s;
@@ -93,7 +94,7 @@ export const marketMaker: Strategy<MarketMakerParams, MarketMakerState> = {
     const instr = marketInstrument(event);
     // React to our market and to our own fills (requote after inventory changes).
     if (instr !== p.instrument && event.type !== 'OrderFilled') return NO_COMMANDS;
-    if (event.eventTimeNs - s.lastActionNs < p.minActionIntervalNs) return NO_COMMANDS;
+    if (event.eventTimeNs < s.nextActionNs) return NO_COMMANDS;
     const t = targetQuotes(p, s.inventoryLots, bestBidTicks(market, p.instrument), bestAskTicks(market, p.instrument));
     if (t === null) return NO_COMMANDS;
     let out: StrategyCommand[] | null = null;

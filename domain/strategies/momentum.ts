@@ -33,7 +33,8 @@ export interface MomentumState {
   count: number;
   positionLots: number;
   orders: OwnOrders;
-  lastOrderNs: bigint;
+  /** Earliest event time of the next order (last order + cooldown). */
+  nextOrderNs: bigint;
 }
 
 export const momentum: Strategy<MomentumParams, MomentumState> = {
@@ -42,7 +43,7 @@ export const momentum: Strategy<MomentumParams, MomentumState> = {
   version: '1.0.0',
   params: momentumParams,
   initialState(p) {
-    return { p, mids2: new Array<number>(p.lookback).fill(0), head: 0, count: 0, positionLots: 0, orders: newOwnOrders(), lastOrderNs: -(2n ** 62n) };
+    return { p, mids2: new Array<number>(p.lookback).fill(0), head: 0, count: 0, positionLots: 0, orders: newOwnOrders(), nextOrderNs: -(2n ** 62n) };
   },
   evolve(s, event, market) {
     const instr = marketInstrument(event);
@@ -61,14 +62,14 @@ export const momentum: Strategy<MomentumParams, MomentumState> = {
     }
     const f = trackOwnOrder(s.orders, event);
     if (f !== null && f.instrument === s.p.instrument) s.positionLots += f.side === 'buy' ? f.qtyLots : -f.qtyLots;
-    if (event.type === 'OrderIntended') s.lastOrderNs = event.eventTimeNs;
+    if (event.type === 'OrderIntended') s.nextOrderNs = event.eventTimeNs + s.p.cooldownNs;
     return s;
   },
   decide(s, event: TimedEvent, market: MarketView) {
     const p = s.p;
     if (marketInstrument(event) !== p.instrument) return NO_COMMANDS;
     if (s.count < p.lookback || s.orders.list.length > 0) return NO_COMMANDS;
-    if (event.eventTimeNs - s.lastOrderNs < p.cooldownNs) return NO_COMMANDS;
+    if (event.eventTimeNs < s.nextOrderNs) return NO_COMMANDS;
     const newest = s.mids2[(s.head + p.lookback - 1) % p.lookback]!;
     const oldest = s.mids2[s.head]!;
     const move2 = newest - oldest;

@@ -170,6 +170,20 @@ export function step(state: SimVenueState, input: SimInput, out: VenueReport[]):
   return out.length - before;
 }
 
+/**
+ * The per-market-event fast path: exactly `step(state, { kind: 'market', event }, out)` without the
+ * input object, so the engine's hot loop allocates nothing here.
+ */
+export function stepMarket(state: SimVenueState, event: TimedEvent, out: VenueReport[]): number {
+  const t = event.eventTimeNs;
+  if (t > state.nowNs) state.nowNs = t;
+  const before = out.length;
+  if (state.pending.length > 0) runDue(state, state.nowNs);
+  onMarket(state, event, state.nowNs);
+  if (state.outbox.length > 0) flush(state, state.nowNs, out);
+  return out.length - before;
+}
+
 /** Convenience: advance to `nowNs` and return the reports due. */
 export function advance(state: SimVenueState, nowNs: bigint): VenueReport[] {
   const out: VenueReport[] = [];
