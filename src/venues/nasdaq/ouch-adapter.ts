@@ -5,7 +5,7 @@
  * Identity: an order's OUCH token is derived from its orderId (12 base-62 characters of its SHA-256)
  * plus two characters counting replacements, so a token is at most 14 characters, the same every run,
  * and each replacement gets a fresh day-unique token. Event ids are name-based UUIDs of
- * (venue, session, sequence number), so a replayed venue message always gives the same event id.
+ * (venue, session day, session, sequence number), so a replayed venue message always gives the same id.
  *
  * Quantities: OUCH shares are whole; qtyLots at qtyScale must be whole shares. Prices are rescaled
  * exactly to OUCH's 4 decimals (an inexact price is refused before sending). The shares of Replace and
@@ -480,7 +480,9 @@ export class OuchExecutionClient implements ExecutionClient {
   }
 
   private emit<T extends EventType>(type: T, orderId: string, data: PayloadOf<T>, eventTimeNs: bigint, seq: number | null, raw: Uint8Array | null): void {
-    const key = seq === null ? `${this.venue}:unknown:${orderId}:${this.epoch}` : `${this.venue}:${this.client.session}:${seq}`;
+    // Session names and sequence numbers repeat from day to day: the session's midnight keeps ids apart.
+    const day = (this.midnightNs ?? 0n).toString();
+    const key = seq === null ? `${this.venue}:${day}:unknown:${orderId}:${this.epoch}` : `${this.venue}:${day}:${this.client.session}:${seq}`;
     const event = makeEvent({
       id: uuidFromName(EVENT_NAMESPACE, key),
       type,

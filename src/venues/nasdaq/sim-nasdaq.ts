@@ -42,6 +42,9 @@ import { SoupBinTcpServer, type SoupServerEvent } from './soupbintcp/server.js';
 const NS_PER_DAY = 86_400_000_000_000n;
 /** OUCH caps an order at 1,000,000 shares (Replace case 2 in the spec text). */
 const MAX_SHARES = 999_999;
+const MAX_ERRORS = 1000;
+/** Bound on messages queued while held (fault injection). */
+const MAX_HELD = 100_000;
 
 export interface SimNasdaqOptions {
   host?: string;
@@ -86,10 +89,8 @@ export class SimNasdaq {
   private held: Uint8Array[] | null = null;
   private timer: NodeJS.Timeout | null = null;
   private readonly out: VenueReport[] = [];
-  /** Client messages that could not be decoded, for tests and logs. */
+  /** Client messages that could not be decoded or kept, for tests and logs (the latest MAX_ERRORS). */
   readonly protocolErrors: TapedeckError[] = [];
-  /** Decoded client messages in arrival order (what the venue was asked). */
-  readonly received: string[] = [];
 
   private constructor(readonly soup: SoupBinTcpServer, private readonly options: SimNasdaqOptions) {
     this.venue = options.venue ?? 'NASDAQ';
@@ -151,10 +152,16 @@ export class SimNasdaq {
 
   private receive(payload: Uint8Array): void {
     if (this.held) {
-      this.held.push(payload.slice());
+      if (this.held.length < MAX_HELD) this.held.push(payload.slice());
+      else this.error(new TapedeckError('SIM_HELD_FULL', `more than ${MAX_HELD} client messages held; this one is dropped`));
       return;
     }
     this.process(payload);
+  }
+
+  private error(e: TapedeckError): void {
+    if (this.protocolErrors.length >= MAX_ERRORS) this.protocolErrors.shift();
+    this.protocolErrors.push(e);
   }
 
   private process(payload: Uint8Array): void {
@@ -163,11 +170,10 @@ export class SimNasdaq {
       msg = decodeClientMessage(payload, { stream: 'sim-nasdaq client' });
     } catch (e) {
       // Nasdaq would end the session; the simulator keeps it and records why (tests look here).
-      if (e instanceof TapedeckError) this.protocolErrors.push(e);
+      if (e instanceof TapedeckError) this.error(e);
       else throw e;
       return;
     }
-    this.received.push(msg.kind);
     switch (msg.kind) {
       case 'EnterOrder':
         return this.enter(msg);

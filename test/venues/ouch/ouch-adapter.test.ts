@@ -12,6 +12,7 @@ import { decide, evolve, getOrder, initialState, type OrdersState } from '../../
 import { OuchExecutionClient, orderToken, type OuchAdapterStatus } from '../../../src/venues/nasdaq/ouch-adapter.js';
 import { decodeVenueMessage } from '../../../src/venues/nasdaq/ouch42/codec.js';
 import { SimNasdaq } from '../../../src/venues/nasdaq/sim-nasdaq.js';
+import { SoupBinTcpClient } from '../../../src/venues/nasdaq/soupbintcp/client.js';
 import { waitFor } from './helpers.js';
 
 type Submit = Extract<VenueCommand, { kind: 'SubmitOrder' }>;
@@ -237,5 +238,18 @@ describe('OUCH execution client against the simulated NASDAQ', () => {
     expect(err).toBeInstanceOf(TapedeckError);
     expect((err as TapedeckError).code).toBe('VENUE_DISCONNECTED');
     expect((err as TapedeckError).message).toContain('late-1');
+  });
+
+  it('the simulator records undecodable client messages and keeps the session', async () => {
+    const { sim, ledger, send } = await setup();
+    const raw = new SoupBinTcpClient({ port: sim.port, username: 'trader', password: 'pw', sequenceNumber: 0, ...FAST }, { onSequenced: () => undefined });
+    cleanups.push(() => raw.close());
+    await raw.connect();
+    raw.send(new Uint8Array([0x51, 1, 2, 3])); // 'Q': no such client message
+    raw.send(new Uint8Array([0x4f, 1, 2])); // Enter Order, 3 bytes instead of 49
+    await waitFor('two protocol errors', () => sim.protocolErrors.length === 2);
+    expect(sim.protocolErrors.map((e) => e.code)).toEqual(['OUCH_UNKNOWN_TYPE', 'OUCH_LENGTH']);
+    await send(order('after-garbage'));
+    await waitFor('still trading', () => ledger.status('after-garbage') === 'accepted');
   });
 });
