@@ -11,7 +11,8 @@
  *
  * CancelRequested / ReplaceRequested set an "in flight" flag on a working order (fills can still arrive),
  * cleared by the venue's answer (OrderCanceled / OrderReplaced) or its refusal (CancelRejected /
- * ReplaceRejected). An impossible transition is returned as a TapedeckError with code ORDER_TRANSITION
+ * ReplaceRejected; a ReplaceRejected carrying a risk denial `code` records a replace risk refused before it
+ * was sent, and changes nothing). An impossible transition is returned as a TapedeckError with code ORDER_TRANSITION
  * naming the order, its state and the event; it is never silently applied, and the state is unchanged.
  *
  * Per-order states are immutable (`transition` returns a new object): order events are rare next to
@@ -200,7 +201,9 @@ export function transition(order: OrderState | undefined, event: OrderEvent): Or
       return after(order, { replacePending: { priceTicks: event.data.priceTicks, qtyLots: event.data.qtyLots } });
     }
     case 'ReplaceRejected':
-      if (order.replacePending === null && !isTerminal(s)) return no('no replace is in flight');
+      // With a risk `code`, it records a replace that risk denied before anything was sent: nothing was in flight.
+      if (order.replacePending === null && !isTerminal(s) && event.data.code === undefined) return no('no replace is in flight');
+      if (order.replacePending === null) return order;
       return after(order, { replacePending: null });
     case 'OrderReplaced': {
       if (!(s === 'accepted' || s === 'partially-filled' || s === 'unknown' || s === 'submitted')) return no('only a working order can be replaced');

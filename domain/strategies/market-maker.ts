@@ -29,6 +29,8 @@ export const marketMakerParams = z.object({
   requoteThresholdTicks: z.int().positive().default(1),
   /** Minimum event time between two order actions. */
   minActionIntervalNs: timeNs.default(0n),
+  /** After a refusal (risk denial, venue reject), wait this long before acting again: no retry storm. */
+  backoffNs: timeNs.default(1_000_000n),
 });
 export type MarketMakerParams = z.output<typeof marketMakerParams>;
 
@@ -85,6 +87,11 @@ export const marketMaker: Strategy<MarketMakerParams, MarketMakerState> = {
       case 'ReplaceRequested':
       case 'CancelRequested':
         s.nextActionNs = event.eventTimeNs + s.p.minActionIntervalNs;
+        break;
+      case 'RiskDenied':
+      case 'ReplaceRejected':
+      case 'OrderRejected':
+        s.nextActionNs = event.eventTimeNs + s.p.backoffNs;
         break;
     }
     return s;

@@ -69,6 +69,14 @@ describe('order lifecycle: the happy path', () => {
     expect(orderOf(s)).toMatchObject({ priceTicks: 100, replacePending: null });
   });
 
+  it('a replace that risk denied before sending is recorded (with its code) and changes nothing', () => {
+    const s = given(...live);
+    const before = orderOf(s);
+    expect(evolve(s, at('ReplaceRejected', { orderId: 'o1', reason: 'too big', code: 'POSITION_LIMIT' }))).toBe(s);
+    expect(orderOf(s)).toEqual(before);
+    expect((evolve(s, at('ReplaceRejected', { orderId: 'o1', reason: 'venue' })) as TapedeckError).code).toBe('ORDER_TRANSITION');
+  });
+
   it('expires a working order', () => {
     const s = given(...live, at('OrderExpired', { orderId: 'o1' }));
     expect(orderOf(s)).toMatchObject({ status: 'expired', leavesLots: 0 });
