@@ -17,7 +17,7 @@ import { waitFor } from './helpers.js';
 
 type Submit = Extract<VenueCommand, { kind: 'SubmitOrder' }>;
 
-const FAST = { heartbeatIntervalMs: 20, heartbeatTimeoutMs: 400 };
+const FAST = { heartbeatIntervalMs: 20, heartbeatTimeoutMs: 1000 };
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();

@@ -6,7 +6,8 @@ import { encodeSoupPacket } from '../../../src/venues/nasdaq/soupbintcp/packets.
 import { SoupBinTcpServer, type SoupServerEvent, type SoupServerOptions } from '../../../src/venues/nasdaq/soupbintcp/server.js';
 import { bytesOf, sleep, textOf, waitFor } from './helpers.js';
 
-const FAST = { heartbeatIntervalMs: 20, heartbeatTimeoutMs: 150 };
+// Short enough for fast tests, long enough that a busy CI machine (GC, 2 shared cores) does not trip it.
+const FAST = { heartbeatIntervalMs: 20, heartbeatTimeoutMs: 500 };
 const cleanups: Array<() => Promise<void>> = [];
 
 afterEach(async () => {
@@ -107,7 +108,7 @@ describe('SoupBinTCP client and server on loopback', () => {
     await client.connect();
     const t0 = Date.now();
     server.pauseHeartbeats(true);
-    await waitFor('a heartbeat timeout', () => statuses.some((s) => s.kind === 'heartbeatTimeout'), 2000);
+    await waitFor('a heartbeat timeout', () => statuses.some((s) => s.kind === 'heartbeatTimeout'), 4000);
     const waited = Date.now() - t0;
     expect(waited).toBeGreaterThanOrEqual(FAST.heartbeatTimeoutMs);
     await waitFor('the client to fail', () => statuses.some((s) => s.kind === 'failed'));
@@ -125,7 +126,7 @@ describe('SoupBinTCP client and server on loopback', () => {
     });
     await new Promise<void>((r) => socket.once('connect', () => r()));
     socket.write(encodeSoupPacket({ kind: 'loginRequest', username: 'alice', password: 'secret', requestedSession: '', requestedSequenceNumber: 1 }));
-    await waitFor('the silent client to be dropped', () => events.some((e) => e.kind === 'disconnect'), 2000);
+    await waitFor('the silent client to be dropped', () => events.some((e) => e.kind === 'disconnect'), 4000);
     expect(events.find((e) => e.kind === 'disconnect')).toMatchObject({ username: 'alice' });
     expect((events.find((e) => e.kind === 'disconnect') as { reason: string }).reason).toMatch(/client silent for \d+ ms/);
   });
@@ -206,9 +207,9 @@ describe('SoupBinTCP client and server on loopback', () => {
     await client.connect();
     server.publish(bytesOf('a'));
     server.pauseHeartbeats(true);
-    await waitFor('a heartbeat timeout', () => statuses.some((s) => s.kind === 'heartbeatTimeout'), 2000);
+    await waitFor('a heartbeat timeout', () => statuses.some((s) => s.kind === 'heartbeatTimeout'), 4000);
     server.pauseHeartbeats(false);
-    await waitFor('logged in again', () => statuses.filter((s) => s.kind === 'loggedIn').length === 2, 2000);
+    await waitFor('logged in again', () => statuses.filter((s) => s.kind === 'loggedIn').length === 2, 4000);
     server.publish(bytesOf('b'));
     await waitFor('b', () => got.length === 2);
     expect(got).toEqual([{ seq: 1, text: 'a' }, { seq: 2, text: 'b' }]);
