@@ -10,10 +10,10 @@
  * order id likewise; the decisions hash replaces order ids by their sequence number and leaves out
  * run-specific fields (run id, store positions), so a replay under another run id hashes the same.
  */
-import { canonicalJson } from '../core/canonical.js';
+import { StructuralHasher, structuralHash } from '../core/fasthash.js';
 import { parseDecimal } from '../core/fixed.js';
 import { invariant, TapedeckError } from '../core/errors.js';
-import { sha256Hex, uuidFromName } from '../core/sha256.js';
+import { uuidFromName } from '../core/sha256.js';
 import { CATALOG, type EventType, type PayloadOf } from '../events/catalog.js';
 import type { AnyEnvelope, EventEnvelope } from '../events/envelope.js';
 import type { TimedEvent } from '../events/event.js';
@@ -63,6 +63,10 @@ export interface KernelState {
   outSeq: number;
   /** orderId → its sequence number within the run (for run-independent hashing). */
   orderNumbers: Map<string, number>;
+  /** First 17 hex digits of every id this run makes (version and variant included), from the run id. */
+  idPrefix: string;
+  /** Running hash over the normalized decisions. */
+  decisionsHasher: StructuralHasher;
   inputs: number;
   decisions: number;
   fills: number;
@@ -72,7 +76,13 @@ export interface KernelState {
 }
 
 const DECISION_TYPES: ReadonlySet<string> = new Set(['OrderIntended', 'RiskApproved', 'RiskDenied', 'CancelRequested', 'ReplaceRequested', 'ReplaceRejected']);
-const GENESIS_HASH = sha256Hex('tapedeck-decisions-v1');
+const GENESIS_HASH = new StructuralHasher().update('tapedeck-decisions-v1').digestHex();
+
+/** A UUID (RFC 9562 v8): the run's name-based prefix, then a counter tagged by kind (1 = event, 2 = order). */
+function kernelId(k: KernelState, kind: number, n: number): string {
+  const hex = k.idPrefix + (kind * 0x1000000000000 + n).toString(16).padStart(15, '0');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
 
 export function initKernel(setup: KernelSetup): KernelState {
   const sims = new Map<string, sim.SimVenueState>();
@@ -89,6 +99,8 @@ export function initKernel(setup: KernelSetup): KernelState {
     orderSeq: 0,
     outSeq: 0,
     orderNumbers: new Map(),
+    idPrefix: uuidFromName(setup.runId, 'kernel-ids').replace(/-/g, '').slice(0, 17),
+    decisionsHasher: new StructuralHasher().update('tapedeck-decisions-v1'),
     inputs: 0,
     decisions: 0,
     fills: 0,
@@ -108,6 +120,7 @@ export function nextDueNs(k: KernelState): bigint | null {
 }
 
 const reportBuf: sim.VenueReport[] = [];
+const workBuf: Work[] = [];
 
 /**
  * Processes one input (market data, a timer, or in live mode a venue report) and appends the outputs.
@@ -118,9 +131,14 @@ export function processInput(k: KernelState, input: AnyEnvelope, position: numbe
   // Time moves to the input: reports the simulated venues owe before it come first.
   releaseDue(k, input.eventTimeNs, out);
   k.inputs++;
-  k.cause = { id: input.id, position, eventTimeNs: input.eventTimeNs, receiveTimeNs: input.receiveTimeNs };
+  const cause = k.cause;
+  cause.id = input.id;
+  cause.position = position;
+  cause.eventTimeNs = input.eventTimeNs;
+  cause.receiveTimeNs = input.receiveTimeNs;
   out.push({ kind: 'event', env: input, role: 'input' });
-  const work: Work[] = [];
+  const work = workBuf;
+  work.length = 0;
   if (isMarketDataType(input.type)) {
     applyMarketEvent(k.market, input as unknown as TimedEvent);
     const venue = (input.data as { venue?: string }).venue;
@@ -217,7 +235,7 @@ function drain(k: KernelState, work: Work[], out: KernelOutput[]): void {
 
 function makeOut<T extends EventType>(k: KernelState, type: T, data: PayloadOf<T>, eventTimeNs: bigint, receiveTimeNs: bigint): EventEnvelope<T> {
   return {
-    id: uuidFromName(k.setup.runId, `out:${++k.outSeq}`),
+    id: kernelId(k, 1, ++k.outSeq),
     type,
     schemaVersion: CATALOG[type].version,
     stream: k.stream,
@@ -235,7 +253,7 @@ function record<T extends EventType>(k: KernelState, type: T, data: PayloadOf<T>
   out.push({ kind: 'event', env: env as AnyEnvelope, role });
   if (DECISION_TYPES.has(type)) {
     k.decisions++;
-    k.decisionsHash = sha256Hex(k.decisionsHash + canonicalJson(normalizeDecision(type, data as Record<string, unknown>, k.orderNumbers)));
+    k.decisionsHash = k.decisionsHasher.update(normalizeDecision(type, data as Record<string, unknown>, k.orderNumbers)).digestHex();
   }
   const ev = env as unknown as TimedEvent;
   if (lifecycle.isOrderEvent(ev)) {
@@ -278,9 +296,9 @@ function onCommand(k: KernelState, c: StrategyCommand, work: Work[], out: Kernel
   const ctx = { eventTimeNs: k.cause.eventTimeNs, market: k.market };
   if (c.kind === 'PlaceOrder') {
     const n = ++k.orderSeq;
-    const orderId = uuidFromName(d.runId, `order:${n}`);
+    const orderId = kernelId(k, 2, n);
     k.orderNumbers.set(orderId, n);
-    const stateHash = sha256Hex(canonicalJson(k.strategyState));
+    const stateHash = structuralHash(k.strategyState);
     const intent = record(k, 'OrderIntended', {
       orderId, venue: c.venue, instrument: c.instrument, side: c.side, orderType: c.orderType, priceTicks: c.priceTicks,
       qtyLots: c.qtyLots, priceScale: c.priceScale, qtyScale: c.qtyScale, timeInForce: c.timeInForce, postOnly: c.postOnly,

@@ -77,6 +77,7 @@ class Journal {
   private buf: EventData[] = [];
   private revision = -1;
   private nextPosition = 0;
+  private inflight: Promise<void> = Promise.resolve();
   constructor(private readonly store: EventStore, readonly stream: string) {}
 
   async init(): Promise<void> {
@@ -98,18 +99,31 @@ class Journal {
     return this.buf.length;
   }
 
+  /**
+   * Starts appending what is buffered, keeping at most one append in flight so the kernel computes the
+   * next batch while the previous one syncs. Order is kept: each append waits for the one before.
+   */
   async flush(): Promise<void> {
     if (this.buf.length === 0) return;
+    await this.inflight;
     const batch = this.buf;
     this.buf = [];
+    const expectedRevision = this.revision === -1 ? 'no_stream' : this.revision;
     const expectedPosition = this.nextPosition + batch.length - 1;
-    const r = await this.store.appendToStream(this.stream, batch, { expectedRevision: this.revision === -1 ? 'no_stream' : this.revision });
-    this.revision = r.nextExpectedRevision;
-    this.nextPosition = r.position + 1;
-    if (r.position !== expectedPosition) {
-      // Another writer interleaved: recorded cause positions would be wrong. Stop rather than mislead.
-      throw new TapedeckError('JOURNAL_INTERLEAVED', `run stream ${this.stream} landed at position ${r.position}, expected ${expectedPosition}: another writer is appending to this store`);
-    }
+    this.revision += batch.length;
+    this.nextPosition += batch.length;
+    this.inflight = this.store.appendToStream(this.stream, batch, { expectedRevision }).then((r) => {
+      if (r.position !== expectedPosition) {
+        // Another writer interleaved: recorded cause positions would be wrong. Stop rather than mislead.
+        throw new TapedeckError('JOURNAL_INTERLEAVED', `run stream ${this.stream} landed at position ${r.position}, expected ${expectedPosition}: another writer is appending to this store`);
+      }
+    });
+  }
+
+  /** Everything added so far is durable (flushes first). */
+  async durable(): Promise<void> {
+    await this.flush();
+    await this.inflight;
   }
 }
 
@@ -138,7 +152,7 @@ export async function runKernel(req: RunRequest): Promise<RunSummary> {
     },
   };
   journal.add(started, 'run');
-  await journal.flush();
+  await journal.durable();
 
   const out: KernelOutput[] = [];
   const batch = req.journalBatch ?? 1000;
@@ -158,7 +172,7 @@ export async function runKernel(req: RunRequest): Promise<RunSummary> {
         else commands.push(o.command);
       }
       if (commands.length > 0) {
-        await journal.flush(); // durable before any real venue sees the command
+        await journal.durable(); // durable before any real venue sees the command
         for (const c of commands) await sendLive(req, c);
       } else if (journal.pending >= batch) {
         await journal.flush();
@@ -183,7 +197,7 @@ export async function runKernel(req: RunRequest): Promise<RunSummary> {
   };
   try {
     journal.add(ended, 'run');
-    await journal.flush();
+    await journal.durable();
   } catch (e) {
     // The store itself failed: nothing more can be recorded. Report the first cause.
     throw failure ?? e;

@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import { runStoreBench } from '../../bench/store.js';
+import { runKernelBench } from '../../bench/kernel.js';
 import { runOuchBench } from '../../bench/ouch.js';
 import { runItchBench } from '../../bench/itch.js';
 import { action, intOption, printJson } from '../run.js';
@@ -12,6 +13,20 @@ export function register(program: Command): void {
   const bench = program.command('bench').description('run a benchmark and print its figures with a same-run baseline');
   void bench;
   // BENCH-REGISTRATIONS (each benchmark adds one subcommand below this line)
+  bench
+    .command('kernel')
+    .description('market events/s through strategy, risk and the simulated venue on L2 data, peak RSS at two sizes; baseline: generating the events')
+    .option('--small <n>', 'events in the first run', intOption('--small', 1000), 500_000)
+    .option('--large <n>', 'events in the second run', intOption('--large', 1000), 2_000_000)
+    .option('--journaled <n>', 'events through the engine with a durable journal', intOption('--journaled', 1000), 200_000)
+    .option('--json', 'one JSON line', false)
+    .action(
+      action(async (o: { small: number; large: number; journaled: number; json: boolean }) => {
+        const r = await runKernelBench(o);
+        if (o.json) printJson(r);
+        else for (const [k, v] of Object.entries(r)) process.stdout.write(`${k.padEnd(30)} ${v}\n`);
+      }),
+    );
   bench
     .command('itch')
     .description('ITCH 5.0 on a generated day: allocation-free decode, L3 book, object decode; baseline: Buffer.copy of the same bytes')
