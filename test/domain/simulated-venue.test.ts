@@ -105,6 +105,14 @@ describe('simulated venue: taking liquidity', () => {
     expect(new Set(fills(r).map((f) => f.fillId)).size).toBe(3);
   });
 
+  it('per-lot (per-share) fees and maker rebates, per instrument over the venue default', () => {
+    const s = venue({ fees: { takerBps: 5 }, instruments: { [INSTR]: { takerPerLot: '0.003', makerPerLot: '-0.002', takerBps: 0, feeCurrency: 'USD', feeScale: 4 } } });
+    feed(s, snapshot([[99, 50]], [[101, 50]]));
+    expect(fills(send(s, submit({ orderId: 'a', priceTicks: 101, qtyLots: 100, timeInForce: 'IOC' })))).toMatchObject([{ qtyLots: 50, fee: 1_500n, feeScale: 4, liquidity: 'taker' }]);
+    send(s, submit({ orderId: 'b', side: 'sell', priceTicks: 102, qtyLots: 10 }));
+    expect(fills(feed(s, trade(103, 10, 'buy')))).toMatchObject([{ orderId: 'b', qtyLots: 10, fee: -200n, liquidity: 'maker' }]);
+  });
+
   it('the same displayed liquidity is never filled twice, until the feed refreshes the level', () => {
     const s = venue();
     feed(s, snapshot([[99, 5]], [[101, 3]]));
