@@ -25,6 +25,8 @@ interface CompiledLayout {
   offsets: number[];
   /** Builds the record; generated from the layout (see `compileReader`). */
   read: (b: Uint8Array, withTail: boolean) => Record<string, unknown>;
+  /** Writes every field after the type byte (and the tail when `withTail`); generated too. */
+  write: (rec: Record<string, unknown>, b: Uint8Array, o: number, withTail: boolean) => void;
 }
 
 function compile(layout: MessageLayout): CompiledLayout {
@@ -35,7 +37,10 @@ function compile(layout: MessageLayout): CompiledLayout {
     off += f.size;
   }
   const length = baseLength(layout);
-  return { layout, typeByte: layout.type.charCodeAt(0), length, offsets, read: compileReader(layout, offsets, length) };
+  return {
+    layout, typeByte: layout.type.charCodeAt(0), length, offsets,
+    read: compileReader(layout, offsets, length), write: compileWriter(layout, offsets, length),
+  };
 }
 
 /**
@@ -127,6 +132,18 @@ function decodeWith(table: (CompiledLayout | undefined)[], direction: Direction,
   return compiled.read(bytes, withTail);
 }
 
+/** The writer's counterpart: direct property loads instead of keyed ones, one checked write per field. */
+function compileWriter(layout: MessageLayout, offsets: number[], length: number): CompiledLayout['write'] {
+  const fields = [...layout.fields, ...(layout.optionalTail ? [layout.optionalTail] : [])];
+  const fn = { char: 'wChar', alpha: 'wAlpha', u32: 'wU32', u64: 'wU64' } as const;
+  const lines = fields.map((f, i) => {
+    const call = `${fn[f.type]}(K, F[${i}], rec[${JSON.stringify(f.name)}], b, o + ${i < layout.fields.length ? offsets[i]! : length});`;
+    return i < layout.fields.length ? call : `if (withTail) ${call}`;
+  });
+  const factory = new Function('K', 'F', 'wChar', 'wAlpha', 'wU32', 'wU64', `return function write${layout.kind}(rec, b, o, withTail) { ${lines.join(' ')} };`);
+  return factory(layout.kind, fields, writeChar, writeAlpha, writeU32, writeU64) as CompiledLayout['write'];
+}
+
 /** Alpha field without its right padding (ASCII spaces). */
 function readAlpha(b: Uint8Array, o: number, size: number): string {
   let end = o + size;
@@ -174,7 +191,7 @@ export function encodeOuch(msg: OuchMessage): Uint8Array {
 /** Writes the message at `offset` of `target` (which must have room) and returns the bytes written. */
 export function encodeOuchInto(msg: OuchMessage, target: Uint8Array, offset: number): number {
   const c = layoutOf(msg);
-  const { layout, length, offsets } = c;
+  const { layout, length } = c;
   const rec = msg as unknown as Record<string, unknown>;
   const tail = layout.optionalTail;
   const total = tail && rec[tail.name] !== null ? length + 1 : length;
@@ -182,9 +199,7 @@ export function encodeOuchInto(msg: OuchMessage, target: Uint8Array, offset: num
     throw new TapedeckError('OUCH_BUFFER', `${layout.kind} needs ${total} bytes at offset ${offset}, buffer has ${target.length}`, { offset });
   }
   target[offset] = c.typeByte;
-  const fields = layout.fields;
-  for (let i = 0; i < fields.length; i++) writeField(layout.kind, fields[i]!, rec[fields[i]!.name], target, offset + offsets[i]!);
-  if (tail && total > length) writeField(layout.kind, tail, rec[tail.name], target, offset + length);
+  c.write(rec, target, offset, total > length);
   return total;
 }
 
@@ -192,47 +207,45 @@ function fieldError(kind: string, f: FieldSpec, problem: string): TapedeckError 
   return new TapedeckError('OUCH_FIELD', `${kind}.${f.name}: ${problem}`, { field: `${kind}.${f.name}` });
 }
 
-function writeField(kind: string, f: FieldSpec, v: unknown, b: Uint8Array, o: number): void {
-  switch (f.type) {
-    case 'char': {
-      if (typeof v !== 'string' || v.length !== 1 || v.charCodeAt(0) > 0xff) throw fieldError(kind, f, `expected one character, got ${JSON.stringify(v)}`);
-      b[o] = v.charCodeAt(0);
-      return;
-    }
-    case 'alpha': {
-      if (typeof v !== 'string' || v.length > f.size) throw fieldError(kind, f, `expected text of at most ${f.size} characters, got ${JSON.stringify(v)}`);
-      for (let i = 0; i < f.size; i++) {
-        if (i < v.length) {
-          const ch = v.charCodeAt(i);
-          if (ch > 0xff) throw fieldError(kind, f, `character ${JSON.stringify(v[i])} at ${i} is not a single byte`);
-          b[o + i] = ch;
-        } else {
-          b[o + i] = 0x20;
-        }
-      }
-      return;
-    }
-    case 'u32': {
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffffffff) throw fieldError(kind, f, `expected an integer 0..4294967295, got ${String(v)}`);
-      b[o] = v >>> 24;
-      b[o + 1] = (v >>> 16) & 0xff;
-      b[o + 2] = (v >>> 8) & 0xff;
-      b[o + 3] = v & 0xff;
-      return;
-    }
-    case 'u64': {
-      if (typeof v !== 'bigint' || v < 0n || v > 0xffffffffffffffffn) throw fieldError(kind, f, `expected a bigint 0..2^64-1, got ${String(v)}`);
-      const hi = Number(v >> 32n);
-      const lo = Number(v & 0xffffffffn);
-      b[o] = hi >>> 24;
-      b[o + 1] = (hi >>> 16) & 0xff;
-      b[o + 2] = (hi >>> 8) & 0xff;
-      b[o + 3] = hi & 0xff;
-      b[o + 4] = lo >>> 24;
-      b[o + 5] = (lo >>> 16) & 0xff;
-      b[o + 6] = (lo >>> 8) & 0xff;
-      b[o + 7] = lo & 0xff;
-      return;
+function writeChar(kind: string, f: FieldSpec, v: unknown, b: Uint8Array, o: number): void {
+  if (typeof v !== 'string' || v.length !== 1 || v.charCodeAt(0) > 0xff) throw fieldError(kind, f, `expected one character, got ${JSON.stringify(v)}`);
+  b[o] = v.charCodeAt(0);
+}
+
+function writeAlpha(kind: string, f: FieldSpec, v: unknown, b: Uint8Array, o: number): void {
+  if (typeof v !== 'string' || v.length > f.size) throw fieldError(kind, f, `expected text of at most ${f.size} characters, got ${JSON.stringify(v)}`);
+  for (let i = 0; i < f.size; i++) {
+    if (i < v.length) {
+      const ch = v.charCodeAt(i);
+      if (ch > 0xff) throw fieldError(kind, f, `character ${JSON.stringify(v[i])} at ${i} is not a single byte`);
+      b[o + i] = ch;
+    } else {
+      b[o + i] = 0x20;
     }
   }
+}
+
+function writeU32(kind: string, f: FieldSpec, v: unknown, b: Uint8Array, o: number): void {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffffffff) throw fieldError(kind, f, `expected an integer 0..4294967295, got ${String(v)}`);
+  b[o] = v >>> 24;
+  b[o + 1] = (v >>> 16) & 0xff;
+  b[o + 2] = (v >>> 8) & 0xff;
+  b[o + 3] = v & 0xff;
+}
+
+function writeU64(kind: string, f: FieldSpec, v: unknown, b: Uint8Array, o: number): void {
+  if (typeof v !== 'bigint' || v < 0n || v > 0xffffffffffffffffn) throw fieldError(kind, f, `expected a bigint 0..2^64-1, got ${String(v)}`);
+  // Below 2^53 plain Number arithmetic splits it without BigInt shifts.
+  let hi: number;
+  let lo: number;
+  if (v <= 0x1fffffffffffffn) {
+    const n = Number(v);
+    hi = Math.floor(n / 0x100000000);
+    lo = n >>> 0;
+  } else {
+    hi = Number(v >> 32n);
+    lo = Number(v & 0xffffffffn);
+  }
+  writeU32(kind, f, hi, b, o);
+  writeU32(kind, f, lo, b, o + 4);
 }
