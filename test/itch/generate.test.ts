@@ -61,7 +61,8 @@ describe('synthetic ITCH day generator', () => {
     expect(msgs.filter((m) => m.messageType === 'H')).toHaveLength(40);
     const firstOrder = msgs.findIndex((m) => m.messageType === 'A');
     expect(msgs.slice(firstOrder).some((m) => m.messageType === 'R')).toBe(false);
-    for (let i = 1; i < msgs.length; i++) expect(msgs[i]!.timestamp).toBeGreaterThanOrEqual(msgs[i - 1]!.timestamp);
+    const backwards = msgs.findIndex((m, i) => i > 0 && m.timestamp < msgs[i - 1]!.timestamp);
+    expect(backwards).toBe(-1);
     const q = msgs.find((m) => m.messageType === 'S' && (m as { eventCode: string }).eventCode === 'Q')!;
     expect(q.timestamp).toBeGreaterThanOrEqual(((9 * 60 + 30) * 60) * 1e9);
   });
