@@ -38,6 +38,7 @@ export async function checkParity(store: EventStore, runId: string): Promise<Par
   // The recorded decisions, normalized the way the kernel hashes them.
   const recordedNumbers = new Map<string, number>();
   const recorded: unknown[] = [];
+  const recordedFull: string[] = [];
   let recordedHash: string | null = null;
   for (const e of events) {
     if (e.type === 'RunEnded') recordedHash = (e.data as { decisionsHash: string }).decisionsHash;
@@ -45,6 +46,7 @@ export async function checkParity(store: EventStore, runId: string): Promise<Par
     const env = storedToEnvelope(e.stream, e, { stream: e.stream, position: e.position });
     if (env.type === 'OrderIntended') recordedNumbers.set(env.data.orderId, recordedNumbers.size + 1);
     recorded.push(normalizeDecision(env.type, env.data as Record<string, unknown>, recordedNumbers));
+    recordedFull.push(canonicalJson({ type: env.type, data: env.data }));
   }
 
   const out: KernelOutput[] = [];
@@ -71,6 +73,9 @@ export async function checkParity(store: EventStore, runId: string): Promise<Par
       if (o.kind !== 'event' || o.role !== 'decision') continue;
       const actual = normalizeDecision(o.env.type, o.env.data as Record<string, unknown>, actualNumbers);
       if (index >= recorded.length || canonicalJson(actual) !== canonicalJson(recorded[index])) return diverge(e.position, actual);
+      // Same run id, so the full decision (order ids, state hash, cause position) must match too.
+      const full = canonicalJson({ type: o.env.type, data: o.env.data });
+      if (full !== recordedFull[index]) return diverge(e.position, { type: o.env.type, data: o.env.data, expectedFull: JSON.parse(recordedFull[index]!) });
       index++;
     }
   }

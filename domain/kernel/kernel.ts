@@ -75,7 +75,6 @@ export interface KernelState {
   cause: { id: string; position: number | null; eventTimeNs: bigint; receiveTimeNs: bigint };
 }
 
-const DECISION_TYPES: ReadonlySet<string> = new Set(['OrderIntended', 'RiskApproved', 'RiskDenied', 'CancelRequested', 'ReplaceRequested', 'ReplaceRejected']);
 const GENESIS_HASH = new StructuralHasher().update('tapedeck-decisions-v1').digestHex();
 
 /** A UUID (RFC 9562 v8): the run's name-based prefix, then a counter tagged by kind (1 = event, 2 = order). */
@@ -202,7 +201,11 @@ type Work =
   | { kind: 'report'; venue: string; report: sim.VenueReport }
   | { kind: 'command'; command: StrategyCommand };
 
-function releaseDue(k: KernelState, untilNs: bigint, out: KernelOutput[]): void {
+/**
+ * Releases what the simulated venues owe up to `untilNs`. processInput does this itself; an engine
+ * that needs the input's exact store position calls it first, journals those outputs, then predicts.
+ */
+export function releaseDue(k: KernelState, untilNs: bigint, out: KernelOutput[]): void {
   if (k.sims.size === 0) return;
   for (let guard = 0; ; guard++) {
     invariant(guard < 1_000_000, 'simulated venues keep producing due work');
@@ -251,7 +254,7 @@ function makeOut<T extends EventType>(k: KernelState, type: T, data: PayloadOf<T
 function record<T extends EventType>(k: KernelState, type: T, data: PayloadOf<T>, role: EventRole, out: KernelOutput[], times?: { eventTimeNs: bigint; receiveTimeNs: bigint }): EventEnvelope<T> {
   const env = makeOut(k, type, data, times?.eventTimeNs ?? k.cause.eventTimeNs, times?.receiveTimeNs ?? k.cause.receiveTimeNs);
   out.push({ kind: 'event', env: env as AnyEnvelope, role });
-  if (DECISION_TYPES.has(type)) {
+  if (role === 'decision') {
     k.decisions++;
     k.decisionsHash = k.decisionsHasher.update(normalizeDecision(type, data as Record<string, unknown>, k.orderNumbers)).digestHex();
   }
@@ -355,12 +358,16 @@ function onReport(k: KernelState, _venue: string, r: sim.VenueReport, work: Work
   for (const c of strategyStep(k, env as unknown as TimedEvent, true)) work.push({ kind: 'command', command: c });
 }
 
-/** Decision content without run-specific parts: order ids become their sequence numbers. */
+/**
+ * Decision content without run-specific parts, for the decisions hash: order ids become their
+ * sequence numbers; the run id, store positions and the state hash (strategy state holds order ids)
+ * are left out. Parity, which replays under the same run id, compares the full decisions as well.
+ */
 export function normalizeDecision(type: string, data: Record<string, unknown>, orderNumbers: ReadonlyMap<string, number>): unknown {
   const d: Record<string, unknown> = { ...data };
   if (typeof d.orderId === 'string') d.orderId = `#${orderNumbers.get(d.orderId) ?? d.orderId}`;
   if (d.decision && typeof d.decision === 'object') {
-    const { runId: _r, causePosition: _p, ...rest } = d.decision as Record<string, unknown>;
+    const { runId: _r, causePosition: _p, stateHash: _s, ...rest } = d.decision as Record<string, unknown>;
     d.decision = rest;
   }
   return { type, data: d };

@@ -13,10 +13,11 @@ import { randomUUID } from 'node:crypto';
 import { TapedeckError } from '../../domain/core/errors.js';
 import { uuidFromName } from '../../domain/core/sha256.js';
 import { envelopeToStored, type AnyEnvelope } from '../../domain/events/envelope.js';
-import { initKernel, processInput, summary, type EventRole, type KernelOutput, type KernelSetup, type KernelState } from '../../domain/kernel/kernel.js';
+import { initKernel, processInput, releaseDue, summary, type EventRole, type KernelOutput, type KernelSetup, type KernelState } from '../../domain/kernel/kernel.js';
 import type { VenueCommand } from '../../domain/orders/commands.js';
 import { parseRiskConfig } from '../../domain/risk/config.js';
 import { getStrategy, parseStrategyParams, strategyIdentity } from '../../domain/strategies/registry.js';
+import type { Strategy } from '../../domain/strategies/strategy.js';
 import { parseSimVenueConfig } from '../../domain/venue/config.js';
 import type { EventData, EventStore } from '../store/port.js';
 import type { ExecutionClient } from '../venues/port.js';
@@ -39,6 +40,8 @@ export interface RunRequest {
   onProgress?: (inputs: number, decisions: number) => void;
   progressEvery?: number;
   journalBatch?: number;
+  /** A strategy not in the registry (tests, notebooks); the config's strategy name still labels the run. */
+  strategyOverride?: Strategy;
 }
 
 export interface RunSummary {
@@ -57,8 +60,8 @@ export interface RunSummary {
 }
 
 /** Builds the kernel's setup from a resolved config (shared by runs and parity). */
-export function kernelSetup(runId: string, config: ResolvedRunConfig, live = false): KernelSetup {
-  const strategy = getStrategy(config.strategy);
+export function kernelSetup(runId: string, config: ResolvedRunConfig, live = false, strategyOverride?: Strategy): KernelSetup {
+  const strategy = strategyOverride ?? getStrategy(config.strategy);
   return {
     runId,
     strategy,
@@ -130,7 +133,7 @@ class Journal {
 export async function runKernel(req: RunRequest): Promise<RunSummary> {
   const runId = req.runId ?? randomUUID();
   const live = req.mode === 'live';
-  const setup = kernelSetup(runId, req.config, live);
+  const setup = kernelSetup(runId, req.config, live, req.strategyOverride);
   const k: KernelState = initKernel(setup);
   const journal = new Journal(req.store, k.stream);
   await journal.init();
@@ -165,8 +168,15 @@ export async function runKernel(req: RunRequest): Promise<RunSummary> {
       firstNs ??= input.eventTimeNs;
       lastNs = input.eventTimeNs;
       out.length = 0;
-      processInput(k, input, journal.predictPosition(), out);
+      // Reports due before this input are journaled ahead of it; then its own position is exact.
+      releaseDue(k, input.eventTimeNs, out);
       const commands: VenueCommand[] = [];
+      for (const o of out) {
+        if (o.kind === 'event') journal.add(o.env, o.role);
+        else commands.push(o.command);
+      }
+      out.length = 0;
+      processInput(k, input, journal.predictPosition(), out);
       for (const o of out) {
         if (o.kind === 'event') journal.add(o.env, o.role);
         else commands.push(o.command);
@@ -181,6 +191,9 @@ export async function runKernel(req: RunRequest): Promise<RunSummary> {
     }
   } catch (e) {
     failure = e;
+    // The input that failed is part of the record: audit must see what the strategy choked on.
+    const failed = out[0];
+    if (failed?.kind === 'event' && failed.role === 'input' && out.length > 0 && k.cause.id === failed.env.id) journal.add(failed.env, 'input');
   }
   const s = summary(k);
   const reason = failure === null ? undefined : failure instanceof TapedeckError ? failure.describe() : String((failure as Error)?.message ?? failure);

@@ -83,7 +83,8 @@ export async function surveySource(events: AsyncIterable<AnyEnvelope>, limit = 5
   const instruments = new Map<string, { venue: string; symbol: string; priceScale: number; qtyScale: number; events: number }>();
   const activity = new Map<string, number>();
   let n = 0;
-  for await (const e of events) {
+  try {
+    for await (const e of events) {
     if (e.type === 'InstrumentDefined') {
       const d = e.data;
       if (!instruments.has(d.instrument)) instruments.set(d.instrument, { venue: d.venue, symbol: d.symbol, priceScale: d.priceScale, qtyScale: d.qtyScale, events: 0 });
@@ -92,6 +93,10 @@ export async function surveySource(events: AsyncIterable<AnyEnvelope>, limit = 5
       if (inst !== undefined) activity.set(inst, (activity.get(inst) ?? 0) + 1);
     }
     if (++n >= limit) break;
+    }
+  } catch (e) {
+    // A damaged source is reported by the run itself, which records why it stopped.
+    if (!(e instanceof TapedeckError)) throw e;
   }
   for (const [id, info] of instruments) info.events = activity.get(id) ?? 0;
   return { instruments };
