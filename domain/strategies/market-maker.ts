@@ -55,14 +55,38 @@ function draw(s: MarketMakerState): number {
 /** Target quotes in ticks for the current book and inventory, or null when the book is one-sided. */
 export function targetQuotes(p: MarketMakerParams, inventoryLots: number, bid: number | null, ask: number | null): { bid: number; ask: number } | null {
   if (bid === null || ask === null || ask <= bid) return null;
+  return { bid: targetPrice(p, inventoryLots, bid, ask, true), ask: targetPrice(p, inventoryLots, bid, ask, false) };
+}
+
+/** One side's target (no allocation: decide runs on every market event). The book must be two-sided. */
+function targetPrice(p: MarketMakerParams, inventoryLots: number, bid: number, ask: number, isBid: boolean): number {
   const mid = Math.floor((bid + ask) / 2);
   // Truncate toward zero so a small inventory does not skew at all.
-  const skew = Math.trunc(inventoryLots / p.skewPerLots) * p.skewTicks;
-  const center = mid - skew;
+  const center = mid - Math.trunc(inventoryLots / p.skewPerLots) * p.skewTicks;
   // Post-only quotes must not cross the book.
-  const b = Math.min(center - p.halfSpreadTicks, ask - 1);
-  const a = Math.max(center + p.halfSpreadTicks, bid + 1);
-  return { bid: b, ask: a };
+  return isBid ? Math.min(center - p.halfSpreadTicks, ask - 1) : Math.max(center + p.halfSpreadTicks, bid + 1);
+}
+
+/** The command for one side, or null. */
+function sideCommand(s: MarketMakerState, isBid: boolean, bid: number, ask: number): StrategyCommand | null {
+  const p = s.p;
+  const tag = isBid ? BID : ASK;
+  const target = targetPrice(p, s.inventoryLots, bid, ask, isBid);
+  const allowed = isBid ? s.inventoryLots + p.quoteQtyLots <= p.maxInventoryLots : s.inventoryLots - p.quoteQtyLots >= -p.maxInventoryLots;
+  const o = byTag(s.orders, tag);
+  if (!allowed) {
+    return o !== undefined && o.phase === 'live' && !o.cancelPending ? { kind: 'CancelOrder', orderId: o.orderId, reason: 'inventory limit' } : null;
+  }
+  if (o === undefined) {
+    return {
+      kind: 'PlaceOrder', tag, venue: p.venue, instrument: p.instrument, side: isBid ? 'buy' : 'sell', orderType: 'limit', priceTicks: target,
+      qtyLots: p.quoteQtyLots + s.nextJitterLots, priceScale: p.priceScale, qtyScale: p.qtyScale,
+      timeInForce: 'GTC', postOnly: true, reduceOnly: false,
+    };
+  }
+  if (o.phase !== 'live' || o.cancelPending || o.replacePending || o.priceTicks === null) return null;
+  if (Math.abs(o.priceTicks - target) < p.requoteThresholdTicks) return null;
+  return { kind: 'ReplaceOrder', orderId: o.orderId, priceTicks: target, qtyLots: o.filledLots + p.quoteQtyLots };
 }
 
 export const marketMaker: Strategy<MarketMakerParams, MarketMakerState> = {
@@ -102,34 +126,13 @@ export const marketMaker: Strategy<MarketMakerParams, MarketMakerState> = {
     // React to our market and to our own fills (requote after inventory changes).
     if (instr !== p.instrument && event.type !== 'OrderFilled') return NO_COMMANDS;
     if (event.eventTimeNs < s.nextActionNs) return NO_COMMANDS;
-    const t = targetQuotes(p, s.inventoryLots, bestBidTicks(market, p.instrument), bestAskTicks(market, p.instrument));
-    if (t === null) return NO_COMMANDS;
-    let out: StrategyCommand[] | null = null;
-    const push = (c: StrategyCommand): void => {
-      (out ??= []).push(c);
-    };
-    for (const side of ['buy', 'sell'] as const) {
-      const tag = side === 'buy' ? BID : ASK;
-      const target = side === 'buy' ? t.bid : t.ask;
-      const allowed = side === 'buy' ? s.inventoryLots + p.quoteQtyLots <= p.maxInventoryLots : s.inventoryLots - p.quoteQtyLots >= -p.maxInventoryLots;
-      const o = byTag(s.orders, tag);
-      if (!allowed) {
-        if (o !== undefined && o.phase === 'live' && !o.cancelPending) push({ kind: 'CancelOrder', orderId: o.orderId, reason: 'inventory limit' });
-        continue;
-      }
-      if (o === undefined) {
-        push({
-          kind: 'PlaceOrder', tag, venue: p.venue, instrument: p.instrument, side, orderType: 'limit', priceTicks: target,
-          qtyLots: p.quoteQtyLots + s.nextJitterLots, priceScale: p.priceScale, qtyScale: p.qtyScale,
-          timeInForce: 'GTC', postOnly: true, reduceOnly: false,
-        });
-        continue;
-      }
-      if (o.phase !== 'live' || o.cancelPending || o.replacePending || o.priceTicks === null) continue;
-      if (Math.abs(o.priceTicks - target) >= p.requoteThresholdTicks) {
-        push({ kind: 'ReplaceOrder', orderId: o.orderId, priceTicks: target, qtyLots: o.filledLots + p.quoteQtyLots });
-      }
-    }
+    const bid = bestBidTicks(market, p.instrument);
+    const ask = bestAskTicks(market, p.instrument);
+    if (bid === null || ask === null || ask <= bid) return NO_COMMANDS;
+    const b = sideCommand(s, true, bid, ask);
+    const a = sideCommand(s, false, bid, ask);
+    // Allocate only when there is something to say.
+    const out = b === null ? (a === null ? null : [a]) : a === null ? [b] : [b, a];
     return out ?? NO_COMMANDS;
   },
 };

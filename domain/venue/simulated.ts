@@ -125,10 +125,19 @@ export interface SimVenueState {
   nextReportSeq: number;
 }
 
-export function initialState(config: SimVenueConfig | unknown): SimVenueState {
+export interface SimVenueOptions {
+  /**
+   * A market state shared with the kernel. The venue then applies ITS venue's market data to it (in
+   * `step`/`stepMarket`), and the kernel must NOT apply those events itself, only other venues' events:
+   * one book update per event instead of two. Without it the venue keeps a private book.
+   */
+  market?: MarketState;
+}
+
+export function initialState(config: SimVenueConfig | unknown, options: SimVenueOptions = {}): SimVenueState {
   const cfg = isParsed(config) ? config : parseSimVenueConfig(config);
   return {
-    config: cfg, market: initialMarketState(), sims: new Map(), orders: new Map(), pending: [], outbox: [],
+    config: cfg, market: options.market ?? initialMarketState(), sims: new Map(), orders: new Map(), pending: [], outbox: [],
     rng: seedPrng(cfg.seed), nowNs: 0n, lastArrivalNs: 0n, lastDeliveryNs: 0n,
     nextVenueOrderSeq: 1, nextRestSeq: 1, nextPendingSeq: 1, nextReportSeq: 1,
   };

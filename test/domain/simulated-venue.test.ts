@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../domain/core/canonical.js';
 import { TapedeckError } from '../../domain/core/errors.js';
 import type { TimedEvent } from '../../domain/events/event.js';
+import { applyMarketEvent, initialMarketState } from '../../domain/market/book.js';
 import type { VenueCommand } from '../../domain/orders/commands.js';
 import { evolve as evolveOrders, initialState as initialOrders, type OrdersState } from '../../domain/orders/lifecycle.js';
 import { advance, initialState, liveOrders, nextDueNs, step, type SimVenueState, type VenueReport } from '../../domain/venue/simulated.js';
@@ -90,6 +91,25 @@ describe('simulated venue: latency in event time', () => {
     };
     expect(run(7)).toEqual(run(7));
     expect(run(7).reports).not.toBe(run(8).reports);
+  });
+});
+
+describe('simulated venue: a book shared with the kernel', () => {
+  it('gives the same reports as a private book, and keeps the shared book as the kernel would', () => {
+    const events = [snapshot([[100, 5], [99, 3]], [[102, 5]], 1n), trade(100, 2, 'sell', 2n), delta([['sell', 101, 2]], 3n), trade(99, 4, 'sell', 4n)];
+    const run = (shared: boolean) => {
+      const market = initialMarketState();
+      const s = shared ? initialState({ venue: VENUE }, { market }) : venue();
+      const out: VenueReport[] = [];
+      out.push(...send(s, submit({ qtyLots: 8 }), 0n));
+      for (const e of events) out.push(...feed(s, e));
+      out.push(...send(s, submit({ orderId: 'o2', side: 'sell', priceTicks: 99, qtyLots: 4, timeInForce: 'IOC' }), 5n));
+      return { reports: canonicalJson(out), book: canonicalJson(shared ? market : s.market) };
+    };
+    const reference = initialMarketState();
+    for (const e of [snapshot([[100, 5], [99, 3]], [[102, 5]], 1n), trade(100, 2, 'sell', 2n), delta([['sell', 101, 2]], 3n), trade(99, 4, 'sell', 4n)]) applyMarketEvent(reference, e);
+    expect(run(true)).toEqual(run(false));
+    expect(run(true).book).toBe(canonicalJson(reference));
   });
 });
 
