@@ -13,6 +13,9 @@ import { OuchExecutionClient, orderToken, type OuchAdapterStatus } from '../../.
 import { decodeVenueMessage } from '../../../src/venues/nasdaq/ouch42/codec.js';
 import { SimNasdaq } from '../../../src/venues/nasdaq/sim-nasdaq.js';
 import { SoupBinTcpClient } from '../../../src/venues/nasdaq/soupbintcp/client.js';
+import { encodeMessage } from '../../../src/venues/nasdaq/itch/codec.js';
+import type { ItchMessage } from '../../../src/venues/nasdaq/itch/messages.js';
+import { ItchEventMapper } from '../../../src/venues/nasdaq/itch/to-events.js';
 import { waitFor } from './helpers.js';
 
 type Submit = Extract<VenueCommand, { kind: 'SubmitOrder' }>;
@@ -251,5 +254,34 @@ describe('OUCH execution client against the simulated NASDAQ', () => {
     expect(sim.protocolErrors.map((e) => e.code)).toEqual(['OUCH_UNKNOWN_TYPE', 'OUCH_LENGTH']);
     await send(order('after-garbage'));
     await waitFor('still trading', () => ledger.status('after-garbage') === 'accepted');
+  });
+
+  it('is fed ITCH: an order takes the liquidity ITCH messages put on the book, at the ITCH price', async () => {
+    const { sim, ledger, send } = await setup();
+    const now = nowNs();
+    const midnight = now - (now % 86_400_000_000_000n);
+    const ts = Number(now - midnight);
+    const head = { stockLocate: 7, trackingNumber: 0, timestamp: ts };
+    const itch: ItchMessage[] = [
+      {
+        messageType: 'R', ...head, stock: 'MSFT    ', marketCategory: 'Q', financialStatusIndicator: 'N', roundLotSize: 100, roundLotsOnly: 'N',
+        issueClassification: 'C', issueSubType: 'Z ', authenticity: 'P', shortSaleThresholdIndicator: 'N', ipoFlag: 'N',
+        luldReferencePriceTier: '1', etpFlag: 'N', etpLeverageFactor: 0, inverseIndicator: 'N',
+      },
+      { messageType: 'A', ...head, orderReferenceNumber: 1n, buySellIndicator: 'S', shares: 300, stock: 'MSFT    ', price: 4_200_500 },
+      { messageType: 'A', ...head, orderReferenceNumber: 2n, buySellIndicator: 'S', shares: 100, stock: 'MSFT    ', price: 4_201_000 },
+      { messageType: 'A', ...head, orderReferenceNumber: 3n, buySellIndicator: 'B', shares: 500, stock: 'MSFT    ', price: 4_199_000 },
+    ] as ItchMessage[];
+    const mapper = new ItchEventMapper({ fileId: 'ouch-adapter-test', sessionMidnightNs: midnight });
+    itch.forEach((m, i) => {
+      const e = mapper.map(m, encodeMessage(m), i);
+      if (e) sim.feed(e as unknown as TimedEvent);
+    });
+    // Buy 350 up to 420.10: 300 at 420.05, then 50 at 420.10.
+    await send(order('itch-buy', { instrument: 'NASDAQ:MSFT', priceTicks: 42_010, qtyLots: 350, timeInForce: 'IOC' }));
+    await waitFor('itch-buy filled', () => ledger.status('itch-buy') === 'filled');
+    const fills = ledger.of('itch-buy', 'OrderFilled').map((e) => e.data as { priceTicks: number; qtyLots: number; priceScale: number });
+    expect(fills.map((f) => [f.qtyLots, f.priceTicks, f.priceScale])).toEqual([[300, 42_005, 2], [50, 42_010, 2]]);
+    expect(ledger.errors).toEqual([]);
   });
 });
