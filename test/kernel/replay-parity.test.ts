@@ -8,7 +8,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EmbeddedEventStore } from '../../src/store/embedded/store.js';
 import { collect } from '../../src/store/port.js';
-import { jsonLines, tapedeck } from '../helpers/cli.js';
+import { tapedeck } from '../helpers/cli.js';
 import { datasetsDir, tmpDir } from '../helpers/tmp.js';
 
 const BINANCE = path.join(datasetsDir, 'recorded_ws/cryptofeed/BINANCE.ws.1.0');
