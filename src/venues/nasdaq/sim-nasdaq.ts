@@ -14,7 +14,7 @@
  * display 'P'/'L' → post-only; price 0x7FFFFFFF (market cross price) → a market order.
  * Timestamps are ns since UTC midnight of the venue clock (Nasdaq uses US Eastern midnight).
  *
- * Market data: `feed()` takes catalogue market events for instruments `NASDAQ:<stock>` at price
+ * Market data: `feed()` takes catalogue market events (e.g. from itch/to-events.ts) for `NASDAQ:<stock>` at price
  * scale 4 and quantity scale 0 (what an ITCH reader produces). Time is the wall clock in ns,
  * or `clockNs` when given; with latency configured, due reports are released by a timer.
  */
