@@ -82,7 +82,10 @@ async function decode(file: string, o: CommonOptions & { limit?: number; types?:
   const reader = itchFileReader(
     {
       payload(bytes, offset, length) {
-        if (printed >= limit) return;
+        if (printed >= limit) {
+          reader.stop();
+          return;
+        }
         if (wanted !== null && wanted[bytes[offset]!] === 0) return;
         const m = decodeMessage(bytes, offset, length);
         out += o.json ? `${JSON.stringify(toJsonValue(m))}\n` : `${formatMessage(m as unknown as Record<string, unknown>)}\n`;
