@@ -163,6 +163,20 @@ describe('simulated venue: taking liquidity', () => {
   });
 });
 
+describe('simulated venue: config', () => {
+  it('a bad config is a SIM_VENUE_CONFIG error naming the field', () => {
+    for (const [raw, field] of [[{ venue: 'sim' }, 'venue'], [{ venue: VENUE, latency: { submitNs: -1 } }, 'latency.submitNs'], [{ venue: VENUE, fees: { takerBps: 'two' } }, 'fees.takerBps']] as const) {
+      try {
+        initialState(raw);
+        throw new Error('no error');
+      } catch (e) {
+        expect((e as TapedeckError).code).toBe('SIM_VENUE_CONFIG');
+        expect((e as TapedeckError).where?.field).toBe(field);
+      }
+    }
+  });
+});
+
 describe('simulated venue: rejects', () => {
   it('post-only that would cross, bad tick or lot, unknown instrument, wrong venue', () => {
     const s = venue({ instruments: { [INSTR]: { tickSizeTicks: 5, lotSizeLots: 2 } } });
