@@ -11,8 +11,9 @@ import { register as registerDemo } from './commands/demo.js';
 import { register as registerRun } from './commands/run.js';
 import { register as registerItch } from './commands/itch.js';
 import { register as registerCapture } from './commands/capture.js';
+import { register as registerQuery } from './commands/query.js';
 
-const COMMANDS: Array<(program: Command) => void> = [registerStore, registerRun, registerBench, registerDemo, registerItch, registerCapture];
+const COMMANDS: Array<(program: Command) => void> = [registerStore, registerRun, registerBench, registerDemo, registerItch, registerCapture, registerQuery];
 
 export function buildProgram(): Command {
   const program = new Command('tapedeck')

@@ -1,0 +1,962 @@
+/**
+ * The projector: folds the event log into the DuckDB tables of schema.ts.
+ *
+ * It reads events in log order (position), keeps per-run state in memory (the pure reducers of
+ * domain/orders/lifecycle and domain/portfolio do the order and position arithmetic: nothing is
+ * re-derived here), buffers rows column-wise, and commits a batch in ONE DuckDB transaction together
+ * with the checkpoint (the last position folded) and the state it needs to continue. A restart resumes
+ * from that checkpoint with that state, so no event is counted twice and none is skipped; projecting
+ * from zero gives the same tables (rows do not depend on where batches were cut).
+ *
+ * Cost: only the events a table needs are decoded (order, run, trade, quote, instrument and balance
+ * events); the rest (book deltas, L3 messages) cost a type lookup and a counter.
+ *
+ * Bad events (malformed payloads, impossible order transitions) never stop the projection: the first
+ * kind goes to `projection_errors`, the second to `order_events.anomaly` (and the order's `anomalies`).
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { TapedeckError } from '../domain/core/errors.js';
+import { divRound, pow10 } from '../domain/core/fixed.js';
+import { ORDER_EVENT_TYPES, transition, type OrderEvent, type OrderState, type OrderStatus } from '../domain/orders/lifecycle.js';
+import {
+  evolve as evolvePortfolio, initialState as initialPortfolio, positionKey, UNATTRIBUTED, valuePosition,
+  type PortfolioState, type Position,
+} from '../domain/portfolio/portfolio.js';
+import type { Money } from '../domain/portfolio/position.js';
+import type { DomainEvent } from '../domain/events/event.js';
+import { createTableSql, TableBuffer, toDec18, type Cell, type TableSpec } from './columns.js';
+import {
+  BALANCES, CHECKPOINT_TABLE, DECISIONS, FILLS, INSTRUMENTS, MARKET_TRADES, ORDER_EVENTS, ORDERS, PNL, POSITION_HISTORY,
+  POSITIONS, PROJECTION_ERRORS, PROJECTOR_NAME, RUNS, SCHEMA_VERSION,
+} from './schema.js';
+import { parseState, stringifyState } from './serial.js';
+import { FieldReader, key } from './fastjson.js';
+import { queryRows, sqlString } from './db.js';
+
+/** Per-run state kept between batches (persisted in _tapedeck_run_state). */
+interface RunRow {
+  mode: string | null;
+  strategy: string | null;
+  codeHash: string | null;
+  configHash: string | null;
+  seed: number | null;
+  source: string | null;
+  dataFrom: bigint | null;
+  dataTo: bigint | null;
+  config: string | null;
+  startedPosition: number | null;
+  startedTime: bigint | null;
+  endedPosition: number | null;
+  endedTime: bigint | null;
+  outcome: string | null;
+  reason: string | null;
+  reportedEvents: number | null;
+  reportedDecisions: number | null;
+  decisionsHash: string | null;
+  events: number;
+  inputs: number;
+  orders: number;
+  fills: number;
+  firstPosition: number;
+  lastPosition: number;
+}
+
+interface PositionMeta {
+  lastFillId: string | null;
+  lastPosition: number;
+  lastEventTime: bigint;
+}
+
+interface RunState {
+  stream: string;
+  runId: string;
+  row: RunRow;
+  portfolio: PortfolioState;
+  posMeta: Map<string, PositionMeta>;
+  /** Position of the event that last changed each instrument's mark. */
+  markAsOf: Map<string, number>;
+  /** Position of the event that last changed each cash balance (venue|currency). */
+  cashAsOf: Map<string, number>;
+  ended: boolean;
+}
+
+interface Dirty {
+  run: boolean;
+  positions: Set<string>;
+  marks: Set<string>;
+  cash: boolean;
+}
+
+interface OrderRec {
+  state: OrderState;
+  runId: string;
+  stream: string;
+  decisionId: string;
+  causeEventId: string;
+  intendedPosition: number;
+  intendedTime: bigint;
+  lastEventType: string;
+  lastPosition: number;
+  lastEventTime: bigint;
+  anomalies: number;
+  /** Σ price ticks × lots of the fills, at priceScale + qtyScale. */
+  filledNotional: bigint;
+  fees: Money | null;
+  feeCurrency: string | null;
+  feesMixed: boolean;
+  rejectReason: string | null;
+}
+
+interface DecisionRec {
+  runId: string;
+  stream: string;
+  cells: Record<string, Cell>;
+}
+
+/** A decoded event as the projector sees it. */
+export interface ProjectedEvent {
+  position: number;
+  stream: string;
+  id: string;
+  type: string;
+  data: unknown;
+  metadata: Record<string, unknown>;
+}
+
+const RUN_STATE: TableSpec = {
+  name: '_tapedeck_run_state',
+  about: 'projector state per run (portfolio, counters), to resume after a restart',
+  key: ['stream'],
+  upsert: true,
+  columns: [{ name: 'stream', kind: 'text' }, { name: 'run_id', kind: 'text' }, { name: 'ended', kind: 'bool' }, { name: 'state', kind: 'text' }],
+};
+
+const APPEND_TABLES = [ORDER_EVENTS, FILLS, POSITION_HISTORY, MARKET_TRADES, PROJECTION_ERRORS];
+const UPSERT_TABLES = [RUNS, ORDERS, POSITIONS, PNL, BALANCES, DECISIONS, INSTRUMENTS, RUN_STATE];
+
+export function projectorSchemaSql(): string[] {
+  return [createTableSql(RUN_STATE), ...UPSERT_TABLES.map((s) => createTableSql(s, `_stage_${s.name}`, true))];
+}
+
+const ORDER_TYPES: ReadonlySet<string> = new Set(ORDER_EVENT_TYPES);
+const RELEVANT: ReadonlySet<string> = new Set([
+  ...ORDER_EVENT_TYPES, 'RunStarted', 'RunEnded', 'TradeReported', 'QuoteUpdated', 'InstrumentDefined', 'BalanceReported',
+]);
+
+const ROLE_INPUT = Buffer.from('"role":"input"');
+const K_EVENT_TIME = key('eventTimeNs');
+const K_RECEIVE_TIME = key('receiveTimeNs');
+const K_CAUSATION = key('$causationId');
+const K_CORRELATION = key('$correlationId');
+const K_ROLE = key('role');
+const K_VENUE = key('venue');
+const K_INSTRUMENT = key('instrument');
+const K_TRADE_ID = key('tradeId');
+const K_PRICE_TICKS = key('priceTicks');
+const K_QTY_LOTS = key('qtyLots');
+const K_PRICE_SCALE = key('priceScale');
+const K_QTY_SCALE = key('qtyScale');
+const K_AGGRESSOR = key('aggressor');
+const K_CROSS = key('cross');
+
+export function runIdOfStream(stream: string): string | null {
+  return stream.startsWith('run-') ? stream.slice(4) : null;
+}
+
+class BadEvent extends Error {}
+
+function str(o: Record<string, unknown>, k: string): string {
+  const v = o[k];
+  if (typeof v !== 'string' || v.length === 0) throw new BadEvent(`data.${k}: expected a non-empty string`);
+  return v;
+}
+function optStr(o: Record<string, unknown>, k: string): string | null {
+  const v = o[k];
+  if (v === undefined || v === null) return null;
+  if (typeof v !== 'string') throw new BadEvent(`data.${k}: expected a string`);
+  return v;
+}
+function int(o: Record<string, unknown>, k: string): number {
+  const v = o[k];
+  if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw new BadEvent(`data.${k}: expected a safe integer`);
+  return v;
+}
+function optInt(o: Record<string, unknown>, k: string): number | null {
+  const v = o[k];
+  if (v === undefined || v === null) return null;
+  return int(o, k);
+}
+function scaleOf(o: Record<string, unknown>, k: string): number {
+  const v = int(o, k);
+  if (v < 0 || v > 18) throw new BadEvent(`data.${k}: scale ${v} is outside 0..18`);
+  return v;
+}
+function bigOf(v: unknown, what: string): bigint {
+  if (typeof v === 'bigint') return v;
+  if (typeof v === 'string' && /^-?\d+$/.test(v)) return BigInt(v);
+  if (typeof v === 'number' && Number.isSafeInteger(v)) return BigInt(v);
+  throw new BadEvent(`${what}: expected an integer`);
+}
+function obj(v: unknown, what: string): Record<string, unknown> {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new BadEvent(`${what}: expected an object`);
+  return v as Record<string, unknown>;
+}
+
+function newRunRow(position: number): RunRow {
+  return {
+    mode: null, strategy: null, codeHash: null, configHash: null, seed: null, source: null, dataFrom: null, dataTo: null, config: null,
+    startedPosition: null, startedTime: null, endedPosition: null, endedTime: null, outcome: null, reason: null,
+    reportedEvents: null, reportedDecisions: null, decisionsHash: null, events: 0, inputs: 0, orders: 0, fills: 0,
+    firstPosition: position, lastPosition: position,
+  };
+}
+
+/** Average cost as a DECIMAL(38,18) mantissa: costBasis / qtyLots in ticks, half-even. */
+function avgPrice18(costBasis: bigint, qtyLots: number, priceScale: number): bigint | null {
+  if (qtyLots === 0) return null;
+  return divRound(costBasis * pow10(18 - priceScale), BigInt(qtyLots), 'half-even');
+}
+
+function moneyDec(m: Money | undefined): bigint {
+  return m === undefined ? 0n : toDec18(m.amount, m.scale);
+}
+
+export interface ProjectorStats {
+  events: number;
+  decoded: number;
+  rows: number;
+  errors: number;
+}
+
+export class Projector {
+  private runs = new Map<string, RunState>();
+  private dirty = new Map<RunState, Dirty>();
+  private orders = new Map<string, OrderRec>();
+  private dirtyOrders = new Set<string>();
+  private decisions = new Map<string, DecisionRec>();
+  private dirtyDecisions = new Set<string>();
+  private instruments = new Map<string, Record<string, Cell>>();
+
+  private readonly buffers = new Map<string, TableBuffer>();
+  private readonly stage = new Map<string, TableBuffer>();
+
+  /** Last position folded (the checkpoint once committed). */
+  position = -1;
+  /** Events folded in total (committed + pending). */
+  events = 0;
+  readonly stats: ProjectorStats = { events: 0, decoded: 0, rows: 0, errors: 0 };
+
+  private lastStream = '';
+  private lastRun: RunState | null = null;
+  private readonly dataReader = new FieldReader();
+  private readonly metaReader = new FieldReader();
+
+  constructor() {
+    for (const s of APPEND_TABLES) this.buffers.set(s.name, new TableBuffer(s));
+    for (const s of UPSERT_TABLES) this.stage.set(s.name, new TableBuffer(s));
+  }
+
+  private buf(spec: TableSpec): TableBuffer {
+    return this.buffers.get(spec.name)!;
+  }
+
+  // ------------------------------------------------------------------ loading
+
+  /** Restores the state committed with the checkpoint. */
+  async load(con: DuckDBConnection): Promise<void> {
+    const cp = await queryRows(con, `SELECT position, events, schema_version FROM ${CHECKPOINT_TABLE} WHERE projector = ${sqlString(PROJECTOR_NAME)}`);
+    if (cp.length === 0) return;
+    this.position = Number(cp[0]!.position);
+    this.events = Number(cp[0]!.events);
+    for (const r of await queryRows(con, `SELECT stream, state FROM ${RUN_STATE.name}`)) {
+      const s = parseState<Omit<RunState, 'stream'>>(String(r.state));
+      const run: RunState = { ...s, stream: String(r.stream) };
+      this.runs.set(run.stream, run);
+    }
+    const active = [...this.runs.values()].filter((r) => !r.ended).map((r) => sqlString(r.runId));
+    if (active.length === 0) return;
+    const inList = active.join(',');
+    const fillIds = new Map<string, string[]>();
+    for (const r of await queryRows(con, `SELECT run_id, order_id, fill_id FROM fills WHERE run_id IN (${inList}) ORDER BY position`)) {
+      const k = `${r.run_id}|${r.order_id}`;
+      const l = fillIds.get(k) ?? [];
+      l.push(String(r.fill_id));
+      fillIds.set(k, l);
+    }
+    const streamOf = new Map([...this.runs.values()].map((r) => [r.runId, r.stream]));
+    for (const r of await queryRows(con, `SELECT *, fees::VARCHAR AS fees_text FROM orders WHERE run_id IN (${inList})`)) {
+      const rec = orderFromRow(r, fillIds.get(`${r.run_id}|${r.order_id}`) ?? [], streamOf.get(String(r.run_id)) ?? `run-${r.run_id}`);
+      this.orders.set(`${rec.runId}|${rec.state.orderId}`, rec);
+    }
+    for (const r of await queryRows(con, `SELECT * FROM decisions WHERE risk_outcome = 'pending' AND run_id IN (${inList})`)) {
+      const cells: Record<string, Cell> = {};
+      for (const c of DECISIONS.columns) cells[c.name] = cellFromJson(r[c.name], c.kind);
+      this.decisions.set(`${r.run_id}|${r.order_id}`, { runId: String(r.run_id), stream: streamOf.get(String(r.run_id)) ?? '', cells });
+    }
+  }
+
+  // ------------------------------------------------------------------ folding
+
+  private runOf(stream: string, position: number, correlationId: string | null): RunState {
+    if (stream === this.lastStream && this.lastRun !== null) return this.lastRun;
+    let run = this.runs.get(stream);
+    if (run === undefined) {
+      run = {
+        stream, runId: runIdOfStream(stream) ?? correlationId ?? stream, row: newRunRow(position), portfolio: initialPortfolio(),
+        posMeta: new Map(), markAsOf: new Map(), cashAsOf: new Map(), ended: false,
+      };
+      this.runs.set(stream, run);
+    }
+    this.lastStream = stream;
+    this.lastRun = run;
+    return run;
+  }
+
+  private dirtyOf(run: RunState): Dirty {
+    let d = this.dirty.get(run);
+    if (d === undefined) {
+      d = { run: true, positions: new Set(), marks: new Set(), cash: false };
+      this.dirty.set(run, d);
+    }
+    return d;
+  }
+
+  /**
+   * Folds one event from the embedded store's cursor (the fast path: only relevant events are
+   * decoded). `c` is only valid during the call.
+   */
+  visitCursor(c: {
+    position: number; stream: string; type: string; id: string; data: unknown; metadata: Record<string, unknown>;
+    buf: Buffer; dataStart: number; dataEnd: number; metaStart: number; metaEnd: number; isJson: boolean;
+  }): void {
+    const position = c.position;
+    const stream = c.stream;
+    const type = c.type;
+    this.events++;
+    this.stats.events++;
+    this.position = position;
+    const isRun = stream.startsWith('run-');
+    if (isRun) {
+      const run = this.runOf(stream, position, null);
+      this.touchRun(run, position);
+      if (c.metaEnd > c.metaStart && c.buf.subarray(c.metaStart, c.metaEnd).indexOf(ROLE_INPUT) >= 0) run.row.inputs++;
+    }
+    if (!RELEVANT.has(type)) return;
+    if (!c.isJson) {
+      this.error(position, stream, c.id, type, 'payload is not JSON');
+      return;
+    }
+    const data = this.dataReader.reset(c.buf, c.dataStart, c.dataEnd);
+    if (type === 'TradeReported') {
+      if (this.fastTrade(c, data, isRun)) return;
+    } else if (type === 'QuoteUpdated') {
+      if (!isRun) return;
+      const instrument = data.str(K_INSTRUMENT);
+      // Quotes only move marks, and only for instruments the run holds.
+      if (typeof instrument === 'string' && !this.runOf(stream, position, null).portfolio.marks.has(instrument)) return;
+    }
+    let ev: ProjectedEvent;
+    try {
+      ev = { position, stream, id: c.id, type, data: c.data, metadata: this.fastMeta(c) ?? c.metadata };
+    } catch (e) {
+      this.error(position, stream, c.id, type, `payload or metadata is not valid JSON: ${(e as Error).message}`);
+      return;
+    }
+    this.fold(ev, isRun);
+  }
+
+  /** The metadata fields the projector uses, read off the bytes; null to fall back to JSON.parse. */
+  private fastMeta(c: { buf: Buffer; metaStart: number; metaEnd: number }): Record<string, unknown> | null {
+    if (c.metaEnd <= c.metaStart) return {};
+    const m = this.metaReader.reset(c.buf, c.metaStart, c.metaEnd);
+    const eventTimeNs = m.bigint(K_EVENT_TIME);
+    const receiveTimeNs = m.bigint(K_RECEIVE_TIME);
+    const causation = m.str(K_CAUSATION);
+    const correlation = m.str(K_CORRELATION);
+    const role = m.str(K_ROLE);
+    if (eventTimeNs === undefined || receiveTimeNs === undefined) return null;
+    if ((causation === undefined && m.valueAt(K_CAUSATION) >= 0) || (correlation === undefined && m.valueAt(K_CORRELATION) >= 0)) return null;
+    return { eventTimeNs, receiveTimeNs, $causationId: causation ?? null, $correlationId: correlation ?? null, role: role ?? null };
+  }
+
+  /** TradeReported without building objects; false when the bytes need the full parser. */
+  private fastTrade(c: { position: number; stream: string; buf: Buffer; metaStart: number; metaEnd: number }, d: FieldReader, isRun: boolean): boolean {
+    const venue = d.str(K_VENUE);
+    const instrument = d.str(K_INSTRUMENT);
+    const tradeId = d.str(K_TRADE_ID);
+    const priceTicks = d.int(K_PRICE_TICKS);
+    const qtyLots = d.int(K_QTY_LOTS);
+    const priceScale = d.int(K_PRICE_SCALE);
+    const qtyScale = d.int(K_QTY_SCALE);
+    const aggressor = d.str(K_AGGRESSOR);
+    const cross = d.bool(K_CROSS);
+    if (typeof venue !== 'string' || typeof instrument !== 'string' || typeof tradeId !== 'string' || venue === '' || instrument === '' || tradeId === '') return false;
+    if (priceTicks === undefined || qtyLots === undefined || qtyLots < 0 || priceScale === undefined || qtyScale === undefined) return false;
+    if (priceScale < 0 || priceScale > 18 || qtyScale < 0 || qtyScale > 18) return false;
+    if (cross === undefined && d.valueAt(K_CROSS) >= 0) return false;
+    const m = this.metaReader.reset(c.buf, c.metaStart, c.metaEnd);
+    const eventTime = c.metaEnd > c.metaStart ? m.bigint(K_EVENT_TIME) : 0n;
+    if (eventTime === undefined) return false;
+    this.stats.decoded++;
+    const runId = isRun ? runIdOfStream(c.stream) : null;
+    this.buf(MARKET_TRADES).add(
+      c.position, runId, c.stream, venue, instrument, tradeId, priceTicks, qtyLots, priceScale, qtyScale,
+      typeof aggressor === 'string' ? aggressor : 'unknown', cross === true, eventTime,
+    );
+    if (isRun) {
+      const run = this.runOf(c.stream, c.position, null);
+      if (run.portfolio.marks.has(instrument)) {
+        const ev = { position: c.position, stream: c.stream, id: '', type: 'TradeReported', data: null, metadata: {} };
+        this.evolveMarked(run, ev, { type: 'TradeReported', data: { instrument, priceTicks } } as unknown as DomainEvent, instrument);
+      }
+    }
+    return true;
+  }
+
+  /** Folds one decoded event (any backend's RecordedEvent fits). */
+  visit(ev: ProjectedEvent): void {
+    this.events++;
+    this.stats.events++;
+    this.position = ev.position;
+    const isRun = ev.stream.startsWith('run-');
+    if (isRun) {
+      const run = this.runOf(ev.stream, ev.position, null);
+      this.touchRun(run, ev.position);
+      if (ev.metadata.role === 'input') run.row.inputs++;
+    }
+    if (RELEVANT.has(ev.type)) this.fold(ev, isRun);
+  }
+
+  private touchRun(run: RunState, position: number): void {
+    run.row.events++;
+    run.row.lastPosition = position;
+    const d = this.dirty.get(run);
+    if (d === undefined) this.dirtyOf(run);
+  }
+
+  private fold(ev: ProjectedEvent, isRun: boolean): void {
+    this.stats.decoded++;
+    try {
+      const data = obj(ev.data, 'data');
+      const meta = ev.metadata ?? {};
+      const eventTime = bigOf(meta.eventTimeNs ?? 0, 'metadata.eventTimeNs');
+      if (ev.type === 'TradeReported') {
+        this.onTrade(ev, data, eventTime, isRun);
+        return;
+      }
+      if (ev.type === 'InstrumentDefined') this.onInstrument(ev, data);
+      const correlation = typeof meta.$correlationId === 'string' ? meta.$correlationId : null;
+      if (ev.type === 'QuoteUpdated') {
+        if (!isRun) return;
+        const run = this.runOf(ev.stream, ev.position, correlation);
+        const instrument = str(data, 'instrument');
+        if (!run.portfolio.marks.has(instrument)) return;
+        this.evolveMarked(run, ev, { type: 'QuoteUpdated', data } as DomainEvent, instrument);
+        return;
+      }
+      const run = this.runOf(ev.stream, ev.position, correlation);
+      if (!isRun) this.touchRun(run, ev.position);
+      if (ev.type === 'InstrumentDefined') {
+        evolvePortfolio(run.portfolio, { type: 'InstrumentDefined', data } as DomainEvent);
+        return;
+      }
+      if (ev.type === 'BalanceReported') {
+        str(data, 'venue');
+        str(data, 'currency');
+        bigOf(data.total, 'data.total');
+        bigOf(data.available, 'data.available');
+        scaleOf(data, 'scale');
+        evolvePortfolio(run.portfolio, { type: 'BalanceReported', data } as DomainEvent);
+        run.cashAsOf.set(`${data.venue}|${data.currency}`, ev.position);
+        this.dirtyOf(run).cash = true;
+        return;
+      }
+      if (ev.type === 'RunStarted') {
+        this.onRunStarted(run, ev, data, eventTime);
+        return;
+      }
+      if (ev.type === 'RunEnded') {
+        const r = run.row;
+        r.endedPosition = ev.position;
+        r.endedTime = eventTime;
+        r.outcome = str(data, 'outcome');
+        r.reason = optStr(data, 'reason');
+        r.reportedEvents = optInt(data, 'events');
+        r.reportedDecisions = optInt(data, 'decisions');
+        r.decisionsHash = optStr(data, 'decisionsHash');
+        run.ended = true;
+        return;
+      }
+      if (ORDER_TYPES.has(ev.type)) this.onOrderEvent(run, ev, data, meta, eventTime);
+    } catch (e) {
+      if (e instanceof BadEvent || e instanceof TapedeckError || e instanceof SyntaxError) {
+        this.error(ev.position, ev.stream, ev.id, ev.type, e.message);
+        return;
+      }
+      throw e;
+    }
+  }
+
+  private error(position: number, stream: string, id: string, type: string, message: string): void {
+    this.stats.errors++;
+    this.buf(PROJECTION_ERRORS).add(position, stream, id, type, message);
+  }
+
+  private onTrade(ev: ProjectedEvent, data: Record<string, unknown>, eventTime: bigint, isRun: boolean): void {
+    const instrument = str(data, 'instrument');
+    const priceTicks = int(data, 'priceTicks');
+    const qtyLots = int(data, 'qtyLots');
+    const runId = isRun ? runIdOfStream(ev.stream) : null;
+    this.buf(MARKET_TRADES).add(
+      ev.position, runId, ev.stream, str(data, 'venue'), instrument, str(data, 'tradeId'), priceTicks, qtyLots,
+      scaleOf(data, 'priceScale'), scaleOf(data, 'qtyScale'), typeof data.aggressor === 'string' ? data.aggressor : 'unknown',
+      data.cross === true, eventTime,
+    );
+    if (isRun) {
+      const run = this.runOf(ev.stream, ev.position, null);
+      if (run.portfolio.marks.has(instrument)) this.evolveMarked(run, ev, { type: 'TradeReported', data } as DomainEvent, instrument);
+    }
+  }
+
+  private evolveMarked(run: RunState, ev: ProjectedEvent, e: DomainEvent, instrument: string): void {
+    const before = run.portfolio.marks.get(instrument);
+    evolvePortfolio(run.portfolio, e);
+    if (run.portfolio.marks.get(instrument) !== before) {
+      run.markAsOf.set(instrument, ev.position);
+      this.dirtyOf(run).marks.add(instrument);
+    }
+  }
+
+  private onInstrument(ev: ProjectedEvent, d: Record<string, unknown>): void {
+    const instrument = str(d, 'instrument');
+    const ps = scaleOf(d, 'priceScale');
+    const qs = scaleOf(d, 'qtyScale');
+    this.instruments.set(instrument, {
+      instrument, venue: str(d, 'venue'), symbol: str(d, 'symbol'), kind: str(d, 'kind'), base_currency: optStr(d, 'baseCurrency'),
+      quote_currency: str(d, 'quoteCurrency'), price_scale: ps, qty_scale: qs,
+      tick_size: toDec18(int(d, 'tickSizeTicks'), ps), lot_size: toDec18(int(d, 'lotSizeLots'), qs), position: ev.position,
+    });
+  }
+
+  private onRunStarted(run: RunState, ev: ProjectedEvent, data: Record<string, unknown>, eventTime: bigint): void {
+    const m = obj(data.manifest, 'data.manifest');
+    const r = run.row;
+    r.mode = str(m, 'mode');
+    r.strategy = str(m, 'strategy');
+    r.codeHash = optStr(m, 'codeHash');
+    r.configHash = optStr(m, 'configHash');
+    r.seed = optInt(m, 'seed');
+    r.source = optStr(m, 'source');
+    const range = m.dataRange === undefined || m.dataRange === null ? {} : obj(m.dataRange, 'data.manifest.dataRange');
+    r.dataFrom = range.fromNs === undefined || range.fromNs === null ? null : bigOf(range.fromNs, 'dataRange.fromNs');
+    r.dataTo = range.toNs === undefined || range.toNs === null ? null : bigOf(range.toNs, 'dataRange.toNs');
+    r.config = m.config === undefined ? null : JSON.stringify(m.config);
+    r.startedPosition = ev.position;
+    r.startedTime = eventTime;
+  }
+
+  private onOrderEvent(run: RunState, ev: ProjectedEvent, data: Record<string, unknown>, meta: Record<string, unknown>, eventTime: bigint): void {
+    const orderId = str(data, 'orderId');
+    const key = `${run.runId}|${orderId}`;
+    const receiveTime = bigOf(meta.receiveTimeNs ?? eventTime, 'metadata.receiveTimeNs');
+    const payload = normalizeOrderPayload(ev.type, data);
+    const rec = this.orders.get(key);
+    const next = transition(rec?.state, { type: ev.type, data: payload } as OrderEvent);
+    const role = typeof meta.role === 'string' ? meta.role : null;
+    const causation = typeof meta.$causationId === 'string' ? meta.$causationId : null;
+    const eventsRow = (stateAfter: string | null, anomaly: string | null): void => {
+      this.buf(ORDER_EVENTS).add(
+        ev.position, run.runId, orderId, ev.id, ev.type, role, eventTime, receiveTime, causation, stateAfter, anomaly,
+      );
+    };
+    if (next instanceof TapedeckError) {
+      eventsRow(rec?.state.status ?? null, next.message);
+      if (rec !== undefined) {
+        rec.anomalies++;
+        this.dirtyOrders.add(key);
+      }
+      // A fill for an order this log never intended (a manual trade at the venue) still moves the
+      // position, unattributed, as the kernel's portfolio does; a duplicate fill of a known order does not.
+      if (rec === undefined && ev.type === 'OrderFilled') this.applyFill(run, ev, payload, eventTime, receiveTime, UNATTRIBUTED);
+      return;
+    }
+    eventsRow(next.status, null);
+    if (rec === undefined) {
+      // OrderIntended (transition refuses anything else for an unknown order).
+      const d = payload as Record<string, unknown>;
+      const dec = obj(d.decision, 'data.decision');
+      const created: OrderRec = {
+        state: next, runId: run.runId, stream: run.stream, decisionId: ev.id, causeEventId: str(dec, 'causeEventId'),
+        intendedPosition: ev.position, intendedTime: eventTime, lastEventType: ev.type, lastPosition: ev.position, lastEventTime: eventTime,
+        anomalies: 0, filledNotional: 0n, fees: null, feeCurrency: null, feesMixed: false, rejectReason: null,
+      };
+      this.orders.set(key, created);
+      this.dirtyOrders.add(key);
+      run.row.orders++;
+      evolvePortfolio(run.portfolio, { type: 'OrderIntended', data: payload } as DomainEvent);
+      this.decisions.set(key, {
+        runId: run.runId, stream: run.stream,
+        cells: {
+          decision_id: ev.id, run_id: run.runId, order_id: orderId, strategy: str(dec, 'strategyId'),
+          strategy_code_hash: str(dec, 'strategyCodeHash'), config_hash: str(dec, 'configHash'), state_hash: str(dec, 'stateHash'),
+          cause_event_id: str(dec, 'causeEventId'), cause_position: optInt(dec, 'causePosition'), venue: next.venue, instrument: next.instrument,
+          side: next.side, order_type: next.orderType, price: next.priceTicks === null ? null : toDec18(next.priceTicks, next.priceScale),
+          quantity: toDec18(next.qtyLots, next.qtyScale), event_time: eventTime, position: ev.position,
+          risk_outcome: 'pending', risk_checks: null, risk_code: null, risk_detail: null, risk_position: null, risk_event_id: null,
+        },
+      });
+      this.dirtyDecisions.add(key);
+      return;
+    }
+    const before = rec.state;
+    rec.state = next;
+    rec.lastEventType = ev.type;
+    rec.lastPosition = ev.position;
+    rec.lastEventTime = eventTime;
+    this.dirtyOrders.add(key);
+    switch (ev.type) {
+      case 'RiskApproved':
+      case 'RiskDenied': {
+        const dr = this.decisions.get(key);
+        if (dr !== undefined) {
+          const c = dr.cells;
+          c.risk_outcome = ev.type === 'RiskApproved' ? 'approved' : 'denied';
+          c.risk_checks = ev.type === 'RiskApproved' && Array.isArray(data.checks) ? (data.checks as unknown[]).map(String).join(',') : null;
+          c.risk_code = ev.type === 'RiskDenied' ? str(data, 'code') : null;
+          c.risk_detail = ev.type === 'RiskDenied' ? optStr(data, 'detail') : null;
+          c.risk_position = ev.position;
+          c.risk_event_id = ev.id;
+          this.dirtyDecisions.add(key);
+        }
+        if (ev.type === 'RiskDenied') evolvePortfolio(run.portfolio, { type: 'RiskDenied', data: payload } as DomainEvent);
+        return;
+      }
+      case 'OrderRejected':
+        rec.rejectReason = optStr(data, 'reason');
+        evolvePortfolio(run.portfolio, { type: 'OrderRejected', data: payload } as DomainEvent);
+        return;
+      case 'OrderCanceled':
+      case 'OrderExpired':
+        evolvePortfolio(run.portfolio, { type: ev.type, data: payload } as DomainEvent);
+        return;
+      case 'OrderFilled': {
+        const d = payload as { priceTicks: number; qtyLots: number; fee: bigint; feeScale: number; feeCurrency: string };
+        rec.filledNotional += BigInt(d.priceTicks) * BigInt(d.qtyLots);
+        if (rec.fees === null && !rec.feesMixed) {
+          rec.fees = { amount: 0n, scale: 0 };
+          rec.feeCurrency = d.feeCurrency;
+        }
+        if (rec.feeCurrency !== d.feeCurrency) {
+          rec.feesMixed = true;
+          rec.fees = null;
+        }
+        if (rec.fees !== null) addMoney(rec.fees, d.fee, d.feeScale);
+        const strategy = run.portfolio.orderStrategy.get(orderId) ?? before.strategyId;
+        this.applyFill(run, ev, payload, eventTime, receiveTime, strategy);
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  private applyFill(run: RunState, ev: ProjectedEvent, payload: Record<string, unknown>, eventTime: bigint, receiveTime: bigint, strategy: string): void {
+    const d = payload as {
+      orderId: string; fillId: string; venue: string; instrument: string; side: 'buy' | 'sell'; priceTicks: number; qtyLots: number;
+      priceScale: number; qtyScale: number; fee: bigint; feeScale: number; feeCurrency: string; liquidity: string; leavesLots: number;
+    };
+    // The portfolio attributes by its own map; for an unknown order that is UNATTRIBUTED, matching `strategy`.
+    evolvePortfolio(run.portfolio, { type: 'OrderFilled', data: payload } as DomainEvent);
+    run.row.fills++;
+    this.buf(FILLS).add(
+      d.fillId, d.orderId, run.runId, strategy, d.venue, d.instrument, d.side,
+      toDec18(d.priceTicks, d.priceScale), toDec18(d.qtyLots, d.qtyScale), toDec18(d.fee, d.feeScale), d.feeCurrency,
+      d.liquidity, d.leavesLots, d.priceTicks, d.qtyLots, d.priceScale, d.qtyScale, d.fee, d.feeScale,
+      eventTime, receiveTime, ev.position, ev.id,
+    );
+    const pkey = positionKey(strategy, d.venue, d.instrument);
+    const p = run.portfolio.positions.get(pkey);
+    if (p === undefined) return;
+    run.posMeta.set(pkey, { lastFillId: d.fillId, lastPosition: ev.position, lastEventTime: eventTime });
+    const ph = this.buf(POSITION_HISTORY);
+    ph.add(ev.position, eventTime, d.fillId, ...this.positionCells(run, p));
+    const dirty = this.dirtyOf(run);
+    dirty.positions.add(pkey);
+    dirty.cash = true;
+    // Cash moves on every fill: the quote, the base (spot) and the fee currency.
+    const info = run.portfolio.instruments.get(d.instrument);
+    for (const cur of [p.quoteCurrency, info?.baseCurrency ?? null, d.feeCurrency]) if (cur !== null) run.cashAsOf.set(`${d.venue}|${cur}`, ev.position);
+    const mark = run.portfolio.marks.get(d.instrument);
+    if (mark !== undefined && !run.markAsOf.has(d.instrument)) run.markAsOf.set(d.instrument, ev.position);
+  }
+
+  private positionCells(run: RunState, p: Position): Cell[] {
+    const ms = p.priceScale + p.qtyScale;
+    return [
+      run.runId, p.strategyId, p.venue, p.instrument, toDec18(p.qtyLots, p.qtyScale), avgPrice18(p.costBasis, p.qtyLots, p.priceScale),
+      toDec18(p.costBasis, ms), toDec18(p.realizedPnl, ms), p.quoteCurrency, p.qtyLots, p.boughtLots, p.soldLots, p.fillCount,
+      moneyDec(p.fees.get(p.quoteCurrency)), p.priceScale, p.qtyScale,
+    ];
+  }
+
+  // ------------------------------------------------------------------ committing
+
+  /** Rows waiting to be committed. */
+  get pendingRows(): number {
+    let n = 0;
+    for (const b of this.buffers.values()) n += b.length;
+    return n + this.dirtyOrders.size + this.dirtyDecisions.size;
+  }
+
+  /**
+   * Commits everything folded so far, with the checkpoint, in one transaction. On failure the
+   * transaction is rolled back and the projector must be discarded (its memory is ahead of the file).
+   */
+  async commit(con: DuckDBConnection): Promise<void> {
+    this.fillStage();
+    await con.run('BEGIN TRANSACTION');
+    try {
+      for (const b of this.buffers.values()) this.stats.rows += await b.flushTo(con);
+      for (const spec of UPSERT_TABLES) {
+        const b = this.stage.get(spec.name)!;
+        if (b.length === 0) continue;
+        const n = await b.flushTo(con, `_stage_${spec.name}`, 'temp');
+        this.stats.rows += n;
+        const match = spec.key.map((k) => `s."${k}" IS NOT DISTINCT FROM t."${k}"`).join(' AND ');
+        await con.run(`DELETE FROM "${spec.name}" t WHERE EXISTS (SELECT 1 FROM temp."_stage_${spec.name}" s WHERE ${match})`);
+        await con.run(`INSERT INTO "${spec.name}" SELECT * FROM temp."_stage_${spec.name}"`);
+        await con.run(`DELETE FROM temp."_stage_${spec.name}"`);
+      }
+      await con.run(
+        `INSERT OR REPLACE INTO ${CHECKPOINT_TABLE} VALUES (${sqlString(PROJECTOR_NAME)}, ${SCHEMA_VERSION}, ${this.position}, ${this.events}, '{}')`,
+      );
+      await con.run('COMMIT');
+    } catch (e) {
+      try {
+        await con.run('ROLLBACK');
+      } catch {
+        /* the transaction may already be aborted */
+      }
+      throw e;
+    }
+    this.afterCommit();
+  }
+
+  private fillStage(): void {
+    const st = (s: TableSpec): TableBuffer => this.stage.get(s.name)!;
+    for (const [run, d] of this.dirty) {
+      const r = run.row;
+      st(RUNS).add(
+        run.runId, run.stream, r.mode, r.strategy, r.codeHash, r.configHash, r.seed, r.source, r.dataFrom, r.dataTo, r.config,
+        r.startedPosition, r.startedTime, r.endedPosition, r.endedTime, r.outcome, r.reason, r.reportedEvents, r.reportedDecisions,
+        r.decisionsHash, r.events, r.inputs, r.orders, r.fills, r.firstPosition, r.lastPosition,
+      );
+      const pf = run.portfolio;
+      const pnlKeys = new Set(d.positions);
+      if (d.marks.size > 0) for (const [k, p] of pf.positions) if (d.marks.has(p.instrument)) pnlKeys.add(k);
+      for (const k of d.positions) {
+        const p = pf.positions.get(k);
+        const meta = run.posMeta.get(k);
+        if (p === undefined || meta === undefined) continue;
+        st(POSITIONS).add(...this.positionCells(run, p), meta.lastFillId, meta.lastPosition, meta.lastEventTime);
+      }
+      for (const k of pnlKeys) {
+        const p = pf.positions.get(k);
+        if (p === undefined) continue;
+        const v = valuePosition(pf, k, p);
+        const ms = v.moneyScale;
+        const realized = toDec18(v.realizedPnl, ms);
+        const unrealized = v.unrealizedPnl === null ? null : toDec18(v.unrealizedPnl, ms);
+        const fees = moneyDec(p.fees.get(p.quoteCurrency));
+        const other = [...p.fees.entries()].filter(([c]) => c !== p.quoteCurrency).sort(([a], [b]) => (a < b ? -1 : 1))
+          .map(([c, m]) => `${c}:${formatTrim(m.amount, m.scale)}`).join(';');
+        const asOf = Math.max(run.posMeta.get(k)?.lastPosition ?? -1, run.markAsOf.get(p.instrument) ?? -1);
+        st(PNL).add(
+          run.runId, p.strategyId, p.venue, p.instrument, p.quoteCurrency, toDec18(p.qtyLots, p.qtyScale), realized, unrealized,
+          v.markTicks === null ? null : toDec18(v.markTicks, p.priceScale), fees, other === '' ? null : other,
+          realized + (unrealized ?? 0n) - fees, asOf,
+        );
+      }
+      if (d.cash) {
+        for (const [k, c] of pf.cash) {
+          st(BALANCES).add(
+            run.runId, c.venue, c.currency, moneyDec(c.total), c.reportedAvailable === null ? null : moneyDec(c.reportedAvailable),
+            run.cashAsOf.get(k) ?? r.lastPosition,
+          );
+        }
+      }
+      const { stream: _s, ...persisted } = run;
+      st(RUN_STATE).add(run.stream, run.runId, run.ended, stringifyState(persisted));
+    }
+    for (const key of this.dirtyOrders) {
+      const rec = this.orders.get(key);
+      if (rec !== undefined) st(ORDERS).add(...orderCells(rec));
+    }
+    for (const key of this.dirtyDecisions) {
+      const dr = this.decisions.get(key);
+      if (dr !== undefined) st(DECISIONS).addObject(dr.cells);
+    }
+    for (const row of this.instruments.values()) st(INSTRUMENTS).addObject(row);
+  }
+
+  private afterCommit(): void {
+    for (const run of this.dirty.keys()) {
+      if (!run.ended) continue;
+      // A finished run's orders and decisions are final: keep them in the tables only.
+      for (const [k, o] of this.orders) if (o.stream === run.stream) this.orders.delete(k);
+      for (const [k, dr] of this.decisions) if (dr.stream === run.stream) this.decisions.delete(k);
+    }
+    for (const key of this.dirtyDecisions) {
+      const dr = this.decisions.get(key);
+      if (dr !== undefined && dr.cells.risk_outcome !== 'pending') this.decisions.delete(key);
+    }
+    this.dirty.clear();
+    this.dirtyOrders.clear();
+    this.dirtyDecisions.clear();
+    this.instruments.clear();
+  }
+}
+
+function addMoney(m: Money, amount: bigint, scale: number): void {
+  if (scale > m.scale) {
+    m.amount = m.amount * pow10(scale - m.scale) + amount;
+    m.scale = scale;
+  } else m.amount += amount * pow10(m.scale - scale);
+}
+
+function formatTrim(amount: bigint, scale: number): string {
+  const neg = amount < 0n;
+  const digits = (neg ? -amount : amount).toString().padStart(scale + 1, '0');
+  let text = scale === 0 ? digits : `${digits.slice(0, digits.length - scale)}.${digits.slice(digits.length - scale)}`;
+  if (scale > 0) text = text.replace(/0+$/, '').replace(/\.$/, '');
+  return (neg ? '-' : '') + text;
+}
+
+/** Catalogue defaults the kernel's zod parse would have filled in, and bigint fees. */
+function normalizeOrderPayload(type: string, d: Record<string, unknown>): Record<string, unknown> {
+  switch (type) {
+    case 'OrderIntended': {
+      str(d, 'venue');
+      str(d, 'instrument');
+      if (d.side !== 'buy' && d.side !== 'sell') throw new BadEvent('data.side: expected buy or sell');
+      str(d, 'orderType');
+      if (d.priceTicks !== null) int(d, 'priceTicks');
+      int(d, 'qtyLots');
+      scaleOf(d, 'priceScale');
+      scaleOf(d, 'qtyScale');
+      str(d, 'timeInForce');
+      const dec = obj(d.decision, 'data.decision');
+      for (const k of ['strategyId', 'strategyCodeHash', 'configHash', 'stateHash', 'causeEventId']) str(dec, k);
+      return { ...d, postOnly: d.postOnly === true, reduceOnly: d.reduceOnly === true };
+    }
+    case 'OrderFilled': {
+      for (const k of ['fillId', 'venue', 'instrument', 'feeCurrency']) str(d, k);
+      if (d.side !== 'buy' && d.side !== 'sell') throw new BadEvent('data.side: expected buy or sell');
+      int(d, 'priceTicks');
+      if (int(d, 'qtyLots') <= 0) throw new BadEvent('data.qtyLots: expected a positive integer');
+      int(d, 'leavesLots');
+      scaleOf(d, 'priceScale');
+      scaleOf(d, 'qtyScale');
+      scaleOf(d, 'feeScale');
+      return { ...d, fee: bigOf(d.fee, 'data.fee'), liquidity: typeof d.liquidity === 'string' ? d.liquidity : 'unknown' };
+    }
+    case 'OrderSubmitted':
+      str(d, 'venue');
+      return { ...d, attempt: typeof d.attempt === 'number' ? d.attempt : 1 };
+    case 'OrderAccepted':
+      str(d, 'venueOrderId');
+      return d;
+    case 'OrderCanceled':
+      int(d, 'canceledLots');
+      return d;
+    case 'OrderReplaced':
+    case 'ReplaceRequested':
+      if (d.priceTicks !== null) int(d, 'priceTicks');
+      int(d, 'qtyLots');
+      return d;
+    default:
+      return d;
+  }
+}
+
+function orderCells(rec: OrderRec): Cell[] {
+  const o = rec.state;
+  const ms = o.priceScale + o.qtyScale;
+  const avg = o.filledLots === 0 ? null : divRound(rec.filledNotional * pow10(18 - o.priceScale), BigInt(o.filledLots), 'half-even');
+  return [
+    o.orderId, rec.runId, o.strategyId, o.venue, o.instrument, o.side, o.orderType,
+    o.priceTicks === null ? null : toDec18(o.priceTicks, o.priceScale), toDec18(o.qtyLots, o.qtyScale), o.status,
+    o.timeInForce, o.postOnly, o.reduceOnly, o.clientTag, o.priceTicks, o.qtyLots, o.priceScale, o.qtyScale,
+    toDec18(o.filledLots, o.qtyScale), o.filledLots, o.leavesLots, avg, toDec18(rec.filledNotional, ms), o.fillIds.length,
+    rec.fees === null ? null : toDec18(rec.fees.amount, rec.fees.scale), rec.feesMixed ? 'mixed' : rec.feeCurrency,
+    o.venueOrderId, o.submitAttempts, o.cancelRequested, o.replacePending?.priceTicks ?? null, o.replacePending?.qtyLots ?? null,
+    o.replaceCount, o.statusBeforeUnknown, o.denial?.code ?? null, o.denial?.detail ?? null, rec.rejectReason,
+    rec.decisionId, rec.causeEventId, rec.intendedPosition, rec.intendedTime, rec.lastEventType, rec.lastPosition, rec.lastEventTime, rec.anomalies,
+  ];
+}
+
+/** Rebuilds an order's in-memory record from its `orders` row (restart). */
+function orderFromRow(r: Record<string, unknown>, fillIds: string[], stream: string): OrderRec {
+  const num = (v: unknown): number => Number(v);
+  const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+  const s = (v: unknown): string => String(v);
+  const sOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+  const priceScale = num(r.price_scale);
+  const qtyScale = num(r.qty_scale);
+  const state: OrderState = {
+    orderId: s(r.order_id), strategyId: s(r.strategy), venue: s(r.venue), instrument: s(r.instrument),
+    side: s(r.side) as OrderState['side'], orderType: s(r.order_type) as OrderState['orderType'], priceTicks: numOrNull(r.price_ticks),
+    qtyLots: num(r.qty_lots), priceScale, qtyScale, timeInForce: s(r.time_in_force) as OrderState['timeInForce'],
+    postOnly: r.post_only === true, reduceOnly: r.reduce_only === true, clientTag: sOrNull(r.client_tag), status: s(r.state) as OrderStatus,
+    filledLots: num(r.filled_lots), leavesLots: num(r.leaves_lots), venueOrderId: sOrNull(r.venue_order_id), submitAttempts: num(r.submit_attempts),
+    cancelRequested: r.cancel_requested === true,
+    replacePending: r.replace_pending_qty_lots === null ? null : { priceTicks: numOrNull(r.replace_pending_price_ticks), qtyLots: num(r.replace_pending_qty_lots) },
+    replaceCount: num(r.replace_count), statusBeforeUnknown: sOrNull(r.status_before_unknown) as OrderStatus | null,
+    denial: r.deny_code === null ? null : { code: s(r.deny_code) as NonNullable<OrderState['denial']>['code'], detail: s(r.deny_detail ?? '') },
+    fillIds,
+  };
+  const feeCurrency = sOrNull(r.fee_currency);
+  const feesMixed = feeCurrency === 'mixed';
+  return {
+    state, runId: s(r.run_id), stream, decisionId: s(r.decision_id), causeEventId: s(r.cause_event_id),
+    intendedPosition: num(r.intended_position), intendedTime: tsToNs(r.intended_time), lastEventType: s(r.last_event_type),
+    lastPosition: num(r.last_position), lastEventTime: tsToNs(r.last_event_time), anomalies: num(r.anomalies),
+    filledNotional: decTextToMantissa(s(r.filled_notional), priceScale + qtyScale),
+    fees: r.fees_text === null || feesMixed ? null : { amount: decTextToMantissa(s(r.fees_text), 18), scale: 18 },
+    feeCurrency: feesMixed ? null : feeCurrency, feesMixed, rejectReason: sOrNull(r.reject_reason),
+  };
+}
+
+/** A DECIMAL(38,18) text as a mantissa at `scale` (exact: the value was written from that scale). */
+export function decTextToMantissa(text: string, scale: number): bigint {
+  const m = /^(-)?(\d+)(?:\.(\d+))?$/.exec(text.trim());
+  if (!m) throw new Error(`invariant violated: "${text}" is not a decimal`);
+  const frac = (m[3] ?? '').padEnd(scale, '0');
+  const extra = frac.slice(scale);
+  if (/[^0]/.test(extra)) throw new Error(`invariant violated: ${text} has more than ${scale} decimals`);
+  const v = BigInt((m[2] ?? '0') + frac.slice(0, scale));
+  return m[1] ? -v : v;
+}
+
+/** A TIMESTAMP_NS as JSON text ("2021-10-12 01:02:03.123456789") back to ns since the epoch. */
+export function tsToNs(v: unknown): bigint {
+  if (typeof v === 'bigint') return v;
+  const text = String(v);
+  const m = /^(-?\d{4,})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?/.exec(text);
+  if (!m) throw new Error(`invariant violated: "${text}" is not a timestamp`);
+  const ms = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]));
+  return BigInt(ms) * 1_000_000n + BigInt((m[7] ?? '').padEnd(9, '0'));
+}
+
+function cellFromJson(v: unknown, kind: string): Cell {
+  if (v === null || v === undefined) return null;
+  switch (kind) {
+    case 'dec': return decTextToMantissa(String(v), 18);
+    case 'ts': return tsToNs(v);
+    case 'bigint': case 'hugeint': return BigInt(String(v));
+    case 'int': return Number(v);
+    case 'bool': return v === true;
+    default: return String(v);
+  }
+}
+

@@ -1,0 +1,39 @@
+/**
+ * `tapedeck query "SQL" --store DIR [--json]`: brings the DuckDB projections beside the store up to the
+ * log's head, then runs one read-only statement and prints an aligned table, or JSON lines with --json
+ * (DECIMAL, BIGINT and HUGEINT as exact strings). Writes, unknown tables and syntax errors are one-line
+ * errors (exit 2) and change nothing.
+ */
+import type { Command } from 'commander';
+import { projectStore } from '../../../projections/catchup.js';
+import { defaultDbPath } from '../../../projections/db.js';
+import { formatTable, jsonCell, runReadOnlyQuery } from '../../../projections/query.js';
+import { action } from '../run.js';
+
+export function register(program: Command): void {
+  program
+    .command('query')
+    .description('run one read-only SQL statement over the projections (orders, fills, positions, pnl, decisions, runs, bars, ...)')
+    .argument('<sql>', 'one SELECT / WITH / EXPLAIN / DESCRIBE / SHOW / SUMMARIZE statement')
+    .requiredOption('--store <dir>', 'the event store directory')
+    .option('--db <file>', 'the projections database (default: <store>/projections.duckdb)')
+    .option('--no-update', 'query the projections as they are, without catching up with the log first')
+    .option('--json', 'one JSON object per row', false)
+    .action(
+      action(async (sql: string, o: { store: string; db?: string; update: boolean; json: boolean }) => {
+        const dbPath = o.db ?? defaultDbPath(o.store);
+        if (o.update) await projectStore(o.store, { dbPath });
+        const r = await runReadOnlyQuery(dbPath, sql);
+        if (o.json) {
+          const lines = r.rows.map((row) => {
+            const out: Record<string, unknown> = {};
+            r.columns.forEach((c, i) => (out[c] = jsonCell(row[c], r.types[i]!)));
+            return JSON.stringify(out);
+          });
+          process.stdout.write(lines.length > 0 ? lines.join('\n') + '\n' : '');
+        } else {
+          process.stdout.write(formatTable(r));
+        }
+      }),
+    );
+}
