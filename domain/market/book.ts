@@ -38,6 +38,8 @@ export interface InstrumentBook {
   /** L3 orders by venue order reference; null until the first L3 event for this instrument. */
   l3: Map<string, L3Order> | null;
   nextSeq: number;
+  /** True once depth arrived (snapshot, deltas or L3): quotes then overlay the book instead of replacing it. */
+  depthFed: boolean;
   lastTradeTicks: number | null;
   lastTradeQtyLots: number;
   /** Event time of the last update, ns. */
@@ -62,7 +64,7 @@ export function newLadder(): Ladder {
 function newBook(venue: string, instrument: string, priceScale: number, qtyScale: number): InstrumentBook {
   return {
     venue, instrument, priceScale, qtyScale,
-    bids: newLadder(), asks: newLadder(), l3: null, nextSeq: 0,
+    bids: newLadder(), asks: newLadder(), l3: null, nextSeq: 0, depthFed: false,
     lastTradeTicks: null, lastTradeQtyLots: 0, updatedNs: 0n,
   };
 }
@@ -155,6 +157,17 @@ function ladderSetSingle(l: Ladder, price: number | null, qty: number, keepEmpty
   }
 }
 
+/** A quote over a depth-fed ladder: drop levels better than the quoted price, then set the touch. */
+function ladderOverlayTouch(l: Ladder, isBid: boolean, price: number | null, qty: number, noSizes: boolean): void {
+  if (price === null) return;
+  const p = l.prices;
+  while (p.length > 0 && (isBid ? p[p.length - 1]! > price : p[p.length - 1]! < price)) {
+    p.pop();
+    l.qtys.pop();
+  }
+  if (!noSizes) ladderSet(l, isBid, price, qty);
+}
+
 export function bestPrice(l: Ladder): number | null {
   const n = l.prices.length;
   return n > 0 ? l.prices[n - 1]! : null;
@@ -200,8 +213,15 @@ export function applyMarketEvent(state: MarketState, env: TimedEvent): Instrumen
       const d = env.data;
       const b = bookFor(state, d.venue, d.instrument, d.priceScale, d.qtyScale);
       const noSizes = d.sizesReported === false;
-      ladderSetSingle(b.bids, d.bidPriceTicks, d.bidQtyLots, noSizes);
-      ladderSetSingle(b.asks, d.askPriceTicks, d.askQtyLots, noSizes);
+      if (b.depthFed) {
+        // Venues send quotes and depth for the same instrument: the quote is the newer word on the
+        // touch only. Levels better than it are gone; deeper levels stay as the depth feed left them.
+        ladderOverlayTouch(b.bids, true, d.bidPriceTicks, d.bidQtyLots, noSizes);
+        ladderOverlayTouch(b.asks, false, d.askPriceTicks, d.askQtyLots, noSizes);
+      } else {
+        ladderSetSingle(b.bids, d.bidPriceTicks, d.bidQtyLots, noSizes);
+        ladderSetSingle(b.asks, d.askPriceTicks, d.askQtyLots, noSizes);
+      }
       b.updatedNs = env.eventTimeNs;
       return b;
     }
@@ -210,12 +230,14 @@ export function applyMarketEvent(state: MarketState, env: TimedEvent): Instrumen
       const b = bookFor(state, d.venue, d.instrument, d.priceScale, d.qtyScale);
       ladderFill(b.bids, d.bids);
       ladderFill(b.asks, d.asks);
+      b.depthFed = true;
       b.updatedNs = env.eventTimeNs;
       return b;
     }
     case 'BookDeltaApplied': {
       const d = env.data;
       const b = bookFor(state, d.venue, d.instrument, d.priceScale, d.qtyScale);
+      b.depthFed = true;
       const ch = d.changes;
       for (let i = 0; i < ch.length; i++) {
         const c = ch[i]!;
@@ -237,6 +259,7 @@ export function applyMarketEvent(state: MarketState, env: TimedEvent): Instrumen
       const d = env.data;
       const b = bookFor(state, d.venue, d.instrument, d.priceScale, d.qtyScale);
       if (b.l3 === null) b.l3 = new Map();
+      b.depthFed = true;
       const isBid = d.side === 'buy';
       b.l3.set(d.orderRef, { side: d.side, priceTicks: d.priceTicks, qtyLots: d.qtyLots, seq: b.nextSeq++ });
       ladderAdd(isBid ? b.bids : b.asks, isBid, d.priceTicks, d.qtyLots);
