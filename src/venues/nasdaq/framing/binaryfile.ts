@@ -190,21 +190,28 @@ export class BinaryFileReader {
     const sink = this.sink;
     const lengths = this.lengths;
     if (lengths === null) return this.scanPlain(bytes, pos, end, base);
+    // Counted in a local: the hot loop does no field writes of its own. A throwing sink loses the
+    // count of this scan, but then the reader is finished anyway.
+    let regular = 0;
     while (!this.halted && pos + 3 <= end) {
       const prefix = (bytes[pos]! << 8) | bytes[pos + 1]!;
       const expected = lengths[bytes[pos + 2]!]!;
       if (prefix === expected && prefix !== 0) {
         const next = pos + 2 + prefix;
         if (next > end) break;
-        this.sawTrueLength = true;
-        this.messages++;
+        regular++;
         sink.payload(bytes, pos + 2, prefix);
         pos = next;
         continue;
       }
+      if (regular > 0) this.sawTrueLength = true; // a zero prefix after true lengths is End of Session
       const next = this.irregular(bytes, pos, end, base, prefix, expected);
       if (next === NEED_MORE) break;
       pos = next;
+    }
+    if (regular > 0) {
+      this.messages += regular;
+      this.sawTrueLength = true;
     }
     return pos;
   }
