@@ -4,11 +4,11 @@
  * (DECIMAL, BIGINT and HUGEINT as exact strings). Writes, unknown tables and syntax errors are one-line
  * errors (exit 2) and change nothing.
  */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { projectStore } from '../../../projections/catchup.js';
 import { defaultDbPath } from '../../../projections/db.js';
 import { formatTable, jsonCell, runReadOnlyQuery } from '../../../projections/query.js';
-import { action } from '../run.js';
+import { action, intOption } from '../run.js';
 
 export function register(program: Command): void {
   program
@@ -19,10 +19,11 @@ export function register(program: Command): void {
     .option('--db <file>', 'the projections database (default: <store>/projections.duckdb)')
     .option('--no-update', 'query the projections as they are, without catching up with the log first')
     .option('--json', 'one JSON object per row', false)
+    .addOption(new Option('--batch-events <n>', 'events per projection transaction').argParser(intOption('--batch-events', 1)).hideHelp())
     .action(
-      action(async (sql: string, o: { store: string; db?: string; update: boolean; json: boolean }) => {
+      action(async (sql: string, o: { store: string; db?: string; update: boolean; json: boolean; batchEvents?: number }) => {
         const dbPath = o.db ?? defaultDbPath(o.store);
-        if (o.update) await projectStore(o.store, { dbPath });
+        if (o.update) await projectStore(o.store, { dbPath, ...(o.batchEvents !== undefined ? { batchEvents: o.batchEvents } : {}) });
         const r = await runReadOnlyQuery(dbPath, sql);
         if (o.json) {
           const lines = r.rows.map((row) => {
