@@ -275,7 +275,17 @@ function onMarket(state: SimVenueState, ev: TimedEvent, nowNs: bigint): void {
       s.quoteCurrency ??= ev.data.quoteCurrency;
       return;
     }
-    case 'QuoteUpdated':
+    case 'QuoteUpdated': {
+      if (ev.data.venue !== state.config.venue) return;
+      const book = applyMarketEvent(state.market, ev)!;
+      const s = state.sims.get(ev.data.instrument);
+      if (s === undefined) return;
+      // A quote refreshes the touch only (on a depth-fed book the deeper levels stay as they were).
+      if (ev.data.bidPriceTicks !== null) s.consumedBids.delete(ev.data.bidPriceTicks);
+      if (ev.data.askPriceTicks !== null) s.consumedAsks.delete(ev.data.askPriceTicks);
+      if (s.restingBids.length + s.restingAsks.length > 0) afterBookChange(state, s, book, nowNs);
+      return;
+    }
     case 'BookSnapshotted': {
       if (ev.data.venue !== state.config.venue) return;
       const book = applyMarketEvent(state.market, ev)!;

@@ -143,6 +143,14 @@ describe('simulated venue: taking liquidity', () => {
     expect(fills(send(s, submit({ orderId: 'c', priceTicks: 101, qtyLots: 3, timeInForce: 'IOC' })))).toMatchObject([{ qtyLots: 2 }]);
   });
 
+  it('a quote on a depth-fed book refreshes the touch only, not the deeper levels taken', () => {
+    const s = venue();
+    feed(s, snapshot([[99, 5]], [[101, 2], [102, 2]]));
+    expect(fills(send(s, submit({ orderId: 'a', priceTicks: 102, qtyLots: 4, timeInForce: 'IOC' })))).toHaveLength(2);
+    feed(s, quote(99, 5, 101, 3));
+    expect(fills(send(s, submit({ orderId: 'b', priceTicks: 102, qtyLots: 5, timeInForce: 'IOC' })))).toMatchObject([{ priceTicks: 101, qtyLots: 3 }]);
+  });
+
   it('IOC cancels the remainder; FOK fills in full or not at all', () => {
     const s = venue();
     feed(s, snapshot([[99, 5]], [[101, 3], [102, 3]]));
