@@ -84,8 +84,11 @@ function kernelId(k: KernelState, kind: number, n: number): string {
 }
 
 export function initKernel(setup: KernelSetup): KernelState {
+  // One market book for strategy, risk and the simulated venues: a simulated venue applies its own
+  // venue's market data to it (and matches on it); the kernel applies everything else.
+  const market = initialMarketState();
   const sims = new Map<string, sim.SimVenueState>();
-  for (const cfg of setup.simVenues) sims.set(cfg.venue, sim.initialState(cfg));
+  for (const cfg of setup.simVenues) sims.set(cfg.venue, sim.initialState(cfg, { market }));
   return {
     setup,
     stream: `run-${setup.runId}`,
@@ -93,7 +96,7 @@ export function initKernel(setup: KernelSetup): KernelState {
     risk: risk.initialState(setup.risk),
     orders: lifecycle.initialState(),
     portfolio: portfolio.initialState(),
-    market: initialMarketState(),
+    market,
     sims,
     orderSeq: 0,
     outSeq: 0,
@@ -139,14 +142,15 @@ export function processInput(k: KernelState, input: AnyEnvelope, position: numbe
   const work = workBuf;
   work.length = 0;
   if (isMarketDataType(input.type)) {
-    applyMarketEvent(k.market, input as unknown as TimedEvent);
     const venue = (input.data as { venue?: string }).venue;
     const s = venue === undefined ? undefined : k.sims.get(venue);
     if (s !== undefined) {
       reportBuf.length = 0;
-      if (sim.step(s, { kind: 'market', event: input as unknown as TimedEvent }, reportBuf) > 0) {
+      if (sim.stepMarket(s, input as unknown as TimedEvent, reportBuf) > 0) {
         for (const r of reportBuf) work.push({ kind: 'report', venue: venue!, report: r });
       }
+    } else {
+      applyMarketEvent(k.market, input as unknown as TimedEvent);
     }
     if (input.type === 'TradeReported' || input.type === 'QuoteUpdated') riskEvolve(k, input);
   } else {
@@ -322,9 +326,21 @@ function onCommand(k: KernelState, c: StrategyCommand, work: Work[], out: Kernel
   const order = lifecycle.getOrder(k.orders, c.orderId);
   if (order === undefined) throw new TapedeckError('STRATEGY_FAILED', `strategy ${d.strategyId} acted on unknown order ${c.orderId}`, { field: 'orderId' });
   if (c.kind === 'CancelOrder') {
+    // A cancel the order cannot take now (finished, or a cancel already in flight) is recorded as
+    // refused, not sent and not thrown: strategies race fills all the time.
+    const can = lifecycle.decide(order, c.orderId, { kind: 'RequestCancel' });
+    if (can instanceof TapedeckError) {
+      ownEvent(k, record(k, 'CancelRejected', { orderId: c.orderId, reason: `kernel: ${can.message}` }, 'decision', out) as AnyEnvelope);
+      return;
+    }
     const outcome = risk.decide(k.risk, { kind: 'cancel', orderId: c.orderId }, ctx, c.reason);
     ownEvent(k, record(k, outcome.type, outcome.data as never, 'decision', out) as AnyEnvelope);
     toVenue(k, { kind: 'CancelOrder', orderId: c.orderId, venue: order.venue, instrument: order.instrument }, work, out);
+    return;
+  }
+  const canReplace = lifecycle.decide(order, c.orderId, { kind: 'RequestReplace', priceTicks: c.priceTicks, qtyLots: c.qtyLots });
+  if (canReplace instanceof TapedeckError) {
+    ownEvent(k, record(k, 'ReplaceRejected', { orderId: c.orderId, reason: `kernel: ${canReplace.message}` }, 'decision', out) as AnyEnvelope);
     return;
   }
   const outcome = risk.decide(k.risk, { kind: 'replace', orderId: c.orderId, priceTicks: c.priceTicks, qtyLots: c.qtyLots }, ctx);
