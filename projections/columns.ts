@@ -13,10 +13,10 @@
  * allows; products of two scales above 18 are rounded half-even, see `toDec18`).
  */
 import duckdb from '@duckdb/node-bindings';
-import { DuckDBDataChunk, BIGINT, BOOLEAN, DECIMAL, HUGEINT, INTEGER, TIMESTAMP_NS, VARCHAR, type DuckDBAppender, type DuckDBConnection, type DuckDBType } from '@duckdb/node-api';
+import { DuckDBDataChunk, BIGINT, BLOB, BOOLEAN, DECIMAL, HUGEINT, INTEGER, TIMESTAMP_NS, VARCHAR, type DuckDBAppender, type DuckDBConnection, type DuckDBType } from '@duckdb/node-api';
 import { divRound, pow10 } from '../domain/core/fixed.js';
 
-export type ColumnKind = 'bigint' | 'int' | 'bool' | 'text' | 'dec' | 'ts' | 'hugeint';
+export type ColumnKind = 'bigint' | 'int' | 'bool' | 'text' | 'dec' | 'ts' | 'hugeint' | 'blob';
 
 export interface ColumnSpec {
   name: string;
@@ -54,6 +54,7 @@ export function sqlType(kind: ColumnKind): string {
     case 'dec': return `DECIMAL(38, ${DEC_SCALE})`;
     case 'ts': return 'TIMESTAMP_NS';
     case 'hugeint': return 'HUGEINT';
+    case 'blob': return 'BLOB';
   }
 }
 
@@ -66,6 +67,7 @@ function duckType(kind: ColumnKind): DuckDBType {
     case 'dec': return DECIMAL(38, DEC_SCALE);
     case 'ts': return TIMESTAMP_NS;
     case 'hugeint': return HUGEINT;
+    case 'blob': return BLOB;
   }
 }
 
@@ -74,7 +76,7 @@ export function createTableSql(spec: TableSpec, name = spec.name, temp = false):
   return `CREATE ${temp ? 'TEMP ' : ''}TABLE IF NOT EXISTS "${name}" (\n${cols}\n)`;
 }
 
-export type Cell = number | bigint | string | boolean | null;
+export type Cell = number | bigint | string | boolean | Uint8Array | null;
 
 const CHUNK = 2048;
 
@@ -202,6 +204,14 @@ export class TableBuffer {
             }
           }
           duckdb.copy_data_to_vector(vector, 0, a.buffer, 0, count * 16);
+          break;
+        }
+        case 'blob': {
+          for (let i = 0; i < count; i++) {
+            const v = values[from + i];
+            if (v === null || v === undefined) markNull(i);
+            else duckdb.vector_assign_string_element_len(vector, i, v as Uint8Array);
+          }
           break;
         }
         case 'text': {

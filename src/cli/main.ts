@@ -12,8 +12,9 @@ import { register as registerRun } from './commands/run.js';
 import { register as registerItch } from './commands/itch.js';
 import { register as registerCapture } from './commands/capture.js';
 import { register as registerQuery } from './commands/query.js';
+import { register as registerDatasets } from './commands/datasets.js';
 
-const COMMANDS: Array<(program: Command) => void> = [registerStore, registerRun, registerBench, registerDemo, registerItch, registerCapture, registerQuery];
+const COMMANDS: Array<(program: Command) => void> = [registerStore, registerRun, registerBench, registerDemo, registerItch, registerCapture, registerQuery, registerDatasets];
 
 export function buildProgram(): Command {
   const program = new Command('tapedeck')
