@@ -261,24 +261,21 @@ export class EventCursor {
   next(): boolean {
     if (this.at >= this.end) return false;
     const b = this.buf;
+    // Inline little-endian reads: this loop is the sequential read path, one pass per event.
     let o = this.at;
-    const idLen = b.readUInt16LE(o);
+    const idLen = b[o]! | (b[o + 1]! << 8);
     this.idStart = o + 2;
-    this.idEnd = this.idStart + idLen;
-    o = this.idEnd;
+    o = this.idEnd = this.idStart + idLen;
     const typeLen = b[o]!;
     this.typeStart = o + 1;
-    this.typeEnd = this.typeStart + typeLen;
-    o = this.typeEnd;
+    o = this.typeEnd = this.typeStart + typeLen;
     this.flags = b[o]!;
-    const dataLen = b.readUInt32LE(o + 1);
+    const dataLen = (b[o + 1]! | (b[o + 2]! << 8) | (b[o + 3]! << 16)) + b[o + 4]! * 0x1000000;
     this.dataStart = o + 5;
-    this.dataEnd = this.dataStart + dataLen;
-    o = this.dataEnd;
-    const metaLen = b.readUInt32LE(o);
+    o = this.dataEnd = this.dataStart + dataLen;
+    const metaLen = (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16)) + b[o + 3]! * 0x1000000;
     this.metaStart = o + 4;
-    this.metaEnd = this.metaStart + metaLen;
-    this.at = this.metaEnd;
+    this.at = this.metaEnd = this.metaStart + metaLen;
     if (this.at > this.end) throw new Error(`record event overruns its body at ${o}`);
     this.position++;
     this.revision++;
