@@ -30,7 +30,7 @@ import {
   POSITIONS, PROJECTION_ERRORS, PROJECTOR_NAME, RUNS, SCHEMA_VERSION,
 } from './schema.js';
 import { parseState, stringifyState } from './serial.js';
-import { FieldReader, key } from './fastjson.js';
+import { FlatScanner } from './fastjson.js';
 import { queryRows, sqlString } from './db.js';
 
 /** Per-run state kept between batches (persisted in _tapedeck_run_state). */
@@ -143,21 +143,21 @@ const RELEVANT: ReadonlySet<string> = new Set([
   ...ORDER_EVENT_TYPES, 'RunStarted', 'RunEnded', 'TradeReported', 'QuoteUpdated', 'InstrumentDefined', 'BalanceReported',
 ]);
 
-const ROLE_INPUT = Buffer.from('"role":"input"');
-const K_EVENT_TIME = key('eventTimeNs');
-const K_RECEIVE_TIME = key('receiveTimeNs');
-const K_CAUSATION = key('$causationId');
-const K_CORRELATION = key('$correlationId');
-const K_ROLE = key('role');
-const K_VENUE = key('venue');
-const K_INSTRUMENT = key('instrument');
-const K_TRADE_ID = key('tradeId');
-const K_PRICE_TICKS = key('priceTicks');
-const K_QTY_LOTS = key('qtyLots');
-const K_PRICE_SCALE = key('priceScale');
-const K_QTY_SCALE = key('qtyScale');
-const K_AGGRESSOR = key('aggressor');
-const K_CROSS = key('cross');
+/** Metadata as JSON.stringify writes it ends with the role; checked in place for the inputs counter. */
+const ROLE_INPUT_SUFFIX = Buffer.from('"role":"input"}');
+const META_KEYS = ['eventTimeNs', 'receiveTimeNs', '$causationId', '$correlationId', 'role'] as const;
+const [M_EVENT_TIME, M_RECEIVE_TIME, M_CAUSATION, M_CORRELATION, M_ROLE] = [0, 1, 2, 3, 4];
+const TRADE_KEYS = ['venue', 'instrument', 'tradeId', 'priceTicks', 'qtyLots', 'priceScale', 'qtyScale', 'aggressor', 'cross'] as const;
+const [T_VENUE, T_INSTRUMENT, T_TRADE_ID, T_PRICE, T_QTY, T_PRICE_SCALE, T_QTY_SCALE, T_AGGRESSOR, T_CROSS] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+const QUOTE_KEYS = ['instrument', 'bidPriceTicks', 'askPriceTicks'] as const;
+const [Q_INSTRUMENT, Q_BID, Q_ASK] = [0, 1, 2];
+
+function endsWith(buf: Buffer, start: number, end: number, suffix: Buffer): boolean {
+  const n = suffix.length;
+  if (end - start < n) return false;
+  for (let i = 0; i < n; i++) if (buf[end - n + i] !== suffix[i]) return false;
+  return true;
+}
 
 export function runIdOfStream(stream: string): string | null {
   return stream.startsWith('run-') ? stream.slice(4) : null;
@@ -248,8 +248,9 @@ export class Projector {
 
   private lastStream = '';
   private lastRun: RunState | null = null;
-  private readonly dataReader = new FieldReader();
-  private readonly metaReader = new FieldReader();
+  private readonly meta = new FlatScanner(META_KEYS);
+  private readonly trade = new FlatScanner(TRADE_KEYS);
+  private readonly quote = new FlatScanner(QUOTE_KEYS);
 
   constructor() {
     for (const s of APPEND_TABLES) this.buffers.set(s.name, new TableBuffer(s));
@@ -339,21 +340,35 @@ export class Projector {
     if (isRun) {
       const run = this.runOf(stream, position, null);
       this.touchRun(run, position);
-      if (c.metaEnd > c.metaStart && c.buf.subarray(c.metaStart, c.metaEnd).indexOf(ROLE_INPUT) >= 0) run.row.inputs++;
+      if (endsWith(c.buf, c.metaStart, c.metaEnd, ROLE_INPUT_SUFFIX)) run.row.inputs++;
+      else if (c.metaEnd > c.metaStart && this.meta.scan(c.buf, c.metaStart, c.metaEnd) && this.meta.str(M_ROLE) === 'input') run.row.inputs++;
     }
     if (!RELEVANT.has(type)) return;
     if (!c.isJson) {
       this.error(position, stream, c.id, type, 'payload is not JSON');
       return;
     }
-    const data = this.dataReader.reset(c.buf, c.dataStart, c.dataEnd);
     if (type === 'TradeReported') {
-      if (this.fastTrade(c, data, isRun)) return;
+      if (this.fastTrade(c, isRun)) return;
     } else if (type === 'QuoteUpdated') {
       if (!isRun) return;
-      const instrument = data.str(K_INSTRUMENT);
-      // Quotes only move marks, and only for instruments the run holds.
-      if (typeof instrument === 'string' && !this.runOf(stream, position, null).portfolio.marks.has(instrument)) return;
+      const q = this.quote;
+      if (q.scan(c.buf, c.dataStart, c.dataEnd)) {
+        const instrument = q.str(Q_INSTRUMENT);
+        if (typeof instrument === 'string') {
+          const run = this.runOf(stream, position, null);
+          // Quotes only move marks, and only for instruments the run holds.
+          if (!run.portfolio.marks.has(instrument)) return;
+          const bid = q.str(Q_BID) === null ? null : q.int(Q_BID);
+          const ask = q.str(Q_ASK) === null ? null : q.int(Q_ASK);
+          if (bid !== undefined && ask !== undefined) {
+            this.stats.decoded++;
+            const ev = { position, stream, id: '', type, data: null, metadata: {} };
+            this.evolveMarked(run, ev, { type: 'QuoteUpdated', data: { instrument, bidPriceTicks: bid, askPriceTicks: ask } } as unknown as DomainEvent, instrument);
+            return;
+          }
+        }
+      }
     }
     let ev: ProjectedEvent;
     try {
@@ -368,35 +383,42 @@ export class Projector {
   /** The metadata fields the projector uses, read off the bytes; null to fall back to JSON.parse. */
   private fastMeta(c: { buf: Buffer; metaStart: number; metaEnd: number }): Record<string, unknown> | null {
     if (c.metaEnd <= c.metaStart) return {};
-    const m = this.metaReader.reset(c.buf, c.metaStart, c.metaEnd);
-    const eventTimeNs = m.bigint(K_EVENT_TIME);
-    const receiveTimeNs = m.bigint(K_RECEIVE_TIME);
-    const causation = m.str(K_CAUSATION);
-    const correlation = m.str(K_CORRELATION);
-    const role = m.str(K_ROLE);
+    const m = this.meta;
+    if (!m.scan(c.buf, c.metaStart, c.metaEnd)) return null;
+    const eventTimeNs = m.bigint(M_EVENT_TIME);
+    const receiveTimeNs = m.bigint(M_RECEIVE_TIME);
+    const causation = m.str(M_CAUSATION);
+    const correlation = m.str(M_CORRELATION);
+    const role = m.str(M_ROLE);
     if (eventTimeNs === undefined || receiveTimeNs === undefined) return null;
-    if ((causation === undefined && m.valueAt(K_CAUSATION) >= 0) || (correlation === undefined && m.valueAt(K_CORRELATION) >= 0)) return null;
+    if ((causation === undefined && m.has(M_CAUSATION)) || (correlation === undefined && m.has(M_CORRELATION)) || (role === undefined && m.has(M_ROLE))) return null;
     return { eventTimeNs, receiveTimeNs, $causationId: causation ?? null, $correlationId: correlation ?? null, role: role ?? null };
   }
 
   /** TradeReported without building objects; false when the bytes need the full parser. */
-  private fastTrade(c: { position: number; stream: string; buf: Buffer; metaStart: number; metaEnd: number }, d: FieldReader, isRun: boolean): boolean {
-    const venue = d.str(K_VENUE);
-    const instrument = d.str(K_INSTRUMENT);
-    const tradeId = d.str(K_TRADE_ID);
-    const priceTicks = d.int(K_PRICE_TICKS);
-    const qtyLots = d.int(K_QTY_LOTS);
-    const priceScale = d.int(K_PRICE_SCALE);
-    const qtyScale = d.int(K_QTY_SCALE);
-    const aggressor = d.str(K_AGGRESSOR);
-    const cross = d.bool(K_CROSS);
+  private fastTrade(c: { position: number; stream: string; buf: Buffer; dataStart: number; dataEnd: number; metaStart: number; metaEnd: number }, isRun: boolean): boolean {
+    const d = this.trade;
+    if (!d.scan(c.buf, c.dataStart, c.dataEnd)) return false;
+    const venue = d.str(T_VENUE);
+    const instrument = d.str(T_INSTRUMENT);
+    const tradeId = d.str(T_TRADE_ID);
+    const priceTicks = d.int(T_PRICE);
+    const qtyLots = d.int(T_QTY);
+    const priceScale = d.int(T_PRICE_SCALE);
+    const qtyScale = d.int(T_QTY_SCALE);
+    const aggressor = d.str(T_AGGRESSOR);
+    const cross = d.bool(T_CROSS);
     if (typeof venue !== 'string' || typeof instrument !== 'string' || typeof tradeId !== 'string' || venue === '' || instrument === '' || tradeId === '') return false;
     if (priceTicks === undefined || qtyLots === undefined || qtyLots < 0 || priceScale === undefined || qtyScale === undefined) return false;
     if (priceScale < 0 || priceScale > 18 || qtyScale < 0 || qtyScale > 18) return false;
-    if (cross === undefined && d.valueAt(K_CROSS) >= 0) return false;
-    const m = this.metaReader.reset(c.buf, c.metaStart, c.metaEnd);
-    const eventTime = c.metaEnd > c.metaStart ? m.bigint(K_EVENT_TIME) : 0n;
-    if (eventTime === undefined) return false;
+    if ((cross === undefined && d.has(T_CROSS)) || (typeof aggressor !== 'string' && d.has(T_AGGRESSOR))) return false;
+    let eventTime = 0n;
+    if (c.metaEnd > c.metaStart) {
+      if (!this.meta.scan(c.buf, c.metaStart, c.metaEnd)) return false;
+      const t = this.meta.bigint(M_EVENT_TIME);
+      if (t === undefined) return false;
+      eventTime = t;
+    }
     this.stats.decoded++;
     const runId = isRun ? runIdOfStream(c.stream) : null;
     this.buf(MARKET_TRADES).add(

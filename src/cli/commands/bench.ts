@@ -7,12 +7,27 @@ import { runStoreBench } from '../../bench/store.js';
 import { runKernelBench } from '../../bench/kernel.js';
 import { runOuchBench } from '../../bench/ouch.js';
 import { runItchBench } from '../../bench/itch.js';
+import { runProjectionBench } from '../../bench/projections.js';
 import { action, intOption, printJson } from '../run.js';
 
 export function register(program: Command): void {
   const bench = program.command('bench').description('run a benchmark and print its figures with a same-run baseline');
   void bench;
   // BENCH-REGISTRATIONS (each benchmark adds one subcommand below this line)
+  bench
+    .command('projections')
+    .description('events/s projected into DuckDB and rows/s scanned from Parquet; baselines: DuckDB INSERT ... SELECT, the raw appender, an in-memory table scan')
+    .option('--trades <n>', 'market trades in the synthetic run (about 5 events each)', intOption('--trades', 1), 200_000)
+    .option('--parquet-rows <n>', 'rows in the Parquet scan', intOption('--parquet-rows', 1), 5_000_000)
+    .option('--dir <dir>', 'where to write (default: a temporary directory, removed after)')
+    .option('--json', 'one JSON line', false)
+    .action(
+      action(async (o: { trades: number; parquetRows: number; dir?: string; json: boolean }) => {
+        const r = await runProjectionBench({ trades: o.trades, parquetRows: o.parquetRows, ...(o.dir !== undefined ? { dir: o.dir } : {}) });
+        if (o.json) printJson(r);
+        else for (const [k, v] of Object.entries(r)) process.stdout.write(`${k.padEnd(40)} ${typeof v === 'object' ? JSON.stringify(v) : v}\n`);
+      }),
+    );
   bench
     .command('kernel')
     .description('market events/s through strategy, risk and the simulated venue on L2 data, peak RSS at two sizes; baseline: generating the events')
