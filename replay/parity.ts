@@ -31,8 +31,9 @@ export async function loadRun(store: EventStore, runId: string): Promise<Recorde
 
 export async function checkParity(store: EventStore, runId: string): Promise<ParityResult> {
   const events = await loadRun(store, runId);
-  const manifest = (events[0]!.data as { manifest: { config: ResolvedRunConfig; codeHash: string } }).manifest;
-  const setup = kernelSetup(runId, manifest.config);
+  const manifest = (events[0]!.data as { manifest: { config: ResolvedRunConfig; codeHash: string; mode: string } }).manifest;
+  // A live run's venue was real: its reports are recorded inputs, so no venue is simulated here.
+  const setup = kernelSetup(runId, manifest.config, manifest.mode === 'live');
   const k = initKernel(setup);
 
   // The recorded decisions, normalized the way the kernel hashes them.

@@ -21,16 +21,20 @@ export interface SyntheticL2Options {
   tradePct?: number;
   /** Reuse envelope ids from a counter instead of hashing (faster; ids stay unique within the run). */
   cheapIds?: boolean;
+  /** Decimal places of prices (default 2: the mid starts at 50,000.00) and quantities (default 4). */
+  priceScale?: number;
+  qtyScale?: number;
+  /** Starting mid in ticks. */
+  midTicks?: number;
 }
-
-const PRICE_SCALE = 2;
-const QTY_SCALE = 4;
 
 export function* syntheticL2(o: SyntheticL2Options): Generator<AnyEnvelope> {
   const venue = o.venue ?? 'SIMX';
   const symbol = o.symbol ?? 'BTCUSD';
   const instrument = `${venue}:${symbol}`;
   const levels = o.levels ?? 10;
+  const PRICE_SCALE = o.priceScale ?? 2;
+  const QTY_SCALE = o.qtyScale ?? 4;
   const tradePct = o.tradePct ?? 10;
   const stepNs = o.stepNs ?? 1_000_000n;
   let t = o.startNs ?? 1_700_000_000_000_000_000n;
@@ -42,7 +46,7 @@ export function* syntheticL2(o: SyntheticL2Options): Generator<AnyEnvelope> {
   const env = (type: string, data: unknown): AnyEnvelope =>
     ({ id: id(), type, schemaVersion: 1, stream, eventTimeNs: t, receiveTimeNs: t, causationId: null, correlationId: null, data }) as AnyEnvelope;
 
-  let mid = 5_000_000; // 50,000.00 in ticks
+  let mid = o.midTicks ?? 5_000_000; // 50,000.00 at scale 2
   const bids = new Map<number, number>();
   const asks = new Map<number, number>();
   const qty = () => 1 + nextInt(rng, 50) * 100;

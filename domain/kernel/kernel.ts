@@ -68,6 +68,8 @@ export interface KernelState {
   /** Running hash over the normalized decisions. */
   decisionsHasher: StructuralHasher;
   inputs: number;
+  /** Live venue reports the order lifecycle could not apply (kept in the log, not folded in). */
+  anomalies: number;
   decisions: number;
   fills: number;
   decisionsHash: string;
@@ -104,6 +106,7 @@ export function initKernel(setup: KernelSetup): KernelState {
     idPrefix: uuidFromName(setup.runId, 'kernel-ids').replace(/-/g, '').slice(0, 17),
     decisionsHasher: new StructuralHasher().update('tapedeck-decisions-v1'),
     inputs: 0,
+    anomalies: 0,
     decisions: 0,
     fills: 0,
     decisionsHash: GENESIS_HASH,
@@ -153,6 +156,10 @@ export function processInput(k: KernelState, input: AnyEnvelope, position: numbe
       applyMarketEvent(k.market, input as unknown as TimedEvent);
     }
     if (input.type === 'TradeReported' || input.type === 'QuoteUpdated') riskEvolve(k, input);
+  } else if (lifecycle.isOrderEvent(input as unknown as TimedEvent)) {
+    // Live mode: a real venue's report arrives as an input. It is folded in like a simulated
+    // venue's report; one the lifecycle finds impossible stays on record but changes nothing.
+    if (!liveReport(k, input)) return;
   } else {
     applyToBooks(k, input);
   }
@@ -275,6 +282,20 @@ function record<T extends EventType>(k: KernelState, type: T, data: PayloadOf<T>
 
 function riskEvolve(k: KernelState, env: AnyEnvelope): void {
   k.risk = risk.evolve(k.risk, env as unknown as TimedEvent);
+}
+
+function liveReport(k: KernelState, input: AnyEnvelope): boolean {
+  const ev = input as unknown as lifecycle.OrderEvent & TimedEvent;
+  const next = lifecycle.evolve(k.orders, ev);
+  if (next instanceof TapedeckError) {
+    k.anomalies++;
+    return false;
+  }
+  k.orders = next;
+  portfolio.evolve(k.portfolio, ev);
+  riskEvolve(k, input);
+  if (input.type === 'OrderFilled') k.fills++;
+  return true;
 }
 
 function applyToBooks(k: KernelState, input: AnyEnvelope): void {

@@ -159,12 +159,14 @@ export async function runKernel(req: RunRequest): Promise<RunSummary> {
 
   const out: KernelOutput[] = [];
   const batch = req.journalBatch ?? 1000;
+  // Live: the venues' reports join the market data as inputs, in the order they arrive.
+  const inputs = live ? mergeLiveInputs(req.events, req.executionClients ?? new Map()) : req.events;
   const every = req.progressEvery ?? 10_000;
   let firstNs: bigint | null = null;
   let lastNs: bigint | null = null;
   let failure: unknown = null;
   try {
-    for await (const input of req.events) {
+    for await (const input of inputs) {
       firstNs ??= input.eventTimeNs;
       lastNs = input.eventTimeNs;
       out.length = 0;
@@ -222,6 +224,35 @@ export async function runKernel(req: RunRequest): Promise<RunSummary> {
     runId, mode: req.mode, strategy: setup.strategyId, events: s.inputs, decisions: s.decisions, orders: s.orders, fills: s.fills,
     realizedPnl: s.realizedPnl, realizedPnlByCurrency: s.realizedPnlByCurrency, decisionsHash: s.decisionsHash, outcome: 'completed',
   };
+}
+
+/**
+ * Merges market data with the execution clients' reports into one input stream, in arrival order.
+ * Ends when the market data ends (reports already received are delivered first).
+ */
+async function* mergeLiveInputs(market: AsyncIterable<AnyEnvelope>, clients: Map<string, ExecutionClient>): AsyncGenerator<AnyEnvelope> {
+  const reports: AnyEnvelope[] = [];
+  let wake: (() => void) | null = null;
+  for (const c of clients.values()) {
+    c.onReport((e) => {
+      reports.push(e);
+      wake?.();
+    });
+  }
+  const it = market[Symbol.asyncIterator]();
+  let pending: Promise<IteratorResult<AnyEnvelope>> | null = null;
+  while (true) {
+    while (reports.length > 0) yield reports.shift()!;
+    pending ??= it.next();
+    const signal = new Promise<'report'>((resolve) => (wake = () => resolve('report')));
+    const r = await Promise.race([pending, signal]);
+    wake = null;
+    if (r === 'report') continue;
+    pending = null;
+    while (reports.length > 0) yield reports.shift()!;
+    if (r.done) return;
+    yield r.value;
+  }
 }
 
 async function sendLive(req: RunRequest, c: VenueCommand): Promise<void> {
