@@ -220,6 +220,8 @@ export const RunEnded = z.object({
   events: z.int().nonnegative(),
   decisions: z.int().nonnegative(),
   decisionsHash: z.string(),
+  /** Event times of the first and last input: a streaming source learns its range only at the end. */
+  dataRange: z.object({ fromNs: timeNs.nullable(), toNs: timeNs.nullable() }).optional(),
 });
 
 /** type → { schema, version }. The store accepts any type; `--strict` and the kernel check this. */

@@ -208,7 +208,10 @@ export async function runKernel(req: RunRequest): Promise<RunSummary> {
     receiveTimeNs: lastNs ?? 0n,
     causationId: null,
     correlationId: runId,
-    data: { runId, outcome: failure === null ? 'completed' : 'failed', ...(reason ? { reason } : {}), events: s.inputs, decisions: s.decisions, decisionsHash: s.decisionsHash },
+    data: {
+      runId, outcome: failure === null ? 'completed' : 'failed', ...(reason ? { reason } : {}), events: s.inputs, decisions: s.decisions,
+      decisionsHash: s.decisionsHash, dataRange: { fromNs: firstNs, toNs: lastNs },
+    },
   };
   try {
     journal.add(ended, 'run');
@@ -219,7 +222,6 @@ export async function runKernel(req: RunRequest): Promise<RunSummary> {
   }
   req.onProgress?.(k.inputs, k.decisions);
   if (failure !== null) throw failure;
-  void firstNs;
   return {
     runId, mode: req.mode, strategy: setup.strategyId, events: s.inputs, decisions: s.decisions, orders: s.orders, fills: s.fills,
     realizedPnl: s.realizedPnl, realizedPnlByCurrency: s.realizedPnlByCurrency, decisionsHash: s.decisionsHash, outcome: 'completed',
