@@ -31,15 +31,9 @@ export interface SourceOptions {
 /** Options that change the events a source yields (kept in the manifest so the catalogue can compare). */
 export function sourceOptionsFor(format: DatasetFormat, files: string[], venue: string | undefined): Record<string, unknown> {
   switch (format) {
-    case 'itch': {
-      const file = files[0]!;
-      const date = /(?:^|[^0-9])(\d{4})(\d{2})(\d{2})(?:[^0-9]|$)/.exec(path.basename(file));
-      return {
-        fileId: path.basename(file),
-        ...(date ? { sessionDate: `${date[1]}-${date[2]}-${date[3]}` } : {}),
-        ...(venue !== undefined ? { venue } : {}),
-      };
-    }
+    case 'itch':
+      // As `tapedeck replay FILE` reads it: ids named by the file's base name, times since midnight.
+      return { fileId: path.basename(files[0]!), ...(venue !== undefined ? { venue } : {}) };
     case 'cryptofeed':
       return { venue: venue ?? detectCaptureVenue(files[0]!) };
     case 'binance-csv':
