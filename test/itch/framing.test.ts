@@ -248,6 +248,36 @@ describe('BinaryFILE, typed (ITCH) mode', () => {
     );
   });
 
+  it('views read the right values whatever buffer a message sits in (chunk, carry, next chunk)', () => {
+    const day = generateItchDay({ seed: 12, messages: 2000, symbols: 5 });
+    class Timestamps extends ItchListenerBase {
+      readonly seen: number[] = [];
+      override addOrder(m: Parameters<ItchListenerBase['addOrder']>[0]): void {
+        this.seen.push(m.timestamp(), m.orderReferenceNumber(), m.price(), m.stockLocate());
+      }
+      override orderDelete(m: Parameters<ItchListenerBase['orderDelete']>[0]): void {
+        this.seen.push(m.timestamp(), m.orderReferenceNumber());
+      }
+    }
+    const whole = new Timestamps();
+    readItchBytes(day, new ItchParser(whole));
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 300 }), { minLength: 1, maxLength: 10 }), (sizes) => {
+        const l = new Timestamps();
+        const reader = itchFileReader(new ItchParser(l));
+        let pos = 0;
+        for (let i = 0; pos < day.length; i++) {
+          const n = sizes[i % sizes.length]!;
+          reader.push(day.slice(pos, pos + n)); // fresh buffers, as a stream gives
+          pos += n;
+        }
+        reader.finish();
+        expect(l.seen).toEqual(whole.seen);
+      }),
+      { numRuns: 15 },
+    );
+  });
+
   it('a record cut by a chunk keeps at most one record in memory (65,537 bytes)', () => {
     // A plain-mode record of the largest size, split in three.
     const big = new Uint8Array(MAX_RECORD_LENGTH);

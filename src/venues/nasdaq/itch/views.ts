@@ -65,56 +65,73 @@ const EMPTY = new Uint8Array(0);
 
 export class ItchMessageView {
   bytes: Uint8Array = EMPTY;
+  /**
+   * Over the same bytes, rebuilt only when the buffer changes (once per chunk): a DataView read is one
+   * big-endian load in optimised code, measured ~1.6× faster for decoding than assembling bytes.
+   */
+  dv: DataView = new DataView(EMPTY.buffer);
   /** Offset of the type byte in `bytes`. */
   offset = 0;
 
   wrap(bytes: Uint8Array, offset: number): this {
-    this.bytes = bytes;
+    if (bytes !== this.bytes) {
+      this.bytes = bytes;
+      this.dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    }
     this.offset = offset;
     return this;
   }
 
+  /** u64 at `at` from the type byte: exact below 2^53. */
+  private u64(at: number): number {
+    const o = this.offset + at;
+    return this.dv.getUint32(o) * TWO_32 + this.dv.getUint32(o + 4);
+  }
+  private u64Big(at: number): bigint {
+    return this.dv.getBigUint64(this.offset + at);
+  }
+
   // ---------- header (every type) ----------
   messageType(): number { return this.bytes[this.offset]!; }
-  stockLocate(): number { return readU16(this.bytes, this.offset + 1); }
-  trackingNumber(): number { return readU16(this.bytes, this.offset + 3); }
+  stockLocate(): number { return this.dv.getUint16(this.offset + 1); }
+  trackingNumber(): number { return this.dv.getUint16(this.offset + 3); }
   /** Nanoseconds since midnight. */
-  timestamp(): number { return readU48(this.bytes, this.offset + 5); }
+  timestamp(): number { return this.dv.getUint16(this.offset + 5) * TWO_32 + this.dv.getUint32(this.offset + 7); }
 
   // ---------- fields at a type-dependent offset ----------
   stock(): string { const b = this.bytes, o = this.offset; return readAlpha(b, o + STOCK_AT[b[o]!]!, 8); }
   /** A, F, P, U: u32; Q: u64 (exact below 2^53). */
   shares(): number {
     const b = this.bytes, o = this.offset, t = b[o]!;
-    return t === TYPE_Q ? readU64(b, o + 11) : readU32(b, o + SHARES_U32_AT[t]!);
+    return t === TYPE_Q ? this.u64(11) : this.dv.getUint32(o + SHARES_U32_AT[t]!);
   }
   /** Q only (u64). */
-  sharesBig(): bigint { return readU64Big(this.bytes, this.offset + 11); }
-  price(): number { const b = this.bytes, o = this.offset; return readU32(b, o + PRICE_AT[b[o]!]!); }
-  matchNumber(): number { const b = this.bytes, o = this.offset; return readU64(b, o + MATCH_AT[b[o]!]!); }
-  matchNumberBig(): bigint { const b = this.bytes, o = this.offset; return readU64Big(b, o + MATCH_AT[b[o]!]!); }
+  sharesBig(): bigint { return this.u64Big(11); }
+  price(): number { const b = this.bytes, o = this.offset; return this.dv.getUint32(o + PRICE_AT[b[o]!]!); }
+  matchNumber(): number { const b = this.bytes; return this.u64(MATCH_AT[b[this.offset]!]!); }
+  matchNumberBig(): bigint { const b = this.bytes; return this.u64Big(MATCH_AT[b[this.offset]!]!); }
   crossType(): number { const b = this.bytes, o = this.offset; return b[o + CROSS_TYPE_AT[b[o]!]!]!; }
 
   // ---------- order messages (A F E C X D P: ref at 11) ----------
-  orderReferenceNumber(): number { return readU64(this.bytes, this.offset + 11); }
-  orderReferenceNumberBig(): bigint { return readU64Big(this.bytes, this.offset + 11); }
+  orderReferenceNumber(): number { return this.u64(11); }
+  orderReferenceNumberBig(): bigint { return this.u64Big(11); }
   /** A, F, P. */
   buySellIndicator(): number { return this.bytes[this.offset + 19]!; }
   /** F. */
   attribution(): string { return readAlpha(this.bytes, this.offset + 36, 4); }
   /** E, C. */
-  executedShares(): number { return readU32(this.bytes, this.offset + 19); }
+  executedShares(): number { return this.dv.getUint32(this.offset + 19); }
   /** C. */
   printable(): number { return this.bytes[this.offset + 31]!; }
   /** C. */
-  executionPrice(): number { return readU32(this.bytes, this.offset + 32); }
+  executionPrice(): number { return this.dv.getUint32(this.offset + 32); }
   /** X. */
-  cancelledShares(): number { return readU32(this.bytes, this.offset + 19); }
+  cancelledShares(): number { return this.dv.getUint32(this.offset + 19); }
   /** U. */
-  originalOrderReferenceNumber(): number { return readU64(this.bytes, this.offset + 11); }
-  originalOrderReferenceNumberBig(): bigint { return readU64Big(this.bytes, this.offset + 11); }
-  newOrderReferenceNumber(): number { return readU64(this.bytes, this.offset + 19); }
-  newOrderReferenceNumberBig(): bigint { return readU64Big(this.bytes, this.offset + 19); }
+  originalOrderReferenceNumber(): number { return this.u64(11); }
+  originalOrderReferenceNumberBig(): bigint { return this.u64Big(11); }
+  newOrderReferenceNumber(): number { return this.u64(19); }
+  newOrderReferenceNumberBig(): bigint { return this.u64Big(19); }
 
   // ---------- S ----------
   eventCode(): number { return this.bytes[this.offset + 11]!; }
@@ -122,7 +139,7 @@ export class ItchMessageView {
   // ---------- R ----------
   marketCategory(): number { return this.bytes[this.offset + 19]!; }
   financialStatusIndicator(): number { return this.bytes[this.offset + 20]!; }
-  roundLotSize(): number { return readU32(this.bytes, this.offset + 21); }
+  roundLotSize(): number { return this.dv.getUint32(this.offset + 21); }
   roundLotsOnly(): number { return this.bytes[this.offset + 25]!; }
   issueClassification(): number { return this.bytes[this.offset + 26]!; }
   issueSubType(): string { return readAlpha(this.bytes, this.offset + 27, 2); }
@@ -131,7 +148,7 @@ export class ItchMessageView {
   ipoFlag(): number { return this.bytes[this.offset + 31]!; }
   luldReferencePriceTier(): number { return this.bytes[this.offset + 32]!; }
   etpFlag(): number { return this.bytes[this.offset + 33]!; }
-  etpLeverageFactor(): number { return readU32(this.bytes, this.offset + 34); }
+  etpLeverageFactor(): number { return this.dv.getUint32(this.offset + 34); }
   inverseIndicator(): number { return this.bytes[this.offset + 38]!; }
 
   // ---------- H ----------
@@ -149,38 +166,38 @@ export class ItchMessageView {
   marketParticipantState(): number { return this.bytes[this.offset + 25]!; }
 
   // ---------- V (Price(8), 8 implied decimals: bigint only) ----------
-  level1Big(): bigint { return readU64Big(this.bytes, this.offset + 11); }
-  level2Big(): bigint { return readU64Big(this.bytes, this.offset + 19); }
-  level3Big(): bigint { return readU64Big(this.bytes, this.offset + 27); }
+  level1Big(): bigint { return this.u64Big(11); }
+  level2Big(): bigint { return this.u64Big(19); }
+  level3Big(): bigint { return this.u64Big(27); }
 
   // ---------- W ----------
   breachedLevel(): number { return this.bytes[this.offset + 11]!; }
 
   // ---------- K ----------
   /** Seconds since midnight. */
-  ipoQuotationReleaseTime(): number { return readU32(this.bytes, this.offset + 19); }
+  ipoQuotationReleaseTime(): number { return this.dv.getUint32(this.offset + 19); }
   ipoQuotationReleaseQualifier(): number { return this.bytes[this.offset + 23]!; }
-  ipoPrice(): number { return readU32(this.bytes, this.offset + 24); }
+  ipoPrice(): number { return this.dv.getUint32(this.offset + 24); }
 
   // ---------- J ----------
-  auctionCollarReferencePrice(): number { return readU32(this.bytes, this.offset + 19); }
-  upperAuctionCollarPrice(): number { return readU32(this.bytes, this.offset + 23); }
-  lowerAuctionCollarPrice(): number { return readU32(this.bytes, this.offset + 27); }
-  auctionCollarExtension(): number { return readU32(this.bytes, this.offset + 31); }
+  auctionCollarReferencePrice(): number { return this.dv.getUint32(this.offset + 19); }
+  upperAuctionCollarPrice(): number { return this.dv.getUint32(this.offset + 23); }
+  lowerAuctionCollarPrice(): number { return this.dv.getUint32(this.offset + 27); }
+  auctionCollarExtension(): number { return this.dv.getUint32(this.offset + 31); }
 
   // ---------- h ----------
   marketCode(): number { return this.bytes[this.offset + 19]!; }
   operationalHaltAction(): number { return this.bytes[this.offset + 20]!; }
 
   // ---------- I ----------
-  pairedShares(): number { return readU64(this.bytes, this.offset + 11); }
-  pairedSharesBig(): bigint { return readU64Big(this.bytes, this.offset + 11); }
-  imbalanceShares(): number { return readU64(this.bytes, this.offset + 19); }
-  imbalanceSharesBig(): bigint { return readU64Big(this.bytes, this.offset + 19); }
+  pairedShares(): number { return this.u64(11); }
+  pairedSharesBig(): bigint { return this.u64Big(11); }
+  imbalanceShares(): number { return this.u64(19); }
+  imbalanceSharesBig(): bigint { return this.u64Big(19); }
   imbalanceDirection(): number { return this.bytes[this.offset + 27]!; }
-  farPrice(): number { return readU32(this.bytes, this.offset + 36); }
-  nearPrice(): number { return readU32(this.bytes, this.offset + 40); }
-  currentReferencePrice(): number { return readU32(this.bytes, this.offset + 44); }
+  farPrice(): number { return this.dv.getUint32(this.offset + 36); }
+  nearPrice(): number { return this.dv.getUint32(this.offset + 40); }
+  currentReferencePrice(): number { return this.dv.getUint32(this.offset + 44); }
   priceVariationIndicator(): number { return this.bytes[this.offset + 49]!; }
 
   // ---------- N ----------
@@ -188,16 +205,16 @@ export class ItchMessageView {
 
   // ---------- O ----------
   openEligibilityStatus(): number { return this.bytes[this.offset + 19]!; }
-  minimumAllowablePrice(): number { return readU32(this.bytes, this.offset + 20); }
-  maximumAllowablePrice(): number { return readU32(this.bytes, this.offset + 24); }
-  nearExecutionPrice(): number { return readU32(this.bytes, this.offset + 28); }
-  nearExecutionTime(): number { return readU64(this.bytes, this.offset + 32); }
-  nearExecutionTimeBig(): bigint { return readU64Big(this.bytes, this.offset + 32); }
-  lowerPriceRangeCollar(): number { return readU32(this.bytes, this.offset + 40); }
-  upperPriceRangeCollar(): number { return readU32(this.bytes, this.offset + 44); }
+  minimumAllowablePrice(): number { return this.dv.getUint32(this.offset + 20); }
+  maximumAllowablePrice(): number { return this.dv.getUint32(this.offset + 24); }
+  nearExecutionPrice(): number { return this.dv.getUint32(this.offset + 28); }
+  nearExecutionTime(): number { return this.u64(32); }
+  nearExecutionTimeBig(): bigint { return this.u64Big(32); }
+  lowerPriceRangeCollar(): number { return this.dv.getUint32(this.offset + 40); }
+  upperPriceRangeCollar(): number { return this.dv.getUint32(this.offset + 44); }
 
   // ---------- Q ----------
-  crossPrice(): number { return readU32(this.bytes, this.offset + 27); }
+  crossPrice(): number { return this.dv.getUint32(this.offset + 27); }
 }
 
 type V = ItchMessageView;
