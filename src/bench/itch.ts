@@ -1,30 +1,19 @@
 /**
  * `tapedeck bench itch`: ITCH 5.0 figures on a generated in-memory day (datasets/itch/generate.ts,
- * BX message mix, true length prefixes), each the best of `repeats` runs, beside a same-run baseline.
+ * BX message mix, true length prefixes), each the best of `repeats` runs, each measured in its own
+ * worker thread (itch-worker.ts says why), beside a same-run baseline:
  * - decode: BinaryFILE framing + ItchParser + a listener that reads every numeric field the book needs
- *   (and the timestamp of the rest) into a checksum: the allocation-free path, no object per message.
- * - book: the same, feeding the pure L3 book (domain/book/l3.ts); all messages of the day are counted.
- * - objectDecode: decodeMessage (one object per message) on the first `objectMessages` messages.
- * - baseline: Buffer.copy of the same bytes (memory bandwidth): decodeBytesPerSec can be compared to it.
+ *   (and locate and timestamp of the rest) into a checksum: the allocation-free path.
+ * - dispatch: the same with a listener that reads nothing (framing and dispatch alone).
+ * - book: framing + parser + the pure L3 book (domain/book/l3.ts); every message of the day is counted
+ *   in bookMsgsPerSec, the book-changing ones in bookOpsPerSec.
+ * - objectDecode: decodeMessage (one object per message) on a prefix of the day.
+ * - baseline: Buffer.copy of the same bytes (memory bandwidth), to set decodeBytesPerSec against.
  */
 import { performance } from 'node:perf_hooks';
-import { L3Book } from '../../domain/book/l3.js';
+import { Worker } from 'node:worker_threads';
 import { generateItchDay } from '../../datasets/itch/generate.js';
-import { ItchBookListener } from '../venues/nasdaq/itch/book-listener.js';
-import { decodeMessage } from '../venues/nasdaq/itch/codec.js';
-import { ItchListenerBase } from '../venues/nasdaq/itch/parser.js';
-import { readItchBytes } from '../venues/nasdaq/itch/reader.js';
-import type {
-  AddOrderMpidView,
-  AddOrderView,
-  ItchMessageView,
-  OrderCancelView,
-  OrderDeleteView,
-  OrderExecutedView,
-  OrderExecutedWithPriceView,
-  OrderReplaceView,
-  TradeView,
-} from '../venues/nasdaq/itch/views.js';
+import type { ItchBenchFigure, ItchWorkerInput, ItchWorkerOutput } from './itch-worker.js';
 
 export interface ItchBenchOptions {
   messages: number;
@@ -42,125 +31,72 @@ export interface ItchBenchResult {
   generateSeconds: number;
   decodeMsgsPerSec: number;
   decodeBytesPerSec: number;
+  dispatchMsgsPerSec: number;
   bookMsgsPerSec: number;
-  /** Book-changing messages (A F E C X D U) per second in the book run. */
   bookOpsPerSec: number;
   objectDecodeMsgsPerSec: number;
   memcpyBytesPerSec: number;
   liveOrdersAtEnd: number;
   bookAnomalies: number;
+  /** Largest resident set of this process (its workers included: they share it). */
   peakRssBytes: number;
   checksum: number;
 }
 
-/** Reads what a book or strategy would read, so the decode figure is not of an empty loop. */
-class ChecksumListener extends ItchListenerBase {
-  sum = 0;
-  private order(m: AddOrderView): void {
-    this.sum += m.stockLocate() + m.timestamp() + m.orderReferenceNumber() + m.buySellIndicator() + m.shares() + m.price();
-  }
-  override addOrder(m: AddOrderView): void {
-    this.order(m);
-  }
-  override addOrderMpid(m: AddOrderMpidView): void {
-    this.order(m);
-  }
-  override orderExecuted(m: OrderExecutedView): void {
-    this.sum += m.stockLocate() + m.timestamp() + m.orderReferenceNumber() + m.executedShares() + m.matchNumber();
-  }
-  override orderExecutedWithPrice(m: OrderExecutedWithPriceView): void {
-    this.sum += m.stockLocate() + m.timestamp() + m.orderReferenceNumber() + m.executedShares() + m.matchNumber() + m.executionPrice() + m.printable();
-  }
-  override orderCancel(m: OrderCancelView): void {
-    this.sum += m.stockLocate() + m.timestamp() + m.orderReferenceNumber() + m.cancelledShares();
-  }
-  override orderDelete(m: OrderDeleteView): void {
-    this.sum += m.stockLocate() + m.timestamp() + m.orderReferenceNumber();
-  }
-  override orderReplace(m: OrderReplaceView): void {
-    this.sum += m.stockLocate() + m.timestamp() + m.originalOrderReferenceNumber() + m.newOrderReferenceNumber() + m.shares() + m.price();
-  }
-  override trade(m: TradeView): void {
-    this.sum += m.stockLocate() + m.timestamp() + m.shares() + m.price() + m.matchNumber();
-  }
-  override retailPriceImprovementIndicator(m: Pick<ItchMessageView, 'timestamp' | 'interestFlag'>): void {
-    this.sum += m.timestamp() + m.interestFlag();
-  }
+function inWorker(input: ItchWorkerInput): Promise<ItchWorkerOutput> {
+  return new Promise((resolve, reject) => {
+    const w = new Worker(new URL('./itch-worker.js', import.meta.url), { workerData: input });
+    w.once('message', (m: ItchWorkerOutput) => resolve(m));
+    w.once('error', reject);
+    w.once('exit', (code) => {
+      if (code !== 0) reject(new Error(`bench worker for ${input.figure} exited with code ${code}`));
+    });
+  });
 }
 
-function best(runs: number, fn: () => void): number {
-  let bestSec = Number.POSITIVE_INFINITY;
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    fn();
-    const sec = (performance.now() - t0) / 1000;
-    if (sec < bestSec) bestSec = sec;
-  }
-  return bestSec;
-}
-
-const round = (x: number): number => Math.round(x);
-
-export function runItchBench(options: ItchBenchOptions): ItchBenchResult {
+export async function runItchBench(options: ItchBenchOptions): Promise<ItchBenchResult> {
   const t0 = performance.now();
-  const day = generateItchDay({ seed: options.seed, messages: options.messages, symbols: options.symbols });
+  const generated = generateItchDay({ seed: options.seed, messages: options.messages, symbols: options.symbols });
   const generateSeconds = (performance.now() - t0) / 1000;
+  const shared = new SharedArrayBuffer(generated.length);
+  new Uint8Array(shared).set(generated);
+  const length = generated.length;
 
-  // Baseline: copy the same bytes.
-  const src = Buffer.from(day.buffer, day.byteOffset, day.byteLength);
-  const dst = Buffer.allocUnsafe(day.byteLength);
-  const memcpySec = best(options.repeats, () => void src.copy(dst));
-
-  let checksum = 0;
-  let decoded = 0;
-  const decodeSec = best(options.repeats, () => {
-    const l = new ChecksumListener();
-    decoded = readItchBytes(day, l).messages;
-    checksum = l.sum;
-  });
-  if (decoded !== options.messages) throw new Error(`invariant violated: decoded ${decoded} of ${options.messages} messages`);
-
-  let book = new L3Book();
-  const bookSec = best(options.repeats, () => {
-    const l = new ItchBookListener(new L3Book());
-    readItchBytes(day, l);
-    book = l.book;
-  });
-
-  // The object path on a prefix of the day: one object per message.
+  let prefixBytes = 0;
   let objects = 0;
-  let objectBytes = 0;
-  {
-    let pos = 0;
-    while (objects < options.objectMessages && pos + 2 < day.length) {
-      const len = (day[pos]! << 8) | day[pos + 1]!;
-      pos += 2 + len;
-      objects++;
-    }
-    objectBytes = pos;
+  while (objects < options.objectMessages && prefixBytes + 2 < length) {
+    prefixBytes += 2 + ((generated[prefixBytes]! << 8) | generated[prefixBytes + 1]!);
+    objects++;
   }
-  const prefix = day.subarray(0, objectBytes);
-  let sink = 0;
-  const objectSec = best(options.repeats, () => {
-    readItchBytes(prefix, { payload: (b, o, l) => void (sink += decodeMessage(b, o, l).timestamp) });
-  });
-  void sink;
 
+  const run = (figure: ItchBenchFigure) => inWorker({ figure, day: shared, length, repeats: options.repeats, prefixBytes });
+  // One after the other: figures must not compete for the CPU.
+  const memcpy = await run('memcpy');
+  const decode = await run('decode');
+  const dispatch = await run('dispatch');
+  const book = await run('book');
+  const object = await run('object');
+  if (decode.messages !== options.messages || book.messages !== options.messages) {
+    throw new Error(`invariant violated: decoded ${decode.messages}, booked ${book.messages} of ${options.messages} messages`);
+  }
+
+  const round = (x: number): number => Math.round(x);
   return {
     messages: options.messages,
-    bytes: day.byteLength,
+    bytes: length,
     symbols: options.symbols,
     repeats: options.repeats,
     generateSeconds: Math.round(generateSeconds * 100) / 100,
-    decodeMsgsPerSec: round(options.messages / decodeSec),
-    decodeBytesPerSec: round(day.byteLength / decodeSec),
-    bookMsgsPerSec: round(options.messages / bookSec),
-    bookOpsPerSec: round(book.operations / bookSec),
-    objectDecodeMsgsPerSec: round(objects / objectSec),
-    memcpyBytesPerSec: round(day.byteLength / memcpySec),
+    decodeMsgsPerSec: round(options.messages / decode.bestSeconds),
+    decodeBytesPerSec: round(length / decode.bestSeconds),
+    dispatchMsgsPerSec: round(options.messages / dispatch.bestSeconds),
+    bookMsgsPerSec: round(options.messages / book.bestSeconds),
+    bookOpsPerSec: round(book.bookOperations / book.bestSeconds),
+    objectDecodeMsgsPerSec: round(object.messages / object.bestSeconds),
+    memcpyBytesPerSec: round(length / memcpy.bestSeconds),
     liveOrdersAtEnd: book.liveOrders,
-    bookAnomalies: book.anomalyCount,
+    bookAnomalies: book.anomalies,
     peakRssBytes: process.resourceUsage().maxRSS * 1024,
-    checksum,
+    checksum: decode.checksum,
   };
 }
