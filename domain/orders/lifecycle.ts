@@ -21,8 +21,7 @@
  */
 import { TapedeckError } from '../core/errors.js';
 import type { EventType, PayloadOf, RiskDenialCode } from '../events/catalog.js';
-import type { Side } from '../events/primitives.js';
-import type { OrderType, TimeInForce } from './commands.js';
+import type { OrderSpec } from './commands.js';
 
 export type OrderStatus =
   | 'intended' | 'approved' | 'denied' | 'submitted' | 'accepted' | 'partially-filled'
@@ -39,21 +38,10 @@ export function isWorking(status: OrderStatus): boolean {
   return status === 'submitted' || status === 'accepted' || status === 'partially-filled' || status === 'unknown';
 }
 
-export interface OrderState {
+/** An order as the lifecycle knows it: the spec it was placed with (qtyLots is the current total, which a replace changes) and its progress. */
+export interface OrderState extends OrderSpec {
   orderId: string;
   strategyId: string;
-  venue: string;
-  instrument: string;
-  side: Side;
-  orderType: OrderType;
-  priceTicks: number | null;
-  /** Total order quantity (changes on replace). */
-  qtyLots: number;
-  priceScale: number;
-  qtyScale: number;
-  timeInForce: TimeInForce;
-  postOnly: boolean;
-  reduceOnly: boolean;
   clientTag: string | null;
   status: OrderStatus;
   filledLots: number;

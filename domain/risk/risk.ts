@@ -23,7 +23,7 @@ import type { PayloadOf, RiskDenialCode } from '../events/catalog.js';
 import type { TimedEvent } from '../events/event.js';
 import type { Side } from '../events/primitives.js';
 import { referencePriceTicks, type MarketView } from '../market/book.js';
-import type { OrderType } from '../orders/commands.js';
+import type { OrderSpec } from '../orders/commands.js';
 import { applyFill, newPositionCore, unrealizedPnl, type PositionCore } from '../portfolio/position.js';
 import type { InstrumentLimits, RiskConfig } from './config.js';
 
@@ -43,20 +43,12 @@ export interface InstrumentExposure {
   realizedAtDayStart: bigint;
 }
 
-export interface RiskOrder {
+export interface RiskOrder extends Pick<OrderSpec, 'venue' | 'instrument' | 'side' | 'orderType' | 'priceTicks' | 'priceScale' | 'qtyScale' | 'reduceOnly'> {
   orderId: string;
-  venue: string;
-  instrument: string;
-  side: Side;
-  orderType: OrderType;
-  priceTicks: number | null;
-  priceScale: number;
-  qtyScale: number;
   totalLots: number;
   filledLots: number;
   /** New total of a replace that risk approved and the venue has not confirmed or refused. */
   pendingTotalLots: number | null;
-  reduceOnly: boolean;
   /** Lots this order currently counts in openBuyLots/openSellLots. */
   countedLots: number;
 }
@@ -253,18 +245,8 @@ export function evolve(state: RiskState, event: TimedEvent): RiskState {
 
 // ---------- check ----------
 
-export interface PlaceOrderFacts {
-  orderId: string;
-  venue: string;
-  instrument: string;
-  side: Side;
-  orderType: OrderType;
-  priceTicks: number | null;
-  qtyLots: number;
-  priceScale: number;
-  qtyScale: number;
-  reduceOnly: boolean;
-}
+/** What risk needs of a new order: its spec, less the fields that do not bear on risk. */
+export type PlaceOrderFacts = Omit<OrderSpec, 'timeInForce' | 'postOnly'> & { orderId: string };
 
 export type RiskIntent =
   | { kind: 'place'; order: PlaceOrderFacts }
