@@ -17,7 +17,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { TapedeckError } from '../domain/core/errors.js';
 import { divRound, pow10 } from '../domain/core/fixed.js';
-import { ORDER_EVENT_TYPES, transition, type OrderEvent, type OrderState, type OrderStatus } from '../domain/orders/lifecycle.js';
+import { ORDER_EVENT_TYPES, isWorking, transition, type OrderEvent, type OrderState, type OrderStatus } from '../domain/orders/lifecycle.js';
 import {
   evolve as evolvePortfolio, initialState as initialPortfolio, positionKey, UNATTRIBUTED, valuePosition,
   type PortfolioState, type Position,
@@ -252,8 +252,13 @@ export class Projector {
   private readonly trade = new FlatScanner(TRADE_KEYS);
   private readonly quote = new FlatScanner(QUOTE_KEYS);
 
-  constructor() {
-    for (const s of APPEND_TABLES) this.buffers.set(s.name, new TableBuffer(s));
+  /**
+   * `rows: false` folds state only (no table rows are buffered): `rebuild` uses the same fold as the
+   * tables, held in memory, without a database.
+   */
+  constructor(options: { rows?: boolean } = {}) {
+    const rows = options.rows ?? true;
+    for (const s of APPEND_TABLES) this.buffers.set(s.name, rows ? new TableBuffer(s) : new DiscardBuffer(s));
     for (const s of UPSERT_TABLES) this.stage.set(s.name, new TableBuffer(s));
   }
 
@@ -721,6 +726,17 @@ export class Projector {
     ];
   }
 
+  /** Every run with its orders (all of them while the run is active), in stream order. */
+  runStates(): Array<{ run: RunState; orders: OrderRec[] }> {
+    const byStream = new Map<string, OrderRec[]>();
+    for (const o of this.orders.values()) {
+      const l = byStream.get(o.stream) ?? [];
+      l.push(o);
+      byStream.set(o.stream, l);
+    }
+    return [...this.runs.values()].sort((a, b) => (a.stream < b.stream ? -1 : 1)).map((run) => ({ run, orders: byStream.get(run.stream) ?? [] }));
+  }
+
   // ------------------------------------------------------------------ committing
 
   /** Rows waiting to be committed. */
@@ -837,6 +853,75 @@ export class Projector {
     this.dirtyDecisions.clear();
     this.instruments.clear();
   }
+}
+
+/** A buffer that keeps nothing (state-only folds). */
+class DiscardBuffer extends TableBuffer {
+  override add(): void {
+    /* state only */
+  }
+}
+
+/** One run's state as the log leaves it: what `tapedeck rebuild` prints. */
+export interface RunStateView {
+  runId: string;
+  stream: string;
+  strategy: string | null;
+  mode: string | null;
+  ended: boolean;
+  outcome: string | null;
+  lastPosition: number;
+  events: number;
+  positions: Array<Record<string, string | number | null>>;
+  openOrders: Array<Record<string, string | number | boolean | null>>;
+  balances: Array<Record<string, string | null>>;
+}
+
+function fmt(m: bigint | number, scale: number): string {
+  return formatTrim(typeof m === 'bigint' ? m : BigInt(m), scale);
+}
+
+/** Runs' positions, open orders and balances from a projector's in-memory state (sorted, stable). */
+export function stateViews(p: Projector): RunStateView[] {
+  return p.runStates().map(({ run, orders }) => {
+    const pf = run.portfolio;
+    const positions = [...pf.positions.keys()].sort().map((k) => {
+      const pos = pf.positions.get(k)!;
+      const v = valuePosition(pf, k, pos);
+      const ms = v.moneyScale;
+      const avg = avgPrice18(pos.costBasis, pos.qtyLots, pos.priceScale);
+      return {
+        strategy: pos.strategyId, venue: pos.venue, instrument: pos.instrument, quoteCurrency: pos.quoteCurrency,
+        quantity: fmt(pos.qtyLots, pos.qtyScale), avgPrice: avg === null ? null : fmt(avg, 18), costBasis: fmt(pos.costBasis, ms),
+        realizedPnl: fmt(pos.realizedPnl, ms), unrealizedPnl: v.unrealizedPnl === null ? null : fmt(v.unrealizedPnl, ms),
+        markPrice: v.markTicks === null ? null : fmt(v.markTicks, pos.priceScale), fills: pos.fillCount,
+        fees: [...pos.fees.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([c, m]) => `${fmt(m.amount, m.scale)} ${c}`).join(', ') || '0',
+      };
+    });
+    const openOrders = orders
+      .filter((o) => isWorking(o.state.status) || o.state.status === 'intended' || o.state.status === 'approved')
+      .sort((a, b) => a.intendedPosition - b.intendedPosition)
+      .map((o) => {
+        const s = o.state;
+        return {
+          orderId: s.orderId, strategy: s.strategyId, venue: s.venue, instrument: s.instrument, side: s.side, orderType: s.orderType,
+          price: s.priceTicks === null ? null : fmt(s.priceTicks, s.priceScale), quantity: fmt(s.qtyLots, s.qtyScale),
+          filledQuantity: fmt(s.filledLots, s.qtyScale), leavesQuantity: fmt(s.leavesLots, s.qtyScale), state: s.status,
+          venueOrderId: s.venueOrderId, cancelRequested: s.cancelRequested,
+        };
+      });
+    const balances = [...pf.cash.keys()].sort().map((k) => {
+      const c = pf.cash.get(k)!;
+      return {
+        venue: c.venue, currency: c.currency, total: fmt(c.total.amount, c.total.scale),
+        reportedAvailable: c.reportedAvailable === null ? null : fmt(c.reportedAvailable.amount, c.reportedAvailable.scale),
+      };
+    });
+    return {
+      runId: run.runId, stream: run.stream, strategy: run.row.strategy, mode: run.row.mode, ended: run.ended, outcome: run.row.outcome,
+      lastPosition: run.row.lastPosition, events: run.row.events, positions, openOrders, balances,
+    };
+  });
 }
 
 function addMoney(m: Money, amount: bigint, scale: number): void {

@@ -13,8 +13,9 @@ import { register as registerItch } from './commands/itch.js';
 import { register as registerCapture } from './commands/capture.js';
 import { register as registerQuery } from './commands/query.js';
 import { register as registerDatasets } from './commands/datasets.js';
+import { register as registerAnalytics } from './commands/analytics.js';
 
-const COMMANDS: Array<(program: Command) => void> = [registerStore, registerRun, registerBench, registerDemo, registerItch, registerCapture, registerQuery, registerDatasets];
+const COMMANDS: Array<(program: Command) => void> = [registerStore, registerRun, registerBench, registerDemo, registerItch, registerCapture, registerQuery, registerDatasets, registerAnalytics];
 
 export function buildProgram(): Command {
   const program = new Command('tapedeck')

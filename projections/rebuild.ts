@@ -1,0 +1,44 @@
+/**
+ * `tapedeck rebuild`: positions, open orders and balances of every run, rebuilt from the log alone
+ * (from position 0 up to `at`, default the head), with the same fold as the projection tables but
+ * held in memory: no database, no snapshot, so it is by construction a rebuild from zero.
+ */
+import { TapedeckError } from '../domain/core/errors.js';
+import { EmbeddedEventStore } from '../src/store/embedded/store.js';
+import { Projector, stateViews, type RunStateView } from './projector.js';
+
+export interface RebuildResult {
+  /** Last position folded (the --at asked for, or the head). */
+  at: number;
+  head: number;
+  events: number;
+  errors: number;
+  runs: RunStateView[];
+}
+
+export async function rebuild(storeDir: string, options: { at?: number; runId?: string } = {}): Promise<RebuildResult> {
+  const store = await EmbeddedEventStore.open(storeDir, { readOnly: true, create: false });
+  try {
+    const head = await store.headPosition();
+    if (options.at !== undefined && options.at > head) {
+      throw new TapedeckError('REBUILD_POSITION', `--at ${options.at} is past the head of the log (${head})`, { field: '--at' });
+    }
+    const at = options.at ?? head;
+    const p = new Projector({ rows: false });
+    if (at >= 0) {
+      store.scan(0, (c) => {
+        if (c.position > at) return false;
+        p.visitCursor(c);
+        return true;
+      });
+    }
+    let runs = stateViews(p);
+    if (options.runId !== undefined) {
+      runs = runs.filter((r) => r.runId === options.runId);
+      if (runs.length === 0) throw new TapedeckError('RUN_NOT_FOUND', `no run "${options.runId}" at or before position ${at}`, { field: '--run' });
+    }
+    return { at, head, events: p.events, errors: p.stats.errors, runs };
+  } finally {
+    await store.close();
+  }
+}
