@@ -89,28 +89,47 @@ export async function projectFrom(store: EventStore, dbPath: string, options: Pr
     const limit = options.maxEvents ?? Infinity;
     let folded = 0;
     let batches = 0;
-    while (projector.position < head && folded < limit) {
-      let n = 0;
-      const want = Math.min(batch, limit - folded);
-      if (store instanceof EmbeddedEventStore) {
-        store.scan(projector.position + 1, (c) => {
-          if (c.position > head) return false;
-          projector.visitCursor(c);
-          n++;
-          return n < want;
-        });
-      } else {
-        for await (const e of store.readAll({ fromPosition: projector.position + 1, maxCount: want })) {
-          if (e.position > head) break;
-          projector.visit({ position: e.position, stream: e.stream, id: e.id, type: e.type, data: e.isJson ? e.data : null, metadata: e.metadata });
-          n++;
+    // The COMMIT of one batch runs (on DuckDB's thread) while the next batch is folded.
+    let pending: Promise<void> | null = null;
+    try {
+      while (projector.position < head && folded < limit) {
+        let n = 0;
+        const want = Math.min(batch, limit - folded);
+        if (store instanceof EmbeddedEventStore) {
+          store.scan(projector.position + 1, (c) => {
+            if (c.position > head) return false;
+            projector.visitCursor(c);
+            n++;
+            return n < want;
+          });
+        } else {
+          for await (const e of store.readAll({ fromPosition: projector.position + 1, maxCount: want })) {
+            if (e.position > head) break;
+            projector.visit({ position: e.position, stream: e.stream, id: e.id, type: e.type, data: e.isJson ? e.data : null, metadata: e.metadata });
+            n++;
+          }
         }
+        if (n === 0) break;
+        folded += n;
+        if (pending !== null) {
+          const p = pending;
+          pending = null;
+          await p;
+          batches++;
+          options.onBatch?.({ position: projector.position, head, events: folded });
+        }
+        pending = (await projector.beginCommit(db.con)).done;
       }
-      if (n === 0) break;
-      folded += n;
-      await projector.commit(db.con);
-      batches++;
-      options.onBatch?.({ position: projector.position, head, events: folded });
+      if (pending !== null) {
+        const p = pending;
+        pending = null;
+        await p;
+        batches++;
+        options.onBatch?.({ position: projector.position, head, events: folded });
+      }
+    } finally {
+      // Never leave a COMMIT running behind a failure: the connection closes after it.
+      if (pending !== null) await (pending as Promise<void>).catch(() => undefined);
     }
     return {
       dbPath: db.file, fromPosition, toPosition: projector.position, head, events: folded, decoded: projector.stats.decoded,

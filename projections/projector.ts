@@ -751,7 +751,28 @@ export class Projector {
    * transaction is rolled back and the projector must be discarded (its memory is ahead of the file).
    */
   async commit(con: DuckDBConnection): Promise<void> {
+    await (await this.beginCommit(con)).done;
+  }
+
+  /**
+   * Writes everything folded so far and the checkpoint inside a transaction, and returns the pending
+   * COMMIT. The projector may fold the next events while it runs (DuckDB commits on its own thread);
+   * await it before the next beginCommit. If it rejects, the transaction was rolled back and this
+   * projector must be discarded.
+   */
+  async beginCommit(con: DuckDBConnection): Promise<{ done: Promise<void> }> {
     this.fillStage();
+    this.afterCommit();
+    const position = this.position;
+    const events = this.events;
+    const rollback = async (e: unknown): Promise<never> => {
+      try {
+        await con.run('ROLLBACK');
+      } catch {
+        /* the transaction may already be aborted */
+      }
+      throw e;
+    };
     await con.run('BEGIN TRANSACTION');
     try {
       for (const b of this.buffers.values()) this.stats.rows += await b.flushTo(con);
@@ -766,18 +787,13 @@ export class Projector {
         await con.run(`DELETE FROM temp."_stage_${spec.name}"`);
       }
       await con.run(
-        `INSERT OR REPLACE INTO ${CHECKPOINT_TABLE} VALUES (${sqlString(PROJECTOR_NAME)}, ${SCHEMA_VERSION}, ${this.position}, ${this.events}, '{}')`,
+        `INSERT OR REPLACE INTO ${CHECKPOINT_TABLE} VALUES (${sqlString(PROJECTOR_NAME)}, ${SCHEMA_VERSION}, ${position}, ${events}, '{}')`,
       );
-      await con.run('COMMIT');
     } catch (e) {
-      try {
-        await con.run('ROLLBACK');
-      } catch {
-        /* the transaction may already be aborted */
-      }
-      throw e;
+      return rollback(e);
     }
-    this.afterCommit();
+    // Wrapped: an async function returning a bare promise would wait for it.
+    return { done: con.run('COMMIT').then(() => undefined, rollback) };
   }
 
   private fillStage(): void {

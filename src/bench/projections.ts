@@ -18,6 +18,7 @@ import { readParquetBatches } from '../../datasets/catalog/parquet.js';
 import { projectStore } from '../../projections/catchup.js';
 import { TableBuffer, createTableSql } from '../../projections/columns.js';
 import { openDb } from '../../projections/db.js';
+import { Projector } from '../../projections/projector.js';
 import { MARKET_TRADES } from '../../projections/schema.js';
 import { syntheticRun } from '../../projections/synthetic.js';
 import { EmbeddedEventStore } from '../store/embedded/store.js';
@@ -50,7 +51,21 @@ export async function runProjectionBench(opts: ProjectionBenchOptions): Promise<
     }
     await store.close();
 
-    // ---- 2. project from zero
+    // ---- 2a. the fold alone (decode + reducers + row buffers, no database), to show where time goes
+    const ro = await EmbeddedEventStore.open(storeDir, { readOnly: true });
+    const folder = new Projector();
+    const tf = now();
+    ro.scan(0, (c) => folder.visitCursor(c));
+    const foldSec = now() - tf;
+    let rawScanned = 0;
+    const tr = now();
+    ro.scan(0, () => {
+      rawScanned++;
+    });
+    const rawSec = now() - tr;
+    await ro.close();
+
+    // ---- 2b. project from zero into DuckDB (what `tapedeck query` does on a fresh store)
     const dbPath = path.join(root, 'projections.duckdb');
     const t0 = now();
     const r = await projectStore(storeDir, { dbPath });
@@ -122,6 +137,8 @@ export async function runProjectionBench(opts: ProjectionBenchOptions): Promise<
       eventMix: Object.fromEntries([...types.entries()].sort((x, y) => y[1] - x[1])),
       projectSeconds: Number(projectSec.toFixed(3)),
       projectedEventsPerSec: round(r.events / projectSec),
+      foldOnlyEventsPerSec: round(events / foldSec),
+      baselineStoreScanEventsPerSec: round(rawScanned / rawSec),
       decodedEvents: r.decoded,
       rowsWritten: r.rows,
       rowsWrittenPerSec: round(r.rows / projectSec),
