@@ -82,10 +82,10 @@ describe('projections', () => {
     if (!fs.existsSync(full)) await projectStore(store, { dbPath: full });
     const inc = dbAt('inc.duckdb');
     // Stop and restart at irregular points, with batches cut at other irregular points.
-    const steps = [1, 17, 333, 2500, 41, 7000, 5];
+    const steps = [1, 17, 333, 4000, 41, 9000];
     let k = 0;
     while (true) {
-      const r = await projectStore(store, { dbPath: inc, maxEvents: steps[k % steps.length]!, batchEvents: 1 + ((k * 977) % 3000) });
+      const r = await projectStore(store, { dbPath: inc, maxEvents: steps[k % steps.length]!, batchEvents: 700 + ((k * 977) % 3000) });
       k++;
       if (r.events === 0) break;
     }
