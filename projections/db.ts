@@ -46,8 +46,9 @@ export function firstLine(text: string): string {
 
 /** Opens (or creates) a DuckDB file. Read-only opening never creates it. */
 export async function openDb(file: string, options: OpenDbOptions = {}): Promise<OpenDb> {
-  const abs = path.resolve(file);
-  if (options.readOnly && !fs.existsSync(abs)) {
+  // ':memory:' is DuckDB's in-memory database, not a file name to resolve.
+  const abs = file === ':memory:' ? file : path.resolve(file);
+  if (options.readOnly && abs !== ':memory:' && !fs.existsSync(abs)) {
     throw new TapedeckError('PROJECTIONS_NOT_FOUND', `no projections database at ${abs}`, { file: abs });
   }
   const config: Record<string, string> = { threads: String(options.threads ?? 2), ...(options.settings ?? {}) };
