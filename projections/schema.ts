@@ -32,7 +32,8 @@ export const RUNS: TableSpec = {
 export const ORDERS: TableSpec = {
   name: 'orders',
   about: 'one row per order with its current state (domain/orders/lifecycle), fills summary and cause',
-  key: ['order_id'],
+  // The same order id in two runs stays two rows (ids are per run by contract, but the log is outside input).
+  key: ['run_id', 'order_id'],
   upsert: true,
   columns: [
     t('order_id', 'text'), t('run_id', 'text', true), t('strategy', 'text'), t('venue', 'text'), t('instrument', 'text'),
@@ -124,7 +125,7 @@ export const BALANCES: TableSpec = {
 export const DECISIONS: TableSpec = {
   name: 'decisions',
   about: 'each order intent with its cause event, strategy/config/state hashes and the risk outcome',
-  key: ['decision_id'],
+  key: ['run_id', 'decision_id'],
   upsert: true,
   columns: [
     t('decision_id', 'text'), t('run_id', 'text', true), t('order_id', 'text'), t('strategy', 'text'),
