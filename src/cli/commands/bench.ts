@@ -1,13 +1,9 @@
 /**
  * `tapedeck bench <what>`: benchmarks that print figures and a baseline measured in the same run.
- * Speed targets live here, never in timed tests. Each benchmark is a module in src/bench/.
+ * Speed targets live here, never in timed tests. Each benchmark is a module in src/bench/, loaded
+ * only when its subcommand runs, so the CLI starts fast.
  */
 import type { Command } from 'commander';
-import { runStoreBench } from '../../bench/store.js';
-import { runKernelBench } from '../../bench/kernel.js';
-import { runOuchBench } from '../../bench/ouch.js';
-import { runItchBench } from '../../bench/itch.js';
-import { runProjectionBench } from '../../bench/projections.js';
 import { action, intOption, printJson } from '../run.js';
 
 export function register(program: Command): void {
@@ -23,7 +19,7 @@ export function register(program: Command): void {
     .option('--json', 'one JSON line', false)
     .action(
       action(async (o: { trades: number; parquetRows: number; dir?: string; json: boolean }) => {
-        const r = await runProjectionBench({ trades: o.trades, parquetRows: o.parquetRows, ...(o.dir !== undefined ? { dir: o.dir } : {}) });
+        const r = await (await import('../../bench/projections.js')).runProjectionBench({ trades: o.trades, parquetRows: o.parquetRows, ...(o.dir !== undefined ? { dir: o.dir } : {}) });
         if (o.json) printJson(r);
         else for (const [k, v] of Object.entries(r)) process.stdout.write(`${k.padEnd(40)} ${typeof v === 'object' ? JSON.stringify(v) : v}\n`);
       }),
@@ -37,7 +33,7 @@ export function register(program: Command): void {
     .option('--json', 'one JSON line', false)
     .action(
       action(async (o: { small: number; large: number; journaled: number; json: boolean }) => {
-        const r = await runKernelBench(o);
+        const r = await (await import('../../bench/kernel.js')).runKernelBench(o);
         if (o.json) printJson(r);
         else for (const [k, v] of Object.entries(r)) process.stdout.write(`${k.padEnd(30)} ${v}\n`);
       }),
@@ -53,7 +49,7 @@ export function register(program: Command): void {
     .option('--json', 'one JSON line', false)
     .action(
       action(async (o: { messages: number; symbols: number; seed: number; repeats: number; objectMessages: number; json: boolean }) => {
-        const r = await runItchBench(o);
+        const r = await (await import('../../bench/itch.js')).runItchBench(o);
         if (o.json) printJson(r);
         else for (const [k, v] of Object.entries(r)) process.stdout.write(`${k.padEnd(28)} ${v}\n`);
       }),
@@ -80,7 +76,7 @@ export function register(program: Command): void {
     .option('--json', 'one JSON line', false)
     .action(
       action(async (o: { messages: number; loopbackMessages: number; json: boolean }) => {
-        const r = await runOuchBench({ messages: o.messages, loopbackMessages: o.loopbackMessages });
+        const r = await (await import('../../bench/ouch.js')).runOuchBench({ messages: o.messages, loopbackMessages: o.loopbackMessages });
         if (o.json) printJson(r);
         else for (const [k, v] of Object.entries(r)) process.stdout.write(`${k.padEnd(28)} ${v}\n`);
       }),
@@ -96,7 +92,7 @@ export function register(program: Command): void {
     .option('--json', 'one JSON line', false)
     .action(
       action(async (o: { batches: number; batchSize: number; writers: number; seconds: number; dir?: string; json: boolean }) => {
-        const r = await runStoreBench({ batches: o.batches, batchSize: o.batchSize, writers: o.writers, groupCommitSeconds: o.seconds, dir: o.dir });
+        const r = await (await import('../../bench/store.js')).runStoreBench({ batches: o.batches, batchSize: o.batchSize, writers: o.writers, groupCommitSeconds: o.seconds, dir: o.dir });
         if (o.json) printJson(r);
         else for (const [k, v] of Object.entries(r)) process.stdout.write(`${k.padEnd(28)} ${v}\n`);
       }),
