@@ -2,11 +2,13 @@
  * `tapedeck audit ORDER_ID`, `tapedeck rebuild`, `tapedeck slippage`: questions answered from the log.
  */
 import type { Command } from 'commander';
-import { auditOrder, formatAudit } from '../../../projections/audit.js';
-import { rebuild } from '../../../projections/rebuild.js';
-import { slippage } from '../../../replay/slippage.js';
 import { EmbeddedEventStore } from '../../store/embedded/store.js';
 import { action, intOption, printJson } from '../run.js';
+
+// Analytics modules load only when their command runs, so the rest of the CLI starts fast.
+const audit = () => import('../../../projections/audit.js');
+const rebuilder = () => import('../../../projections/rebuild.js');
+const slip = () => import('../../../replay/slippage.js');
 
 export function register(program: Command): void {
   program
@@ -18,9 +20,9 @@ export function register(program: Command): void {
     .option('--json', 'one JSON document', false)
     .action(
       action(async (orderId: string, o: { store: string; run?: string; json: boolean }) => {
-        const r = await auditOrder(o.store, orderId, o.run !== undefined ? { runId: o.run } : {});
+        const r = await (await audit()).auditOrder(o.store, orderId, o.run !== undefined ? { runId: o.run } : {});
         if (o.json) printJson(r);
-        else process.stdout.write(formatAudit(r));
+        else process.stdout.write((await audit()).formatAudit(r));
       }),
     );
 
@@ -33,7 +35,7 @@ export function register(program: Command): void {
     .option('--json', 'one JSON document', false)
     .action(
       action(async (o: { store: string; at?: number; run?: string; json: boolean }) => {
-        const r = await rebuild(o.store, { ...(o.at !== undefined ? { at: o.at } : {}), ...(o.run !== undefined ? { runId: o.run } : {}) });
+        const r = await (await rebuilder()).rebuild(o.store, { ...(o.at !== undefined ? { at: o.at } : {}), ...(o.run !== undefined ? { runId: o.run } : {}) });
         if (o.json) {
           printJson(r);
           return;
@@ -59,7 +61,7 @@ export function register(program: Command): void {
       action(async (o: { store: string; live: string; backtest: string; json: boolean }) => {
         const store = await EmbeddedEventStore.open(o.store, { readOnly: true, create: false });
         try {
-          const r = await slippage(store, o.live, o.backtest);
+          const r = await (await slip()).slippage(store, o.live, o.backtest);
           if (o.json) {
             printJson(r);
             return;

@@ -4,10 +4,12 @@
  */
 import type { Command } from 'commander';
 import { TapedeckError } from '../../../domain/core/errors.js';
-import { bookAt, parseTime } from '../../../datasets/catalog/book.js';
-import { importDatasets } from '../../../datasets/catalog/import.js';
 import { listDatasets, readManifest, verifyDataset, type DatasetFormat, type DatasetManifest } from '../../../datasets/catalog/manifest.js';
 import { action, intOption, printJson } from '../run.js';
+
+// DuckDB and Arrow load only when a dataset command runs, so the rest of the CLI starts fast.
+const book = () => import('../../../datasets/catalog/book.js');
+const importer = () => import('../../../datasets/catalog/import.js');
 
 const FORMATS: DatasetFormat[] = ['itch', 'binance-csv', 'cryptofeed'];
 
@@ -36,7 +38,7 @@ export function register(program: Command): void {
         if (!FORMATS.includes(o.format as DatasetFormat)) {
           throw new TapedeckError('IMPORT_FORMAT', `--format must be one of ${FORMATS.join(', ')}, got "${o.format}"`, { field: '--format' });
         }
-        const results = await importDatasets(input, {
+        const results = await (await importer()).importDatasets(input, {
           format: o.format as DatasetFormat, catalog: o.catalog, strict: o.strict, force: o.force, ...(o.venue !== undefined ? { venue: o.venue } : {}),
         });
         for (const r of results) {
@@ -90,7 +92,8 @@ export function register(program: Command): void {
     .option('--json', 'one JSON document', false)
     .action(
       action(async (o: { catalog: string; dataset: string; instrument: string; at?: string; levels: number; json: boolean }) => {
-        const view = await bookAt(o.catalog, o.dataset, o.instrument, { levels: o.levels, ...(o.at !== undefined ? { at: parseTime(o.at) } : {}) });
+        const b = await book();
+        const view = await b.bookAt(o.catalog, o.dataset, o.instrument, { levels: o.levels, ...(o.at !== undefined ? { at: b.parseTime(o.at) } : {}) });
         if (o.json) {
           printJson(view);
           return;

@@ -5,10 +5,12 @@
  * errors (exit 2) and change nothing.
  */
 import { Option, type Command } from 'commander';
-import { projectStore } from '../../../projections/catchup.js';
-import { defaultDbPath } from '../../../projections/db.js';
-import { formatTable, jsonCell, runReadOnlyQuery } from '../../../projections/query.js';
 import { action, intOption } from '../run.js';
+
+// DuckDB loads only when a query runs, so the rest of the CLI starts fast.
+const catchup = () => import('../../../projections/catchup.js');
+const db = () => import('../../../projections/db.js');
+const query = () => import('../../../projections/query.js');
 
 export function register(program: Command): void {
   program
@@ -22,18 +24,19 @@ export function register(program: Command): void {
     .addOption(new Option('--batch-events <n>', 'events per projection transaction').argParser(intOption('--batch-events', 1)).hideHelp())
     .action(
       action(async (sql: string, o: { store: string; db?: string; update: boolean; json: boolean; batchEvents?: number }) => {
-        const dbPath = o.db ?? defaultDbPath(o.store);
-        if (o.update) await projectStore(o.store, { dbPath, ...(o.batchEvents !== undefined ? { batchEvents: o.batchEvents } : {}) });
-        const r = await runReadOnlyQuery(dbPath, sql);
+        const dbPath = o.db ?? (await db()).defaultDbPath(o.store);
+        if (o.update) await (await catchup()).projectStore(o.store, { dbPath, ...(o.batchEvents !== undefined ? { batchEvents: o.batchEvents } : {}) });
+        const q = await query();
+        const r = await q.runReadOnlyQuery(dbPath, sql);
         if (o.json) {
           const lines = r.rows.map((row) => {
             const out: Record<string, unknown> = {};
-            r.columns.forEach((c, i) => (out[c] = jsonCell(row[c], r.types[i]!)));
+            r.columns.forEach((c, i) => (out[c] = q.jsonCell(row[c], r.types[i]!)));
             return JSON.stringify(out);
           });
           process.stdout.write(lines.length > 0 ? lines.join('\n') + '\n' : '');
         } else {
-          process.stdout.write(formatTable(r));
+          process.stdout.write(q.formatTable(r));
         }
       }),
     );
