@@ -28,6 +28,11 @@ export function buildProgram(): Command {
 }
 
 async function main(): Promise<void> {
+  // `tapedeck store read ... | head` closes stdout early: that is the reader's choice, not an error.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
   const program = buildProgram();
   try {
     await program.parseAsync(process.argv);

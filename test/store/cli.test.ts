@@ -116,6 +116,22 @@ describe('tapedeck store (CLI)', () => {
     t.cleanup();
   });
 
+  it('stops quietly when the reader of its output goes away (| head)', async () => {
+    const t = tmpDir('td-cli-pipe-');
+    const store = path.join(t.dir, 'store');
+    const lines = Array.from({ length: 4000 }, (_, i) => trade(i)).join('\n') + '\n';
+    expect(tapedeck(['store', 'append', '--store', store, '--stream', 's'], lines).code).toBe(0);
+    const child = spawn(process.execPath, [path.join(repoRoot, 'dist/src/cli/main.js'), 'store', 'read', '--store', store, '--all', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
+    child.stdout!.destroy(); // like head after its first lines
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    t.cleanup();
+  });
+
   it('verify exits 1 and names the segment and offset of a corrupt record', () => {
     const t = tmpDir('td-cli-verify-');
     const store = path.join(t.dir, 'store');
