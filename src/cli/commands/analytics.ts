@@ -67,6 +67,10 @@ export function register(program: Command): void {
             return;
           }
           process.stdout.write(`live ${r.liveRun}: ${r.liveOrders} orders, backtest ${r.backtestRun}: ${r.backtestOrders}; paired ${r.paired}, unpaired live ${r.unpairedLive}, unpaired backtest ${r.unpairedBacktest}\n`);
+          if (r.distribution.length === 0) {
+            process.stdout.write('no paired order was filled in both runs, so there is no slippage to compare (see --json for each order)\n');
+            return;
+          }
           process.stdout.write('venue  instrument  side  size  count  mean  p50  p90  worst (bps, positive = live worse)\n');
           for (const d of r.distribution) {
             process.stdout.write(`${d.venue}  ${d.instrument}  ${d.side}  ${d.sizeBucket}  ${d.count}  ${d.meanBps}  ${d.p50Bps}  ${d.p90Bps}  ${d.worstBps}\n`);
