@@ -93,6 +93,12 @@ export class TableBuffer {
   private readonly i32 = new Int32Array(CHUNK);
   private readonly u8 = new Uint8Array(CHUNK);
   private readonly validity = new BigUint64Array(CHUNK / 64);
+  private readonly str16 = new Uint8Array(CHUNK * 16);
+  private readonly firstOf = new Map<string, number>();
+  private readonly dupAt = new Int32Array(CHUNK);
+  private readonly dupOf = new Int32Array(CHUNK);
+  private readonly longAt = new Int32Array(CHUNK);
+  private readonly longVal: Array<string | null> = new Array<string | null>(CHUNK).fill(null);
 
   constructor(readonly spec: TableSpec) {
     this.cols = spec.columns.map(() => []);
@@ -215,11 +221,7 @@ export class TableBuffer {
           break;
         }
         case 'text': {
-          for (let i = 0; i < count; i++) {
-            const v = values[from + i];
-            if (v === null || v === undefined) markNull(i);
-            else duckdb.vector_assign_string_element(vector, i, typeof v === 'string' ? v : String(v));
-          }
+          nulls += this.textColumn(vector, values, from, count, validity);
           break;
         }
       }
@@ -233,4 +235,83 @@ export class TableBuffer {
     duckdb.data_chunk_set_size(raw, count);
     app.appendDataChunk(this.chunk);
   }
+
+  /**
+   * A VARCHAR vector in a few native calls instead of one per value. DuckDB's string_t (duckdb.h,
+   * `duckdb_string_t`) is 16 bytes: a uint32 length, then up to 12 bytes inline (zero padded) or a
+   * prefix and a pointer into the vector's string heap. Short strings (most of ours: sides, states,
+   * venues, instruments, run ids) are laid out here and copied with ONE call; a longer string is
+   * assigned natively once per chunk, and its repeats in the chunk reuse that slot's 16 bytes (read
+   * back with one call), pointing at the same heap copy. Returns the number of nulls.
+   */
+  private textColumn(vector: duckdb.Vector, values: Cell[], from: number, count: number, validity: BigUint64Array): number {
+    const out = this.str16;
+    const first = this.firstOf;
+    first.clear();
+    let nulls = 0;
+    let dups = 0;
+    let longs = 0;
+    const dupAt = this.dupAt;
+    const dupOf = this.dupOf;
+    const longAt = this.longAt;
+    const longVal = this.longVal;
+    for (let i = 0; i < count; i++) {
+      const cell = values[from + i];
+      const o = i << 4;
+      if (cell === null || cell === undefined) {
+        nulls++;
+        validity[i >> 6]! &= ~(1n << BigInt(i & 63));
+        out.fill(0, o, o + 16);
+        continue;
+      }
+      const v = typeof cell === 'string' ? cell : String(cell);
+      const n = v.length;
+      if (n <= 12 && writeInlineAscii(out, o, v)) continue;
+      if (n <= 12) {
+        const bytes = Buffer.from(v, 'utf8');
+        if (bytes.length <= 12) {
+          out.fill(0, o, o + 16);
+          out[o] = bytes.length;
+          out.set(bytes, o + 4);
+          continue;
+        }
+      }
+      const j = first.get(v);
+      if (j !== undefined) {
+        dupAt[dups] = i;
+        dupOf[dups++] = j;
+      } else {
+        first.set(v, i);
+        longAt[longs] = i;
+        longVal[longs++] = v;
+      }
+      out.fill(0, o, o + 16);
+    }
+    duckdb.copy_data_to_vector(vector, 0, out.buffer, out.byteOffset, count * 16);
+    for (let k = 0; k < longs; k++) duckdb.vector_assign_string_element(vector, longAt[k]!, longVal[k]!);
+    longVal.fill(null, 0, longs);
+    if (dups > 0) {
+      const back = duckdb.vector_get_data(vector, count * 16);
+      for (let k = 0; k < dups; k++) {
+        const j = dupOf[k]! << 4;
+        back.copyWithin(dupAt[k]! << 4, j, j + 16);
+      }
+      duckdb.copy_data_to_vector(vector, 0, back.buffer as ArrayBuffer, back.byteOffset, count * 16);
+    }
+    return nulls;
+  }
+}
+
+/** Writes `v` as an inline string_t at out[o]; false (nothing written) unless every char is ASCII. */
+function writeInlineAscii(out: Uint8Array, o: number, v: string): boolean {
+  const n = v.length;
+  for (let k = 0; k < n; k++) if (v.charCodeAt(k) > 127) return false;
+  out[o] = n;
+  out[o + 1] = 0;
+  out[o + 2] = 0;
+  out[o + 3] = 0;
+  let k = 0;
+  for (; k < n; k++) out[o + 4 + k] = v.charCodeAt(k);
+  for (; k < 12; k++) out[o + 4 + k] = 0;
+  return true;
 }
