@@ -21,27 +21,33 @@ export interface ParityResult {
   divergence?: { index: number; inputPosition: number | null; expected: unknown; actual: unknown };
 }
 
-export async function loadRun(store: EventStore, runId: string): Promise<RecordedEvent[]> {
-  const events: RecordedEvent[] = [];
-  for await (const e of store.readStream(`run-${runId}`)) events.push(e);
-  if (events.length === 0) throw new TapedeckError('RUN_NOT_FOUND', `no run "${runId}" in this store (its stream run-${runId} is empty)`, { field: '--run' });
-  if (events[0]!.type !== 'RunStarted') throw new TapedeckError('RUN_MALFORMED', `stream run-${runId} does not start with RunStarted`, { stream: `run-${runId}` });
-  return events;
+/** The run's first event (its manifest); throws RUN_NOT_FOUND when the run does not exist. */
+export async function runStart(store: EventStore, runId: string): Promise<RecordedEvent> {
+  for await (const e of store.readStream(`run-${runId}`, { maxCount: 1 })) {
+    if (e.type !== 'RunStarted') throw new TapedeckError('RUN_MALFORMED', `stream run-${runId} does not start with RunStarted`, { stream: `run-${runId}` });
+    return e;
+  }
+  throw new TapedeckError('RUN_NOT_FOUND', `no run "${runId}" in this store (its stream run-${runId} is empty)`, { field: '--run' });
 }
 
+/**
+ * Two passes over the run stream, so memory holds the recorded decisions (few) and never the inputs
+ * (a full market day): the first collects the decisions, the second re-feeds the inputs.
+ */
 export async function checkParity(store: EventStore, runId: string): Promise<ParityResult> {
-  const events = await loadRun(store, runId);
-  const manifest = (events[0]!.data as { manifest: { config: ResolvedRunConfig; codeHash: string; mode: string } }).manifest;
+  const first = await runStart(store, runId);
+  const manifest = (first.data as { manifest: { config: ResolvedRunConfig; codeHash: string; mode: string } }).manifest;
   // A live run's venue was real: its reports are recorded inputs, so no venue is simulated here.
   const setup = kernelSetup(runId, manifest.config, manifest.mode === 'live');
   const k = initKernel(setup);
+  const stream = `run-${runId}`;
 
   // The recorded decisions, normalized the way the kernel hashes them.
   const recordedNumbers = new Map<string, number>();
   const recorded: unknown[] = [];
   const recordedFull: string[] = [];
   let recordedHash: string | null = null;
-  for (const e of events) {
+  for await (const e of store.readStream(stream)) {
     if (e.type === 'RunEnded') recordedHash = (e.data as { decisionsHash: string }).decisionsHash;
     if (e.metadata.role !== 'decision') continue;
     const env = storedToEnvelope(e.stream, e, { stream: e.stream, position: e.position });
@@ -61,7 +67,7 @@ export async function checkParity(store: EventStore, runId: string): Promise<Par
     codeHashMatches: manifest.codeHash === codeHash(),
     divergence: { index, inputPosition, expected: recorded[index] ?? null, actual },
   });
-  for (const e of events) {
+  for await (const e of store.readStream(stream)) {
     if (e.metadata.role !== 'input') continue;
     const input = storedToEnvelope(e.stream, e, { stream: e.stream, position: e.position });
     out.length = 0;
