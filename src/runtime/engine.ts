@@ -12,7 +12,8 @@
 import { randomUUID } from 'node:crypto';
 import { TapedeckError } from '../../domain/core/errors.js';
 import { uuidFromName } from '../../domain/core/sha256.js';
-import { envelopeToStored, type AnyEnvelope } from '../../domain/events/envelope.js';
+import { envelopeToStored, type AnyEnvelope, type EventEnvelope } from '../../domain/events/envelope.js';
+import * as lifecycle from '../../domain/orders/lifecycle.js';
 import { initKernel, processInput, releaseDue, summary, type EventRole, type KernelOutput, type KernelSetup, type KernelState } from '../../domain/kernel/kernel.js';
 import type { VenueCommand } from '../../domain/orders/commands.js';
 import { parseRiskConfig } from '../../domain/risk/config.js';
@@ -165,29 +166,37 @@ export async function runKernel(req: RunRequest): Promise<RunSummary> {
   let firstNs: bigint | null = null;
   let lastNs: bigint | null = null;
   let failure: unknown = null;
+  /** One input through the kernel: journal what it produced, and send commands once they are durable. */
+  const step = async (input: AnyEnvelope): Promise<void> => {
+    out.length = 0;
+    // Reports due before this input are journaled ahead of it; then its own position is exact.
+    releaseDue(k, input.eventTimeNs, out);
+    const commands: VenueCommand[] = [];
+    for (const o of out) {
+      if (o.kind === 'event') journal.add(o.env, o.role);
+      else commands.push(o.command);
+    }
+    out.length = 0;
+    processInput(k, input, journal.predictPosition(), out);
+    for (const o of out) {
+      if (o.kind === 'event') journal.add(o.env, o.role);
+      else commands.push(o.command);
+    }
+    if (commands.length > 0) {
+      await journal.durable(); // durable before any real venue sees the command
+      for (const c of commands) await sendLive(req, c);
+    } else if (journal.pending >= batch) {
+      await journal.flush();
+    }
+  };
   try {
     for await (const input of inputs) {
       firstNs ??= input.eventTimeNs;
       lastNs = input.eventTimeNs;
-      out.length = 0;
-      // Reports due before this input are journaled ahead of it; then its own position is exact.
-      releaseDue(k, input.eventTimeNs, out);
-      const commands: VenueCommand[] = [];
-      for (const o of out) {
-        if (o.kind === 'event') journal.add(o.env, o.role);
-        else commands.push(o.command);
-      }
-      out.length = 0;
-      processInput(k, input, journal.predictPosition(), out);
-      for (const o of out) {
-        if (o.kind === 'event') journal.add(o.env, o.role);
-        else commands.push(o.command);
-      }
-      if (commands.length > 0) {
-        await journal.durable(); // durable before any real venue sees the command
-        for (const c of commands) await sendLive(req, c);
-      } else if (journal.pending >= batch) {
-        await journal.flush();
+      await step(input);
+      // Fail closed: an order whose outcome is unknown is asked about before trading goes on.
+      if (live && input.type === 'OrderStatusUnknown') {
+        for (const e of await resolveUnknown(k, req, input as EventEnvelope<'OrderStatusUnknown'>)) await step(e);
       }
       if (req.onProgress && k.inputs % every === 0) req.onProgress(k.inputs, k.decisions);
     }
@@ -226,6 +235,38 @@ export async function runKernel(req: RunRequest): Promise<RunSummary> {
     runId, mode: req.mode, strategy: setup.strategyId, events: s.inputs, decisions: s.decisions, orders: s.orders, fills: s.fills,
     realizedPnl: s.realizedPnl, realizedPnlByCurrency: s.realizedPnlByCurrency, decisionsHash: s.decisionsHash, outcome: 'completed',
   };
+}
+
+/**
+ * Asks the venue about an order whose outcome is unknown and returns what to feed the kernel: the
+ * lifecycle events that resolve it (as inputs, so parity replays them), or, when the venue cannot be
+ * asked or its answer cannot be reconciled, a kill switch set to HALTED (only cancels pass after it).
+ * Nothing when the order was resolved meanwhile (the venue's replay after a reconnect often does it).
+ */
+async function resolveUnknown(k: KernelState, req: RunRequest, unknown: EventEnvelope<'OrderStatusUnknown'>): Promise<AnyEnvelope[]> {
+  const orderId = unknown.data.orderId;
+  const order = lifecycle.getOrder(k.orders, orderId);
+  if (order === undefined || order.status !== 'unknown') return [];
+  const at = { eventTimeNs: unknown.eventTimeNs, receiveTimeNs: unknown.receiveTimeNs };
+  const envelope = (type: string, data: unknown, n: number): AnyEnvelope =>
+    ({
+      id: uuidFromName(k.setup.runId, `resolve:${unknown.id}:${n}`), type, schemaVersion: 1, stream: k.stream, ...at,
+      causationId: unknown.id, correlationId: k.setup.runId, data,
+    }) as AnyEnvelope;
+  const halt = (reason: string): AnyEnvelope[] => [envelope('KillSwitchChanged', { state: 'HALTED', reason, by: 'engine' }, 0)];
+  const client = req.executionClients?.get(order.venue);
+  if (!client) return halt(`order ${orderId} is in an unknown state and no client for ${order.venue} can be asked`);
+  let answer;
+  try {
+    answer = await client.queryOrder(orderId);
+  } catch (e) {
+    return halt(`order ${orderId} is in an unknown state and the venue could not be asked: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const current = lifecycle.getOrder(k.orders, orderId);
+  if (current === undefined || current.status !== 'unknown') return [];
+  const events = lifecycle.decide(current, orderId, { kind: 'ResolveStatus', status: answer });
+  if (events instanceof TapedeckError) return halt(`order ${orderId}: the venue's answer cannot be reconciled: ${events.message}`);
+  return events.map((ev, n) => envelope(ev.type, ev.data, n));
 }
 
 /**

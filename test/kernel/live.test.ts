@@ -69,4 +69,58 @@ describe('live trading through OUCH over SoupBinTCP', () => {
     await store.close();
     t.cleanup();
   });
+
+  it('fail closed: orders lost in transit become unknown, are queried, resolved, and parity still holds', { timeout: 60_000 }, async () => {
+    const t = tmpDir('td-live-lost-');
+    let nowNs = 0n;
+    const sim = await SimNasdaq.start({ credentials: { trader: 'pw' }, ...FAST, clockNs: () => nowNs, sim: { latency: { submitNs: 0n, ackNs: 0n, cancelNs: 0n } } });
+    const client = new OuchExecutionClient({ port: sim.port, username: 'trader', password: 'pw', firm: 'TAPE', ...FAST, clockNs: () => nowNs, reconnect: { delayMs: 20, maxAttempts: 50 } });
+    await client.connect();
+    const store = await EmbeddedEventStore.open(t.dir);
+    const market = [...syntheticL2({ seed: 12, events: 4000, venue: 'NASDAQ', symbol: 'AAPL', priceScale: 4, qtyScale: 0, midTicks: 1_500_000, tradePct: 20 })];
+    async function* feed(): AsyncGenerator<AnyEnvelope> {
+      for (let i = 0; i < market.length; i++) {
+        const e = market[i]!;
+        nowNs = e.eventTimeNs;
+        if (i === 1000) sim.hold(true); // the venue stops answering...
+        if (i === 1600) {
+          sim.hold(false, { discard: true }); // ...the network ate what was sent meanwhile...
+          sim.soup.dropConnections(); // ...and the session drops
+        }
+        sim.feed(e as unknown as TimedEvent);
+        yield e;
+        if (i % 10 === 0) await new Promise((r) => setTimeout(r, 1));
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const config: ResolvedRunConfig = {
+      strategy: 'momentum',
+      seed: 5,
+      params: { venue: 'NASDAQ', instrument: 'NASDAQ:AAPL', priceScale: 4, qtyScale: 0, lookback: 10, thresholdTicks: 2, qtyLots: 100, maxPositionLots: 300, slippageTicks: 1 },
+      risk: { maxOpenOrders: 10 },
+      venues: [],
+    };
+    const summary = await runKernel({ mode: 'live', store, config, sourceLabel: 'synthetic NASDAQ:AAPL', events: feed(), executionClients: new Map([['NASDAQ', client]]) });
+    await client.close();
+    await sim.close();
+
+    const evs = await collect(store.readStream(`run-${summary.runId}`));
+    const unknown = evs.filter((e) => e.type === 'OrderStatusUnknown');
+    expect(unknown.length).toBeGreaterThan(0);
+    // Every unknown order ends resolved: closed by the query's answer or by the venue's own replay.
+    for (const u of unknown) {
+      const orderId = (u.data as { orderId: string }).orderId;
+      const after = evs.filter((e) => e.position > u.position && (e.data as { orderId?: string }).orderId === orderId);
+      expect(after.some((e) => ['OrderRejected', 'OrderCanceled', 'OrderFilled', 'OrderAccepted', 'OrderExpired'].includes(e.type)), `order ${orderId} left unknown`).toBe(true);
+    }
+    // At least one was lost for good: the query said not-found and the lifecycle closed it as rejected.
+    const resolutions = evs.filter((e) => unknown.some((u) => u.id === e.metadata.$causationId));
+    expect(resolutions.map((e) => e.type), JSON.stringify(unknown.map((u) => u.data))).toContain('OrderRejected');
+    // Trading went on after the recovery, and the whole run replays identically.
+    const lastUnknown = unknown.at(-1)!.position;
+    expect(evs.some((e) => e.type === 'OrderIntended' && e.position > lastUnknown)).toBe(true);
+    expect(await checkParity(store, summary.runId)).toMatchObject({ identical: true, decisions: summary.decisions });
+    await store.close();
+    t.cleanup();
+  });
 });
