@@ -7,6 +7,7 @@ import { canonicalJson } from '../domain/core/canonical.js';
 import { TapedeckError } from '../domain/core/errors.js';
 import { storedToEnvelope } from '../domain/events/envelope.js';
 import { initKernel, normalizeDecision, processInput, type KernelOutput } from '../domain/kernel/kernel.js';
+import { clear } from '../domain/kernel/kernel.js';
 import type { ResolvedRunConfig } from '../src/runtime/config.js';
 import { kernelSetup } from '../src/runtime/engine.js';
 import { codeHash } from '../src/runtime/hashes.js';
@@ -70,7 +71,7 @@ export async function checkParity(store: EventStore, runId: string): Promise<Par
   for await (const e of store.readStream(stream)) {
     if (e.metadata.role !== 'input') continue;
     const input = storedToEnvelope(e.stream, e, { stream: e.stream, position: e.position });
-    out.length = 0;
+    clear(out);
     try {
       processInput(k, input, e.position, out);
     } catch (err) {

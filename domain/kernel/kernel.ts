@@ -59,6 +59,9 @@ export interface KernelState {
   portfolio: portfolio.PortfolioState;
   market: MarketState;
   sims: Map<string, sim.SimVenueState>;
+  /** The same venues as parallel arrays: the per-input due check walks these without allocating. */
+  simVenues: string[];
+  simStates: sim.SimVenueState[];
   orderSeq: number;
   outSeq: number;
   /** orderId → its sequence number within the run (for run-independent hashing). */
@@ -100,6 +103,8 @@ export function initKernel(setup: KernelSetup): KernelState {
     portfolio: portfolio.initialState(),
     market,
     sims,
+    simVenues: [...sims.keys()],
+    simStates: [...sims.values()],
     orderSeq: 0,
     outSeq: 0,
     orderNumbers: new Map(),
@@ -143,12 +148,12 @@ export function processInput(k: KernelState, input: AnyEnvelope, position: numbe
   cause.receiveTimeNs = input.receiveTimeNs;
   out.push({ kind: 'event', env: input, role: 'input' });
   const work = workBuf;
-  work.length = 0;
+  clear(work);
   if (isMarketDataType(input.type)) {
     const venue = (input.data as { venue?: string }).venue;
     const s = venue === undefined ? undefined : k.sims.get(venue);
     if (s !== undefined) {
-      reportBuf.length = 0;
+      clear(reportBuf);
       if (sim.stepMarket(s, input as unknown as TimedEvent, reportBuf) > 0) {
         for (const r of reportBuf) work.push({ kind: 'report', venue: venue!, report: r });
       }
@@ -217,24 +222,32 @@ type Work =
  * that needs the input's exact store position calls it first, journals those outputs, then predicts.
  */
 export function releaseDue(k: KernelState, untilNs: bigint, out: KernelOutput[]): void {
-  if (k.sims.size === 0) return;
+  const states = k.simStates;
+  const n = states.length;
+  if (n === 0) return;
   for (let guard = 0; ; guard++) {
     invariant(guard < 1_000_000, 'simulated venues keep producing due work');
-    let venue: string | null = null;
+    let at = -1;
     let due: bigint | null = null;
-    for (const [v, s] of k.sims) {
-      const d = sim.nextDueNs(s);
+    for (let i = 0; i < n; i++) {
+      const d = sim.nextDueNs(states[i]!);
       if (d !== null && d <= untilNs && (due === null || d < due)) {
         due = d;
-        venue = v;
+        at = i;
       }
     }
-    if (venue === null || due === null) return;
-    reportBuf.length = 0;
-    sim.step(k.sims.get(venue)!, { kind: 'advance', nowNs: due }, reportBuf);
-    const work: Work[] = reportBuf.map((report) => ({ kind: 'report', venue: venue!, report }));
+    if (at < 0 || due === null) return;
+    const venue = k.simVenues[at]!;
+    clear(reportBuf);
+    sim.step(states[at]!, { kind: 'advance', nowNs: due }, reportBuf);
+    const work: Work[] = reportBuf.map((report) => ({ kind: 'report', venue, report }));
     drain(k, work, out);
   }
+}
+
+/** Empties a reused buffer; setting length on an already empty array is a surprisingly slow call in V8. */
+export function clear(a: unknown[]): void {
+  if (a.length !== 0) a.length = 0;
 }
 
 function drain(k: KernelState, work: Work[], out: KernelOutput[]): void {
@@ -383,7 +396,7 @@ function toVenue(k: KernelState, command: VenueCommand, work: Work[], out: Kerne
     out.push({ kind: 'command', command });
     return;
   }
-  reportBuf.length = 0;
+  clear(reportBuf);
   sim.step(s, { kind: 'command', command, sentNs: k.cause.eventTimeNs }, reportBuf);
   for (const r of reportBuf) work.push({ kind: 'report', venue: command.venue, report: r });
 }

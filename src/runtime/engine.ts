@@ -15,6 +15,7 @@ import { uuidFromName } from '../../domain/core/sha256.js';
 import { envelopeToStored, type AnyEnvelope, type EventEnvelope } from '../../domain/events/envelope.js';
 import * as lifecycle from '../../domain/orders/lifecycle.js';
 import { initKernel, processInput, releaseDue, summary, type EventRole, type KernelOutput, type KernelSetup, type KernelState } from '../../domain/kernel/kernel.js';
+import { clear } from '../../domain/kernel/kernel.js';
 import type { VenueCommand } from '../../domain/orders/commands.js';
 import { parseRiskConfig } from '../../domain/risk/config.js';
 import { getStrategy, parseStrategyParams, strategyIdentity } from '../../domain/strategies/registry.js';
@@ -168,7 +169,7 @@ export async function runKernel(req: RunRequest): Promise<RunSummary> {
   let failure: unknown = null;
   /** One input through the kernel: journal what it produced, and send commands once they are durable. */
   const step = async (input: AnyEnvelope): Promise<void> => {
-    out.length = 0;
+    clear(out);
     // Reports due before this input are journaled ahead of it; then its own position is exact.
     releaseDue(k, input.eventTimeNs, out);
     const commands: VenueCommand[] = [];
@@ -176,7 +177,7 @@ export async function runKernel(req: RunRequest): Promise<RunSummary> {
       if (o.kind === 'event') journal.add(o.env, o.role);
       else commands.push(o.command);
     }
-    out.length = 0;
+    clear(out);
     processInput(k, input, journal.predictPosition(), out);
     for (const o of out) {
       if (o.kind === 'event') journal.add(o.env, o.role);

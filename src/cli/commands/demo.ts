@@ -33,7 +33,9 @@ export function register(program: Command): void {
         const say = (s: string) => process.stdout.write(s + '\n');
         say(`tapedeck: replaying ${path.relative(process.cwd(), sample)} (real Binance traffic, 2021-10-12)`);
         say(`  strategy ${config.strategy} on ${String(config.params.instrument)}, simulated venue with 1 ms latencies`);
-        const store = await EmbeddedEventStore.open(opts.store);
+        // A replay or paper run can be redone from its source, so its journal is synced in batches (every
+        // 20 ms and on close) rather than per append; live trading syncs before every command.
+        const store = await EmbeddedEventStore.open(opts.store, { durability: 'batched' });
         try {
           const t0 = process.hrtime.bigint();
           const s = await runKernel({ mode: 'replay', store, config, sourceLabel: path.relative(process.cwd(), sample), events: await openReplaySource(source) });

@@ -65,7 +65,9 @@ export function register(program: Command): void {
     .action(
       action(async (sourceArg: string, opts: RunOpts) => {
         const { source, config } = await prepare(sourceArg, opts);
-        const store = await EmbeddedEventStore.open(opts.store);
+        // A replay or paper run can be redone from its source, so its journal is synced in batches (every
+        // 20 ms and on close) rather than per append; live trading syncs before every command.
+        const store = await EmbeddedEventStore.open(opts.store, { durability: 'batched' });
         const bar = progressBar('replay');
         try {
           const s = await runKernel({ mode: 'replay', store, config, sourceLabel: source.label, events: await openReplaySource(source), onProgress: bar.update });
@@ -92,7 +94,9 @@ export function register(program: Command): void {
         const speed = Number(opts.speed);
         if (!Number.isFinite(speed) || speed < 0) throw new TapedeckError('USAGE', `--speed must be a number >= 0, got "${opts.speed}"`, { field: '--speed' });
         const { source, config } = await prepare(sourceArg, opts);
-        const store = await EmbeddedEventStore.open(opts.store);
+        // A replay or paper run can be redone from its source, so its journal is synced in batches (every
+        // 20 ms and on close) rather than per append; live trading syncs before every command.
+        const store = await EmbeddedEventStore.open(opts.store, { durability: 'batched' });
         const feed = await openPaperSource(source, speed);
         const bar = progressBar('paper');
         try {
