@@ -1,12 +1,12 @@
 /**
  * Column-wise row buffers and the bulk path into DuckDB.
  *
- * Rows are collected per table in plain JS arrays (one per column) and written 2048 rows at a time as
- * DuckDB data chunks through an appender: numeric columns are packed into typed arrays and copied into
- * the chunk's vectors with ONE native call per column, strings are assigned one by one. That is about
- * twice the throughput of the row-wise appender (`appendBigInt` ... `endRow`), which pays a native call
- * per value. The raw bindings (`@duckdb/node-bindings`, the library under `@duckdb/node-api`) are used
- * for the copies because the public vector wrappers copy each value once more.
+ * Rows are collected per table column by column (numbers in typed arrays, strings in arrays) and
+ * written 2048 rows at a time as DuckDB data chunks through an appender: a numeric column is ONE
+ * memory copy into the chunk's vector, a string column a few native calls (see `textColumn`). The
+ * row-wise appender (`appendBigInt` ... `endRow`) pays a native call per value. The raw bindings
+ * (`@duckdb/node-bindings`, the library under `@duckdb/node-api`) are used for the copies because the
+ * public vector wrappers copy each value once more.
  *
  * Exactness: DECIMAL columns are DECIMAL(38, 18), written from bigint mantissas rescaled to 18 decimal
  * places (exact for every scale <= 18, which is every price, quantity and fee scale the catalogue
@@ -80,18 +80,53 @@ export type Cell = number | bigint | string | boolean | Uint8Array | null;
 
 const CHUNK = 2048;
 
+/** Column kinds as small integers for the per-cell dispatch. */
+const K_I64 = 0;
+const K_I32 = 1;
+const K_BOOL = 2;
+const K_I128 = 3;
+const K_TEXT = 4;
+const K_BLOB = 5;
+
+function kindCode(kind: ColumnKind): number {
+  switch (kind) {
+    case 'bigint': case 'ts': return K_I64;
+    case 'int': return K_I32;
+    case 'bool': return K_BOOL;
+    case 'dec': case 'hugeint': return K_I128;
+    case 'text': return K_TEXT;
+    case 'blob': return K_BLOB;
+  }
+}
+
+/** One column's cells: numbers in the typed array DuckDB's vector takes as is, strings and blobs in an array. */
+interface Column {
+  kind: number;
+  /** 64-bit cells (K_I64), or two per row, low then high (K_I128). */
+  i64: BigInt64Array;
+  i32: Int32Array;
+  u8: Uint8Array;
+  refs: Cell[];
+  /** 1 where the cell is null. */
+  nulls: Uint8Array;
+  nullCount: number;
+}
+
+const INITIAL_ROWS = 1024;
+
 /**
  * Rows for one table, column by column. `add(...)` takes the cells in column order. Rows are sent to
  * DuckDB by `flushTo` (within the caller's transaction) and the buffer is emptied.
+ *
+ * Numeric cells go straight into typed arrays laid out as DuckDB's vectors are (int64, int32, bool
+ * bytes, 128-bit little endian): no boxed bigint stays alive on the JS heap until the flush (the
+ * garbage collector would copy each one twice), and a chunk's column is ONE memory copy.
  */
 export class TableBuffer {
-  readonly cols: Cell[][];
   length = 0;
+  private capacity = INITIAL_ROWS;
+  private readonly columns: Column[];
   private chunk: DuckDBDataChunk | null = null;
-  private readonly i64 = new BigInt64Array(CHUNK);
-  private readonly i128 = new BigInt64Array(CHUNK * 2);
-  private readonly i32 = new Int32Array(CHUNK);
-  private readonly u8 = new Uint8Array(CHUNK);
   private readonly validity = new BigUint64Array(CHUNK / 64);
   private readonly str16 = new Uint8Array(CHUNK * 16);
   private readonly firstOf = new Map<string, number>();
@@ -101,26 +136,112 @@ export class TableBuffer {
   private readonly longVal: Array<string | null> = new Array<string | null>(CHUNK).fill(null);
 
   constructor(readonly spec: TableSpec) {
-    this.cols = spec.columns.map(() => []);
+    this.columns = spec.columns.map((c) => {
+      const kind = kindCode(c.kind);
+      const n = this.capacity;
+      return {
+        kind,
+        i64: new BigInt64Array(kind === K_I64 ? n : kind === K_I128 ? 2 * n : 0),
+        i32: new Int32Array(kind === K_I32 ? n : 0),
+        u8: new Uint8Array(kind === K_BOOL ? n : 0),
+        refs: [],
+        nulls: new Uint8Array(n),
+        nullCount: 0,
+      };
+    });
+  }
+
+  private grow(): void {
+    const n = this.capacity * 2;
+    for (const col of this.columns) {
+      const grow64 = (a: BigInt64Array, size: number): BigInt64Array => {
+        const b = new BigInt64Array(size);
+        b.set(a);
+        return b;
+      };
+      if (col.kind === K_I64) col.i64 = grow64(col.i64, n);
+      else if (col.kind === K_I128) col.i64 = grow64(col.i64, 2 * n);
+      else if (col.kind === K_I32) {
+        const b = new Int32Array(n);
+        b.set(col.i32);
+        col.i32 = b;
+      } else if (col.kind === K_BOOL) {
+        const b = new Uint8Array(n);
+        b.set(col.u8);
+        col.u8 = b;
+      }
+      const nb = new Uint8Array(n);
+      nb.set(col.nulls);
+      col.nulls = nb;
+    }
+    this.capacity = n;
+  }
+
+  private put(col: Column, row: number, v: Cell | undefined): void {
+    if (v === null || v === undefined) {
+      col.nulls[row] = 1;
+      col.nullCount++;
+      switch (col.kind) {
+        case K_I64: col.i64[row] = 0n; break;
+        case K_I32: col.i32[row] = 0; break;
+        case K_BOOL: col.u8[row] = 0; break;
+        case K_I128: col.i64[2 * row] = 0n; col.i64[2 * row + 1] = 0n; break;
+        default: col.refs.push(null);
+      }
+      return;
+    }
+    col.nulls[row] = 0;
+    switch (col.kind) {
+      case K_I64:
+        col.i64[row] = typeof v === 'bigint' ? v : BigInt(v as number);
+        return;
+      case K_I32:
+        col.i32[row] = v as number;
+        return;
+      case K_BOOL:
+        col.u8[row] = v ? 1 : 0;
+        return;
+      case K_I128: {
+        // 128-bit little endian: low 64 bits (unsigned) then high 64 bits (signed).
+        if (typeof v === 'number') {
+          col.i64[2 * row] = BigInt(v);
+          col.i64[2 * row + 1] = v < 0 ? -1n : 0n;
+        } else {
+          const b = v as bigint;
+          col.i64[2 * row] = BigInt.asIntN(64, b);
+          col.i64[2 * row + 1] = b >> 64n;
+        }
+        return;
+      }
+      default:
+        col.refs.push(v);
+    }
   }
 
   /** Appends one row; cells in column order. */
   add(...cells: Cell[]): void {
-    const cols = this.cols;
-    for (let c = 0; c < cols.length; c++) cols[c]!.push(cells[c] ?? null);
-    this.length++;
+    const row = this.length;
+    if (row === this.capacity) this.grow();
+    const cols = this.columns;
+    for (let c = 0; c < cols.length; c++) this.put(cols[c]!, row, cells[c]);
+    this.length = row + 1;
   }
 
   /** Appends one row from an object keyed by column name (slow path, for rare rows). */
   addObject(row: Record<string, Cell | undefined>): void {
-    const cols = this.cols;
+    const r = this.length;
+    if (r === this.capacity) this.grow();
+    const cols = this.columns;
     const spec = this.spec.columns;
-    for (let c = 0; c < cols.length; c++) cols[c]!.push(row[spec[c]!.name] ?? null);
-    this.length++;
+    for (let c = 0; c < cols.length; c++) this.put(cols[c]!, r, row[spec[c]!.name]);
+    this.length = r + 1;
   }
 
   clear(): void {
-    for (const c of this.cols) c.length = 0;
+    for (const c of this.columns) {
+      c.refs.length = 0;
+      c.nullCount = 0;
+    }
     this.length = 0;
   }
 
@@ -144,86 +265,45 @@ export class TableBuffer {
     const raw = this.chunk.chunk;
     duckdb.data_chunk_reset(raw);
     const specs = this.spec.columns;
+    const validity = this.validity;
     for (let c = 0; c < specs.length; c++) {
       const spec = specs[c]!;
-      const values = this.cols[c]!;
+      const col = this.columns[c]!;
       const vector = duckdb.data_chunk_get_vector(raw, c);
       let nulls = 0;
-      const validity = this.validity;
       if (spec.nullable) validity.fill(0xffffffffffffffffn);
-      const markNull = (i: number): void => {
-        nulls++;
-        validity[i >> 6]! &= ~(1n << BigInt(i & 63));
-      };
-      switch (spec.kind) {
-        case 'bigint':
-        case 'ts': {
-          const a = this.i64;
-          for (let i = 0; i < count; i++) {
-            const v = values[from + i];
-            if (v === null || v === undefined) {
-              markNull(i);
-              a[i] = 0n;
-            } else a[i] = typeof v === 'bigint' ? v : BigInt(v as number);
+      if (col.nullCount > 0) {
+        const nb = col.nulls;
+        for (let i = 0; i < count; i++) {
+          if (nb[from + i] === 1) {
+            nulls++;
+            validity[i >> 6]! &= ~(1n << BigInt(i & 63));
           }
-          duckdb.copy_data_to_vector(vector, 0, a.buffer, 0, count * 8);
-          break;
         }
-        case 'int': {
-          const a = this.i32;
+      }
+      switch (col.kind) {
+        case K_I64:
+          duckdb.copy_data_to_vector(vector, 0, col.i64.buffer as ArrayBuffer, from * 8, count * 8);
+          break;
+        case K_I32:
+          duckdb.copy_data_to_vector(vector, 0, col.i32.buffer as ArrayBuffer, from * 4, count * 4);
+          break;
+        case K_BOOL:
+          duckdb.copy_data_to_vector(vector, 0, col.u8.buffer as ArrayBuffer, from, count);
+          break;
+        case K_I128:
+          duckdb.copy_data_to_vector(vector, 0, col.i64.buffer as ArrayBuffer, from * 16, count * 16);
+          break;
+        case K_BLOB: {
+          const values = col.refs;
           for (let i = 0; i < count; i++) {
             const v = values[from + i];
-            if (v === null || v === undefined) {
-              markNull(i);
-              a[i] = 0;
-            } else a[i] = v as number;
-          }
-          duckdb.copy_data_to_vector(vector, 0, a.buffer, 0, count * 4);
-          break;
-        }
-        case 'bool': {
-          const a = this.u8;
-          for (let i = 0; i < count; i++) {
-            const v = values[from + i];
-            if (v === null || v === undefined) {
-              markNull(i);
-              a[i] = 0;
-            } else a[i] = v ? 1 : 0;
-          }
-          duckdb.copy_data_to_vector(vector, 0, a.buffer, 0, count);
-          break;
-        }
-        case 'dec':
-        case 'hugeint': {
-          // 128-bit little endian: low 64 bits (unsigned) then high 64 bits (signed).
-          const a = this.i128;
-          for (let i = 0; i < count; i++) {
-            const v = values[from + i];
-            if (v === null || v === undefined) {
-              markNull(i);
-              a[2 * i] = 0n;
-              a[2 * i + 1] = 0n;
-            } else {
-              const b = typeof v === 'bigint' ? v : BigInt(v as number);
-              a[2 * i] = BigInt.asIntN(64, b);
-              a[2 * i + 1] = b >> 64n;
-            }
-          }
-          duckdb.copy_data_to_vector(vector, 0, a.buffer, 0, count * 16);
-          break;
-        }
-        case 'blob': {
-          for (let i = 0; i < count; i++) {
-            const v = values[from + i];
-            if (v === null || v === undefined) markNull(i);
-            else duckdb.vector_assign_string_element_len(vector, i, v as Uint8Array);
+            if (v !== null && v !== undefined) duckdb.vector_assign_string_element_len(vector, i, v as Uint8Array);
           }
           break;
         }
-        case 'text': {
-          nulls += this.textColumn(vector, values, from, count, validity);
-          break;
-        }
+        default:
+          this.textColumn(vector, col.refs, from, count);
       }
       if (nulls > 0 && !spec.nullable) throw new Error(`invariant violated: null in NOT NULL column ${this.spec.name}.${spec.name}`);
       if (spec.nullable) {
@@ -242,13 +322,12 @@ export class TableBuffer {
    * prefix and a pointer into the vector's string heap. Short strings (most of ours: sides, states,
    * venues, instruments, run ids) are laid out here and copied with ONE call; a longer string is
    * assigned natively once per chunk, and its repeats in the chunk reuse that slot's 16 bytes (read
-   * back with one call), pointing at the same heap copy. Returns the number of nulls.
+   * back with one call), pointing at the same heap copy. Nulls are the caller's (validity mask).
    */
-  private textColumn(vector: duckdb.Vector, values: Cell[], from: number, count: number, validity: BigUint64Array): number {
+  private textColumn(vector: duckdb.Vector, values: Cell[], from: number, count: number): void {
     const out = this.str16;
     const first = this.firstOf;
     first.clear();
-    let nulls = 0;
     let dups = 0;
     let longs = 0;
     const dupAt = this.dupAt;
@@ -259,8 +338,6 @@ export class TableBuffer {
       const cell = values[from + i];
       const o = i << 4;
       if (cell === null || cell === undefined) {
-        nulls++;
-        validity[i >> 6]! &= ~(1n << BigInt(i & 63));
         out.fill(0, o, o + 16);
         continue;
       }
@@ -298,7 +375,6 @@ export class TableBuffer {
       }
       duckdb.copy_data_to_vector(vector, 0, back.buffer as ArrayBuffer, back.byteOffset, count * 16);
     }
-    return nulls;
   }
 }
 
