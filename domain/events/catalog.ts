@@ -173,6 +173,8 @@ export const OrderFilled = z.object({
   leavesLots: lots,
 });
 export const OrderStatusUnknown = z.object({ ...orderRef, reason: z.string() });
+/** A message as it went out on the wire to a venue (its bytes in the envelope's raw), for audit. */
+export const VenueMessageSent = z.object({ ...orderRef, venue, messageType: nonEmpty });
 /**
  * A replace on its way to the venue (after risk passed it). Lets the lifecycle and the strategy know a
  * replace is in flight, as CancelRequested does for cancels. `qtyLots` is the new TOTAL order quantity.
@@ -250,6 +252,7 @@ export const CATALOG = {
   OrderExpired: { schema: OrderExpired, version: 1, category: 'order' },
   OrderFilled: { schema: OrderFilled, version: 1, category: 'order' },
   OrderStatusUnknown: { schema: OrderStatusUnknown, version: 1, category: 'order' },
+  VenueMessageSent: { schema: VenueMessageSent, version: 1, category: 'order' },
   ReplaceRequested: { schema: ReplaceRequested, version: 1, category: 'order' },
   ReplaceRejected: { schema: ReplaceRejected, version: 1, category: 'order' },
   CancelRejected: { schema: CancelRejected, version: 1, category: 'order' },

@@ -161,8 +161,11 @@ export async function runKernel(req: RunRequest): Promise<RunSummary> {
 
   const out: KernelOutput[] = [];
   const batch = req.journalBatch ?? 1000;
-  // Live: the venues' reports join the market data as inputs, in the order they arrive.
+  // Live: the venues' reports join the market data as inputs, in the order they arrive; what went out
+  // on the wire is journaled beside them (role venue, not a kernel input).
   const inputs = live ? mergeLiveInputs(req.events, req.executionClients ?? new Map()) : req.events;
+  const sent: AnyEnvelope[] = [];
+  if (live) for (const c of req.executionClients?.values() ?? []) c.onSent?.((e) => sent.push(e));
   const every = req.progressEvery ?? 10_000;
   let firstNs: bigint | null = null;
   let lastNs: bigint | null = null;
@@ -185,7 +188,10 @@ export async function runKernel(req: RunRequest): Promise<RunSummary> {
     }
     if (commands.length > 0) {
       await journal.durable(); // durable before any real venue sees the command
-      for (const c of commands) await sendLive(req, c);
+      for (const c of commands) {
+        await sendLive(req, c);
+        while (sent.length > 0) journal.add(sent.shift()!, 'venue');
+      }
     } else if (journal.pending >= batch) {
       await journal.flush();
     }

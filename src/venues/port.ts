@@ -30,6 +30,11 @@ export interface ExecutionClient {
   send(command: VenueCommand): Promise<void>;
   /** Reports from the venue, as order-lifecycle events (with raw venue bytes where there are any). */
   onReport(listener: (event: AnyEnvelope) => void): void;
+  /**
+   * Optional: each message as it went out on the wire (VenueMessageSent with the raw bytes), so the log
+   * holds every byte exchanged with the venue, not only what came back.
+   */
+  onSent?(listener: (event: AnyEnvelope) => void): void;
   /** Asks the venue what became of an order whose outcome is unknown. */
   queryOrder(orderId: string): Promise<OrderStatusReport>;
   close(): Promise<void>;

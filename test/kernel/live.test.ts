@@ -64,6 +64,17 @@ describe('live trading through OUCH over SoupBinTCP', () => {
       expect(submitted.position).toBeLessThan(r.position);
     }
     expect(summary.fills).toBe(reports.filter((e) => e.type === 'OrderFilled').length);
+    // Every OUCH message sent is in the log too, bytes and all, after the order's recorded submission.
+    const sent = evs.filter((e) => e.type === 'VenueMessageSent');
+    const submitted = evs.filter((e) => e.type === 'OrderSubmitted');
+    expect(sent.filter((e) => (e.data as { messageType: string }).messageType === 'EnterOrder').length).toBe(submitted.length);
+    for (const m of sent) {
+      const raw = m.metadata.raw as { format: string; base64: string };
+      expect(raw.format).toBe('ouch42');
+      expect(Buffer.from(raw.base64, 'base64')[0]).toBe({ EnterOrder: 0x4f, CancelOrder: 0x58, ReplaceOrder: 0x55 }[(m.data as { messageType: string }).messageType as 'EnterOrder']);
+      const sub = submitted.find((e) => (e.data as { orderId: string }).orderId === (m.data as { orderId: string }).orderId)!;
+      expect(sub.position).toBeLessThan(m.position);
+    }
     const parity = await checkParity(store, summary.runId);
     expect(parity).toMatchObject({ identical: true, decisions: summary.decisions });
     await store.close();

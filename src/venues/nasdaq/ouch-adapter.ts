@@ -127,6 +127,8 @@ export class OuchExecutionClient implements ExecutionClient {
   readonly venue: string;
   private readonly client: SoupBinTcpClient;
   private readonly listeners: Array<(event: AnyEnvelope) => void> = [];
+  private readonly sentListeners: Array<(event: AnyEnvelope) => void> = [];
+  private sentCount = 0;
   private readonly orders = new Map<string, TrackedOrder>();
   private readonly tokens = new Map<string, TrackedOrder>();
   private readonly qtyFactor = new Map<number, number>();
@@ -171,6 +173,10 @@ export class OuchExecutionClient implements ExecutionClient {
 
   onReport(listener: (event: AnyEnvelope) => void): void {
     this.listeners.push(listener);
+  }
+
+  onSent(listener: (event: AnyEnvelope) => void): void {
+    this.sentListeners.push(listener);
   }
 
   /** Fault injection for tests: cut the connection as the network would. */
@@ -307,6 +313,19 @@ export class OuchExecutionClient implements ExecutionClient {
       throw new TapedeckError('VENUE_DISCONNECTED', `${msg.kind} for order ${o.orderId} not sent: ${isTapedeckError(e) ? e.message : String(e)}`, { field: 'orderId' });
     }
     o.awaiting.push(awaiting);
+    if (this.sentListeners.length > 0) {
+      const now = this.now();
+      const event = makeEvent({
+        id: uuidFromName(EVENT_NAMESPACE, `sent:${this.options.session ?? ''}:${o.orderId}:${msg.kind}:${++this.sentCount}`),
+        type: 'VenueMessageSent',
+        stream: this.options.streamFor ? this.options.streamFor(o.orderId) : `order-${o.orderId}`,
+        eventTimeNs: now,
+        receiveTimeNs: now,
+        data: { orderId: o.orderId, venue: this.venue, messageType: msg.kind },
+        raw: { format: 'ouch42', bytes },
+      });
+      for (const l of this.sentListeners) l(event as AnyEnvelope);
+    }
   }
 
   private toShares(qtyLots: number, qtyScale: number, orderId: string): number {
