@@ -147,6 +147,8 @@ export class EmbeddedEventStore implements EventStore {
   private readonly subscriptions = new Set<CatchUpSubscription>();
 
   private corrupt: CorruptRange[] = [];
+  /** Durable syncs of appended data so far (group commits), for benchmarks and operators. */
+  private syncCount = 0;
   private tornTailBytes = 0;
   private truncatedTail = false;
 
@@ -505,8 +507,10 @@ export class EmbeddedEventStore implements EventStore {
             chunk.buf.length = 0;
             if (this.freeBuffers.length < 4 && chunk.buf.buf.length <= 16 << 20) this.freeBuffers.push(chunk.buf);
           }
-          if (this.opts.durability === 'fsync') await fsDatasync(this.writeFd!);
-          else this.unsynced = true;
+          if (this.opts.durability === 'fsync') {
+            await fsDatasync(this.writeFd!);
+            this.syncCount++;
+          } else this.unsynced = true;
         } catch (e) {
           this.fail(e, group);
           return;
@@ -809,6 +813,11 @@ export class EmbeddedEventStore implements EventStore {
   /** Names of all streams with at least one durable event. */
   streamNames(): string[] {
     return [...this.streams.entries()].filter(([, s]) => this.durableRevision(s) >= 0).map(([k]) => k);
+  }
+
+  /** Counters: how many group commits were synced to disk. */
+  stats(): { syncs: number; records: number } {
+    return { syncs: this.syncCount, records: this.committedRecords };
   }
 
   health(): StoreHealth {
