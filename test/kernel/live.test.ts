@@ -19,36 +19,56 @@ import { tmpDir } from '../helpers/tmp.js';
 
 const FAST = { heartbeatIntervalMs: 50, heartbeatTimeoutMs: 2000 };
 
-describe('live trading through OUCH over SoupBinTCP', () => {
-  it('trades against the simulated NASDAQ, journals before sending, and replays identically', { timeout: 60_000 }, async () => {
-    const t = tmpDir('td-live-');
-    let nowNs = 0n;
-    const sim = await SimNasdaq.start({ credentials: { trader: 'pw' }, ...FAST, clockNs: () => nowNs, sim: { latency: { submitNs: 0n, ackNs: 0n, cancelNs: 0n } } });
-    const client = new OuchExecutionClient({ port: sim.port, username: 'trader', password: 'pw', firm: 'TAPE', ...FAST, clockNs: () => nowNs, reconnect: { delayMs: 20, maxAttempts: 20 } });
-    await client.connect();
-    const store = await EmbeddedEventStore.open(t.dir);
-    const market = [...syntheticL2({ seed: 11, events: 4000, venue: 'NASDAQ', symbol: 'AAPL', priceScale: 4, qtyScale: 0, midTicks: 1_500_000, tradePct: 20 })];
-    // The venue sees each market event as it happens; the kernel gets it a moment later, as over a feed.
-    async function* feed(): AsyncGenerator<AnyEnvelope> {
-      for (let i = 0; i < market.length; i++) {
-        const e = market[i]!;
-        nowNs = e.eventTimeNs;
-        sim.feed(e as unknown as TimedEvent);
-        yield e;
-        if (i % 10 === 0) await new Promise((r) => setTimeout(r, 1));
-      }
-      await new Promise((r) => setTimeout(r, 100)); // let the last answers arrive
+const CONFIG: ResolvedRunConfig = {
+  strategy: 'momentum',
+  seed: 5,
+  params: { venue: 'NASDAQ', instrument: 'NASDAQ:AAPL', priceScale: 4, qtyScale: 0, lookback: 10, thresholdTicks: 2, qtyLots: 100, maxPositionLots: 300, slippageTicks: 1 },
+  risk: { maxOpenOrders: 10 },
+  venues: [],
+};
+
+/**
+ * A simulated NASDAQ on loopback, the OUCH client logged in to it, a store, and a market-data feed
+ * that shows each event to the venue as it happens and to the kernel a moment later, as over a wire.
+ * `onEvent(i)` runs before event i reaches the venue (fault injection).
+ */
+async function liveSetup(seed: number, onEvent: (i: number, sim: SimNasdaq) => void = () => undefined) {
+  const t = tmpDir('td-live-');
+  let nowNs = 0n;
+  const sim = await SimNasdaq.start({ credentials: { trader: 'pw' }, ...FAST, clockNs: () => nowNs, sim: { latency: { submitNs: 0n, ackNs: 0n, cancelNs: 0n } } });
+  const client = new OuchExecutionClient({ port: sim.port, username: 'trader', password: 'pw', firm: 'TAPE', ...FAST, clockNs: () => nowNs, reconnect: { delayMs: 20, maxAttempts: 50 } });
+  await client.connect();
+  const store = await EmbeddedEventStore.open(t.dir);
+  const market = [...syntheticL2({ seed, events: 4000, venue: 'NASDAQ', symbol: 'AAPL', priceScale: 4, qtyScale: 0, midTicks: 1_500_000, tradePct: 20 })];
+  async function* feed(): AsyncGenerator<AnyEnvelope> {
+    for (let i = 0; i < market.length; i++) {
+      const e = market[i]!;
+      nowNs = e.eventTimeNs;
+      onEvent(i, sim);
+      sim.feed(e as unknown as TimedEvent);
+      yield e;
+      if (i % 10 === 0) await new Promise((r) => setTimeout(r, 1));
     }
-    const config: ResolvedRunConfig = {
-      strategy: 'momentum',
-      seed: 5,
-      params: { venue: 'NASDAQ', instrument: 'NASDAQ:AAPL', priceScale: 4, qtyScale: 0, lookback: 10, thresholdTicks: 2, qtyLots: 100, maxPositionLots: 300, slippageTicks: 1 },
-      risk: { maxOpenOrders: 10 },
-      venues: [],
-    };
-    const summary = await runKernel({ mode: 'live', store, config, sourceLabel: 'synthetic NASDAQ:AAPL', events: feed(), executionClients: new Map([['NASDAQ', client]]) });
+    await new Promise((r) => setTimeout(r, 200)); // let the last answers arrive
+  }
+  const run = () => runKernel({ mode: 'live', store, config: CONFIG, sourceLabel: 'synthetic NASDAQ:AAPL', events: feed(), executionClients: new Map([['NASDAQ', client]]) });
+  const close = async () => {
     await client.close();
     await sim.close();
+  };
+  const done = async () => {
+    await store.close();
+    t.cleanup();
+  };
+  return { store, run, close, done };
+}
+
+describe('live trading through OUCH over SoupBinTCP', () => {
+  it('trades against the simulated NASDAQ, journals before sending, and replays identically', { timeout: 60_000 }, async () => {
+    const live = await liveSetup(11);
+    const summary = await live.run();
+    await live.close();
+    const store = live.store;
 
     expect(summary.orders).toBeGreaterThan(0);
     expect(summary.fills).toBeGreaterThan(0);
@@ -77,43 +97,20 @@ describe('live trading through OUCH over SoupBinTCP', () => {
     }
     const parity = await checkParity(store, summary.runId);
     expect(parity).toMatchObject({ identical: true, decisions: summary.decisions });
-    await store.close();
-    t.cleanup();
+    await live.done();
   });
 
   it('fail closed: orders lost in transit become unknown, are queried, resolved, and parity still holds', { timeout: 60_000 }, async () => {
-    const t = tmpDir('td-live-lost-');
-    let nowNs = 0n;
-    const sim = await SimNasdaq.start({ credentials: { trader: 'pw' }, ...FAST, clockNs: () => nowNs, sim: { latency: { submitNs: 0n, ackNs: 0n, cancelNs: 0n } } });
-    const client = new OuchExecutionClient({ port: sim.port, username: 'trader', password: 'pw', firm: 'TAPE', ...FAST, clockNs: () => nowNs, reconnect: { delayMs: 20, maxAttempts: 50 } });
-    await client.connect();
-    const store = await EmbeddedEventStore.open(t.dir);
-    const market = [...syntheticL2({ seed: 12, events: 4000, venue: 'NASDAQ', symbol: 'AAPL', priceScale: 4, qtyScale: 0, midTicks: 1_500_000, tradePct: 20 })];
-    async function* feed(): AsyncGenerator<AnyEnvelope> {
-      for (let i = 0; i < market.length; i++) {
-        const e = market[i]!;
-        nowNs = e.eventTimeNs;
-        if (i === 1000) sim.hold(true); // the venue stops answering...
-        if (i === 1600) {
-          sim.hold(false, { discard: true }); // ...the network ate what was sent meanwhile...
-          sim.soup.dropConnections(); // ...and the session drops
-        }
-        sim.feed(e as unknown as TimedEvent);
-        yield e;
-        if (i % 10 === 0) await new Promise((r) => setTimeout(r, 1));
+    const live = await liveSetup(12, (i, sim) => {
+      if (i === 1000) sim.hold(true); // the venue stops answering...
+      if (i === 1600) {
+        sim.hold(false, { discard: true }); // ...the network ate what was sent meanwhile...
+        sim.soup.dropConnections(); // ...and the session drops
       }
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    const config: ResolvedRunConfig = {
-      strategy: 'momentum',
-      seed: 5,
-      params: { venue: 'NASDAQ', instrument: 'NASDAQ:AAPL', priceScale: 4, qtyScale: 0, lookback: 10, thresholdTicks: 2, qtyLots: 100, maxPositionLots: 300, slippageTicks: 1 },
-      risk: { maxOpenOrders: 10 },
-      venues: [],
-    };
-    const summary = await runKernel({ mode: 'live', store, config, sourceLabel: 'synthetic NASDAQ:AAPL', events: feed(), executionClients: new Map([['NASDAQ', client]]) });
-    await client.close();
-    await sim.close();
+    });
+    const summary = await live.run();
+    await live.close();
+    const store = live.store;
 
     const evs = await collect(store.readStream(`run-${summary.runId}`));
     const unknown = evs.filter((e) => e.type === 'OrderStatusUnknown');
@@ -131,7 +128,6 @@ describe('live trading through OUCH over SoupBinTCP', () => {
     const lastUnknown = unknown.at(-1)!.position;
     expect(evs.some((e) => e.type === 'OrderIntended' && e.position > lastUnknown)).toBe(true);
     expect(await checkParity(store, summary.runId)).toMatchObject({ identical: true, decisions: summary.decisions });
-    await store.close();
-    t.cleanup();
+    await live.done();
   });
 });
