@@ -129,11 +129,10 @@ export class TableBuffer {
   private chunk: DuckDBDataChunk | null = null;
   private readonly validity = new BigUint64Array(CHUNK / 64);
   private readonly str16 = new Uint8Array(CHUNK * 16);
-  private readonly firstOf = new Map<string, number>();
-  private readonly dupAt = new Int32Array(CHUNK);
-  private readonly dupOf = new Int32Array(CHUNK);
+  private readonly str32 = new Uint32Array(this.str16.buffer);
+  private arena = new Uint8Array(64 * 1024);
   private readonly longAt = new Int32Array(CHUNK);
-  private readonly longVal: Array<string | null> = new Array<string | null>(CHUNK).fill(null);
+  private readonly longOff = new Int32Array(CHUNK);
 
   constructor(readonly spec: TableSpec) {
     this.columns = spec.columns.map((c) => {
@@ -317,23 +316,22 @@ export class TableBuffer {
   }
 
   /**
-   * A VARCHAR vector in a few native calls instead of one per value. DuckDB's string_t (duckdb.h,
-   * `duckdb_string_t`) is 16 bytes: a uint32 length, then up to 12 bytes inline (zero padded) or a
-   * prefix and a pointer into the vector's string heap. Short strings (most of ours: sides, states,
-   * venues, instruments, run ids) are laid out here and copied with ONE call; a longer string is
-   * assigned natively once per chunk, and its repeats in the chunk reuse that slot's 16 bytes (read
-   * back with one call), pointing at the same heap copy. Nulls are the caller's (validity mask).
+   * A VARCHAR vector in three native calls instead of one per value. DuckDB's string_t (duckdb.h,
+   * `duckdb_string_t`) is 16 bytes: a uint32 length, then either up to 12 bytes inline (zero padded)
+   * or a 4-byte prefix and a pointer to the bytes. Short strings (sides, states, venues, instruments,
+   * run ids) are laid out inline here. Longer ones (ids) are packed into one arena that is assigned
+   * natively as a single string, so DuckDB copies it into the vector's own string heap; its address
+   * is read back and every long string becomes a pointer into that copy. The heap lives until the
+   * chunk is reset, after the appender has copied the rows. Then the whole vector is ONE copy.
    */
   private textColumn(vector: duckdb.Vector, values: Cell[], from: number, count: number): void {
     const out = this.str16;
-    const first = this.firstOf;
-    first.clear();
-    let dups = 0;
+    const out32 = this.str32;
+    let arena = this.arena;
+    let used = 0;
     let longs = 0;
-    const dupAt = this.dupAt;
-    const dupOf = this.dupOf;
     const longAt = this.longAt;
-    const longVal = this.longVal;
+    const longOff = this.longOff;
     for (let i = 0; i < count; i++) {
       const cell = values[from + i];
       const o = i << 4;
@@ -344,37 +342,53 @@ export class TableBuffer {
       const v = typeof cell === 'string' ? cell : String(cell);
       const n = v.length;
       if (n <= 12 && writeInlineAscii(out, o, v)) continue;
-      if (n <= 12) {
-        const bytes = Buffer.from(v, 'utf8');
-        if (bytes.length <= 12) {
-          out.fill(0, o, o + 16);
-          out[o] = bytes.length;
-          out.set(bytes, o + 4);
-          continue;
+      let bytes: Buffer | null = null;
+      let len = n;
+      for (let k = 0; k < n; k++) {
+        if (v.charCodeAt(k) > 127) {
+          bytes = Buffer.from(v, 'utf8');
+          len = bytes.length;
+          break;
         }
       }
-      const j = first.get(v);
-      if (j !== undefined) {
-        dupAt[dups] = i;
-        dupOf[dups++] = j;
-      } else {
-        first.set(v, i);
-        longAt[longs] = i;
-        longVal[longs++] = v;
+      if (len <= 12) {
+        // Non-ASCII but short enough to inline.
+        out.fill(0, o, o + 16);
+        out32[o >> 2] = len;
+        out.set(bytes!, o + 4);
+        continue;
       }
-      out.fill(0, o, o + 16);
-    }
-    duckdb.copy_data_to_vector(vector, 0, out.buffer, out.byteOffset, count * 16);
-    for (let k = 0; k < longs; k++) duckdb.vector_assign_string_element(vector, longAt[k]!, longVal[k]!);
-    longVal.fill(null, 0, longs);
-    if (dups > 0) {
-      const back = duckdb.vector_get_data(vector, count * 16);
-      for (let k = 0; k < dups; k++) {
-        const j = dupOf[k]! << 4;
-        back.copyWithin(dupAt[k]! << 4, j, j + 16);
+      if (used + len > arena.length) {
+        const bigger = new Uint8Array(Math.max(arena.length * 2, used + len));
+        bigger.set(arena.subarray(0, used));
+        arena = this.arena = bigger;
       }
-      duckdb.copy_data_to_vector(vector, 0, back.buffer as ArrayBuffer, back.byteOffset, count * 16);
+      if (bytes === null) for (let k = 0; k < n; k++) arena[used + k] = v.charCodeAt(k);
+      else arena.set(bytes, used);
+      out32[o >> 2] = len;
+      out[o + 4] = arena[used]!;
+      out[o + 5] = arena[used + 1]!;
+      out[o + 6] = arena[used + 2]!;
+      out[o + 7] = arena[used + 3]!;
+      longAt[longs] = i;
+      longOff[longs++] = used;
+      used += len;
     }
+    if (longs > 0) {
+      // The arena is > 12 bytes (it holds a long string), so DuckDB stores it out of line.
+      duckdb.vector_assign_string_element_len(vector, 0, arena.subarray(0, used));
+      const head = duckdb.vector_get_data(vector, 16);
+      const view = new DataView(head.buffer, head.byteOffset, 16);
+      const baseLo = view.getUint32(8, true);
+      const baseHi = view.getUint32(12, true);
+      for (let k = 0; k < longs; k++) {
+        const w = (longAt[k]! << 2) + 2;
+        const lo = baseLo + longOff[k]!;
+        out32[w] = lo >>> 0;
+        out32[w + 1] = baseHi + (lo >= 0x100000000 ? 1 : 0);
+      }
+    }
+    duckdb.copy_data_to_vector(vector, 0, out.buffer, 0, count * 16);
   }
 }
 

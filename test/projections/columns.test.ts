@@ -18,11 +18,11 @@ afterAll(() => db.close());
 
 describe('TableBuffer text columns', () => {
   it('round-trips short, 12-byte, long, repeated, non-ASCII and null strings across chunks', async () => {
-    // The inline (<= 12 UTF-8 bytes) and heap (> 12) layouts, repeats of long strings within a chunk,
+    // The inline (<= 12 UTF-8 bytes) and pointer (> 12) layouts, a chunk's long strings past the first arena size,
     // multi-byte characters on both sides of the 12-byte line, and nulls between them.
     const pool = [
       '', 'a', 'buy', 'abcdefghijkl', 'abcdefghijklm', 'partially-filled', 'é', 'ééééééé', 'éééééé', '日本語テキスト',
-      '€€€€', '😀😀😀', 'x'.repeat(200), 'OrderIntended', '0a1b2c3d-0001-8000-8000-000000000001', 'lone \ud800 surrogate',
+      '€€€€', '😀😀😀', 'x'.repeat(200), 'y'.repeat(70_000), 'OrderIntended', '0a1b2c3d-0001-8000-8000-000000000001', 'lone \ud800 surrogate',
     ];
     const want: Array<[number, string | null, string]> = [];
     const b = new TableBuffer(SPEC);
