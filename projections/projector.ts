@@ -165,6 +165,38 @@ export function runIdOfStream(stream: string): string | null {
 
 class BadEvent extends Error {}
 
+/**
+ * Event type names without a string per event: the few distinct names are kept, found by a hash of
+ * their bytes and checked byte for byte (a collision just replaces the slot).
+ */
+class Interner {
+  private readonly bytes: Array<Buffer | null> = new Array<Buffer | null>(256).fill(null);
+  private readonly strs: string[] = new Array<string>(256).fill('');
+
+  get(buf: Buffer, start: number, end: number): string {
+    const n = end - start;
+    if (n === 0 || n > 64) return buf.toString('utf8', start, end);
+    let h = n;
+    for (let i = start; i < end; i++) h = (h * 31 + buf[i]!) | 0;
+    const slot = h & 255;
+    const k = this.bytes[slot];
+    if (k !== null && k !== undefined && k.length === n) {
+      let same = true;
+      for (let i = 0; i < n; i++) {
+        if (k[i] !== buf[start + i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return this.strs[slot]!;
+    }
+    const s = buf.toString('utf8', start, end);
+    this.bytes[slot] = Buffer.from(buf.subarray(start, end));
+    this.strs[slot] = s;
+    return s;
+  }
+}
+
 function str(o: Record<string, unknown>, k: string): string {
   const v = o[k];
   if (typeof v !== 'string' || v.length === 0) throw new BadEvent(`data.${k}: expected a non-empty string`);
@@ -249,6 +281,9 @@ export class Projector {
   private lastStream = '';
   private lastRun: RunState | null = null;
   private readonly meta = new FlatScanner(META_KEYS);
+  /** Position whose metadata `meta` holds (-2: none). */
+  private metaAt = -2;
+  private readonly types = new Interner();
   private readonly trade = new FlatScanner(TRADE_KEYS);
   private readonly quote = new FlatScanner(QUOTE_KEYS);
 
@@ -333,11 +368,12 @@ export class Projector {
    */
   visitCursor(c: {
     position: number; stream: string; type: string; id: string; data: unknown; metadata: Record<string, unknown>;
-    buf: Buffer; dataStart: number; dataEnd: number; metaStart: number; metaEnd: number; isJson: boolean;
+    buf: Buffer; typeStart: number; typeEnd: number; dataStart: number; dataEnd: number; metaStart: number; metaEnd: number; isJson: boolean;
   }): void {
     const position = c.position;
     const stream = c.stream;
-    const type = c.type;
+    const type = this.types.get(c.buf, c.typeStart, c.typeEnd);
+    this.metaAt = -2;
     this.events++;
     this.stats.events++;
     this.position = position;
@@ -346,7 +382,7 @@ export class Projector {
       const run = this.runOf(stream, position, null);
       this.touchRun(run, position);
       if (endsWith(c.buf, c.metaStart, c.metaEnd, ROLE_INPUT_SUFFIX)) run.row.inputs++;
-      else if (c.metaEnd > c.metaStart && this.meta.scan(c.buf, c.metaStart, c.metaEnd) && this.meta.str(M_ROLE) === 'input') run.row.inputs++;
+      else if (c.metaEnd > c.metaStart && this.scanMeta(c) && this.meta.str(M_ROLE) === 'input') run.row.inputs++;
     }
     if (!RELEVANT.has(type)) return;
     if (!c.isJson) {
@@ -385,11 +421,19 @@ export class Projector {
     this.fold(ev, isRun);
   }
 
+  /** Scans the current event's metadata once, however many of the paths below need it. */
+  private scanMeta(c: { position: number; buf: Buffer; metaStart: number; metaEnd: number }): boolean {
+    if (this.metaAt === c.position) return true;
+    if (!this.meta.scan(c.buf, c.metaStart, c.metaEnd)) return false;
+    this.metaAt = c.position;
+    return true;
+  }
+
   /** The metadata fields the projector uses, read off the bytes; null to fall back to JSON.parse. */
-  private fastMeta(c: { buf: Buffer; metaStart: number; metaEnd: number }): Record<string, unknown> | null {
+  private fastMeta(c: { position: number; buf: Buffer; metaStart: number; metaEnd: number }): Record<string, unknown> | null {
     if (c.metaEnd <= c.metaStart) return {};
     const m = this.meta;
-    if (!m.scan(c.buf, c.metaStart, c.metaEnd)) return null;
+    if (!this.scanMeta(c)) return null;
     const eventTimeNs = m.bigint(M_EVENT_TIME);
     const receiveTimeNs = m.bigint(M_RECEIVE_TIME);
     const causation = m.str(M_CAUSATION);
@@ -419,7 +463,7 @@ export class Projector {
     if ((cross === undefined && d.has(T_CROSS)) || (typeof aggressor !== 'string' && d.has(T_AGGRESSOR))) return false;
     let eventTime = 0n;
     if (c.metaEnd > c.metaStart) {
-      if (!this.meta.scan(c.buf, c.metaStart, c.metaEnd)) return false;
+      if (!this.scanMeta(c)) return false;
       const t = this.meta.bigint(M_EVENT_TIME);
       if (t === undefined) return false;
       eventTime = t;
