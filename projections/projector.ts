@@ -818,6 +818,11 @@ export class Projector {
       throw e;
     };
     await con.run('BEGIN TRANSACTION');
+    // The rows go in through appenders (JS thread); the upserts, the checkpoint and the COMMIT are ONE
+    // script that DuckDB runs on its own thread while the caller folds the next batch (statements
+    // issued one by one would each wait for the JS thread to be free). DuckDB stops at the first
+    // failing statement, so the COMMIT never runs after a failure and the rollback below undoes it all.
+    const script: string[] = [];
     try {
       for (const b of this.buffers.values()) this.stats.rows += await b.flushTo(con);
       for (const spec of UPSERT_TABLES) {
@@ -826,18 +831,21 @@ export class Projector {
         const n = await b.flushTo(con, `_stage_${spec.name}`, 'temp');
         this.stats.rows += n;
         const match = spec.key.map((k) => `s."${k}" IS NOT DISTINCT FROM t."${k}"`).join(' AND ');
-        await con.run(`DELETE FROM "${spec.name}" t WHERE EXISTS (SELECT 1 FROM temp."_stage_${spec.name}" s WHERE ${match})`);
-        await con.run(`INSERT INTO "${spec.name}" SELECT * FROM temp."_stage_${spec.name}"`);
-        await con.run(`DELETE FROM temp."_stage_${spec.name}"`);
+        script.push(
+          `DELETE FROM "${spec.name}" t WHERE EXISTS (SELECT 1 FROM temp."_stage_${spec.name}" s WHERE ${match})`,
+          `INSERT INTO "${spec.name}" SELECT * FROM temp."_stage_${spec.name}"`,
+          `DELETE FROM temp."_stage_${spec.name}"`,
+        );
       }
-      await con.run(
+      script.push(
         `INSERT OR REPLACE INTO ${CHECKPOINT_TABLE} VALUES (${sqlString(PROJECTOR_NAME)}, ${SCHEMA_VERSION}, ${position}, ${events}, '{}')`,
+        'COMMIT',
       );
     } catch (e) {
       return rollback(e);
     }
     // Wrapped: an async function returning a bare promise would wait for it.
-    return { done: con.run('COMMIT').then(() => undefined, rollback) };
+    return { done: con.run(script.join(';\n')).then(() => undefined, rollback) };
   }
 
   private fillStage(): void {
