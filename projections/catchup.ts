@@ -40,6 +40,13 @@ export interface ProjectResult {
 }
 
 const DEFAULT_BATCH = 250_000;
+/**
+ * WAL size at which DuckDB folds the log into the file. Its default (16 MB) checkpoints every
+ * batch or two during a catch-up, re-compressing the tables' last row groups each time (about
+ * 1.5-2 s of CPU per 1M events on the bench run); a larger WAL checkpoints once near the end
+ * (or at close). Durability is the same: every batch is still one committed transaction.
+ */
+const CATCHUP_CHECKPOINT_THRESHOLD = '256MB';
 
 /** Creates the tables (or rebuilds them when the schema version changed) and returns the connection. */
 export async function prepareDb(db: OpenDb): Promise<void> {
@@ -78,7 +85,7 @@ export async function projectStore(storeDir: string, options: ProjectOptions = {
 /** Catches a database up with any EventStore (the embedded one takes the fast cursor path). */
 export async function projectFrom(store: EventStore, dbPath: string, options: ProjectOptions = {}): Promise<ProjectResult> {
   const t0 = now();
-  const db = await openDbWithRetry(dbPath);
+  const db = await openDbWithRetry(dbPath, { settings: { checkpoint_threshold: CATCHUP_CHECKPOINT_THRESHOLD } });
   try {
     await prepareDb(db);
     const projector = new Projector();
