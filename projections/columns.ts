@@ -332,6 +332,10 @@ export class TableBuffer {
     let longs = 0;
     const longAt = this.longAt;
     const longOff = this.longOff;
+    // A value equal to the previous row's (run ids, venues, states) reuses its encoding.
+    let prev: string | null = null;
+    let prevSlot = 0;
+    let prevOff = -1;
     for (let i = 0; i < count; i++) {
       const cell = values[from + i];
       const o = i << 4;
@@ -340,16 +344,39 @@ export class TableBuffer {
         continue;
       }
       const v = typeof cell === 'string' ? cell : String(cell);
+      if (v === prev) {
+        const q = o >> 2;
+        out32[q] = out32[prevSlot]!;
+        out32[q + 1] = out32[prevSlot + 1]!;
+        out32[q + 2] = out32[prevSlot + 2]!;
+        out32[q + 3] = out32[prevSlot + 3]!;
+        if (prevOff >= 0) {
+          longAt[longs] = i;
+          longOff[longs++] = prevOff;
+        }
+        continue;
+      }
+      prev = v;
+      prevSlot = o >> 2;
+      prevOff = -1;
       const n = v.length;
       if (n <= 12 && writeInlineAscii(out, o, v)) continue;
+      if (used + 3 * n > arena.length) {
+        // Room for the worst case (3 UTF-8 bytes per UTF-16 unit).
+        const bigger = new Uint8Array(Math.max(arena.length * 2, used + 3 * n));
+        bigger.set(arena.subarray(0, used));
+        arena = this.arena = bigger;
+      }
       let bytes: Buffer | null = null;
       let len = n;
       for (let k = 0; k < n; k++) {
-        if (v.charCodeAt(k) > 127) {
+        const ch = v.charCodeAt(k);
+        if (ch > 127) {
           bytes = Buffer.from(v, 'utf8');
           len = bytes.length;
           break;
         }
+        arena[used + k] = ch;
       }
       if (len <= 12) {
         // Non-ASCII but short enough to inline.
@@ -358,13 +385,7 @@ export class TableBuffer {
         out.set(bytes!, o + 4);
         continue;
       }
-      if (used + len > arena.length) {
-        const bigger = new Uint8Array(Math.max(arena.length * 2, used + len));
-        bigger.set(arena.subarray(0, used));
-        arena = this.arena = bigger;
-      }
-      if (bytes === null) for (let k = 0; k < n; k++) arena[used + k] = v.charCodeAt(k);
-      else arena.set(bytes, used);
+      if (bytes !== null) arena.set(bytes, used);
       out32[o >> 2] = len;
       out[o + 4] = arena[used]!;
       out[o + 5] = arena[used + 1]!;
@@ -372,6 +393,7 @@ export class TableBuffer {
       out[o + 7] = arena[used + 3]!;
       longAt[longs] = i;
       longOff[longs++] = used;
+      prevOff = used;
       used += len;
     }
     if (longs > 0) {
@@ -392,16 +414,19 @@ export class TableBuffer {
   }
 }
 
-/** Writes `v` as an inline string_t at out[o]; false (nothing written) unless every char is ASCII. */
+/** Writes `v` as an inline string_t at out[o]; false (slot partly written, the caller rewrites it) unless every char is ASCII. */
 function writeInlineAscii(out: Uint8Array, o: number, v: string): boolean {
   const n = v.length;
-  for (let k = 0; k < n; k++) if (v.charCodeAt(k) > 127) return false;
+  let k = 0;
+  for (; k < n; k++) {
+    const ch = v.charCodeAt(k);
+    if (ch > 127) return false;
+    out[o + 4 + k] = ch;
+  }
+  for (; k < 12; k++) out[o + 4 + k] = 0;
   out[o] = n;
   out[o + 1] = 0;
   out[o + 2] = 0;
   out[o + 3] = 0;
-  let k = 0;
-  for (; k < n; k++) out[o + 4 + k] = v.charCodeAt(k);
-  for (; k < 12; k++) out[o + 4 + k] = 0;
   return true;
 }
