@@ -95,13 +95,15 @@ export class FlatScanner {
       neg = true;
       i++;
     }
-    if (i >= e || e - i > 15) return undefined;
+    // Up to 16 digits: every safe integer fits, and the sum stays exact while it is at most 2^53.
+    if (i >= e || e - i > 16) return undefined;
     let v = 0;
     for (; i < e; i++) {
       const c = b[i]!;
       if (c < 48 || c > 57) return undefined;
       v = v * 10 + (c - 48);
     }
+    if (v > Number.MAX_SAFE_INTEGER) return undefined;
     return neg ? -v : v;
   }
 
