@@ -129,7 +129,7 @@ export async function runStoreBench(opts: StoreBenchOptions): Promise<Record<str
       readObjectsPerSec: Math.round(objects / readObjSec),
       groupCommitWriters: opts.writers,
       groupCommitAppendsPerSec: Math.round(gcAppends / gcSec),
-      durability: 'fdatasync per batch (append), per group (group commit)',
+      durability: 'one durable write per batch (append) or per group (group commit): O_DSYNC where the platform has it, else write + fdatasync; baseline: write + fdatasync per batch-sized chunk',
       checksum,
     };
   } finally {
