@@ -19,6 +19,11 @@ function repoRoot(): string {
   return path.basename(up) === 'dist' ? path.dirname(up) : up;
 }
 
+/** For people: 0.0000000000000000 reads as 0 (JSON output keeps the exact scale). */
+function trimZeros(decimal: string): string {
+  return decimal.includes('.') ? decimal.replace(/\.?0+$/, '') : decimal;
+}
+
 export function register(program: Command): void {
   program
     .command('demo')
@@ -41,14 +46,17 @@ export function register(program: Command): void {
           const s = await runKernel({ mode: 'replay', store, config, sourceLabel: path.relative(process.cwd(), sample), events: await openReplaySource(source) });
           const ms = Number(process.hrtime.bigint() - t0) / 1e6;
           say(`\nrun ${s.runId}`);
-          say(`  ${s.events} market events in ${ms.toFixed(0)} ms, ${s.decisions} decisions, ${s.orders} orders, ${s.fills} fills`);
-          say(`  realized P&L ${s.realizedPnl}${Object.entries(s.realizedPnlByCurrency).map(([c, v]) => ` (${v} ${c})`).join('')}`);
+          const n = (k: number, what: string) => `${k} ${what}${k === 1 ? '' : 's'}`;
+          say(`  ${n(s.events, 'market event')} in ${ms.toFixed(0)} ms, ${n(s.decisions, 'decision')}, ${n(s.orders, 'order')}, ${n(s.fills, 'fill')}`);
+          say(`  realized P&L${Object.entries(s.realizedPnlByCurrency).map(([c, v]) => ` ${trimZeros(v)} ${c}`).join(',') || ' 0'}`);
           const p = await checkParity(store, s.runId);
           say(`\nparity: ${p.identical ? `identical, ${p.decisions} decisions replayed hash for hash (${p.hash})` : `DIVERGED at decision ${p.divergence?.index}`}`);
           const h = store.health();
           say(`store ${path.resolve(opts.store)}: ${h.ok ? 'ok' : 'CORRUPT'}, ${h.events} events in ${h.streams} streams`);
-          say(`\nnext: tapedeck store read --store ${opts.store} --stream run-${s.runId} --json | head`);
-          say(`      tapedeck parity --store ${opts.store} --run ${s.runId}`);
+          const cli = 'npm run -s tapedeck --';
+          say(`\nnext: ${cli} store read --store ${opts.store} --stream run-${s.runId} --json | head`);
+          say(`      ${cli} query "SELECT order_id, side, state, filled_quantity FROM orders" --store ${opts.store}`);
+          say(`      ${cli} audit ORDER_ID --store ${opts.store}`);
           if (!p.identical || !h.ok) throw new ExitCode(1);
         } finally {
           await store.close();
