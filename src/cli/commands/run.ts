@@ -87,7 +87,7 @@ export function register(program: Command): void {
     .requiredOption('--strategy <name>', 'strategy (see tapedeck strategies)')
     .option('--config <file>', 'JSON: {seed, params, risk, venues}')
     .requiredOption('--store <dir>', 'event store directory (created if missing)')
-    .option('--speed <n>', 'replay speed: 1 = real time, N = N times faster, 0 = as fast as possible (receive times then bunch up, so events the venue does not timestamp, such as Binance bookTicker, get distorted times)', '1')
+    .option('--speed <n>', 'replay speed: 1 = real time, N = N times faster, 0 = as fast as possible', '1')
     .option('--json', 'print the summary as JSON', false)
     .action(
       action(async (sourceArg: string, opts: RunOpts) => {

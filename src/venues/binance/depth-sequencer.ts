@@ -163,7 +163,9 @@ export class BinanceDepthSequencer {
         const { env, slot } = e.diff.payload;
         const p = prefix();
         if (p !== null) {
-          slot.out.push(p);
+          // Its venue time is when it takes effect: just before this diff. (Its receive time depends on
+          // when the REST answer came back, which differs between a capture and a live socket.)
+          slot.out.push(p.eventTimeNs === env.eventTimeNs ? p : { ...p, eventTimeNs: env.eventTimeNs });
           this.stats.snapshotsEmitted++;
           setPrefix(null);
         }

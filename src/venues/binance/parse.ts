@@ -19,8 +19,12 @@
  * non-zero decimals than the scale is an error (FIXED_PRECISION) naming file, line and field.
  *
  * Times: E/T are epoch ms (µs when the stream was opened with timeUnit=MICROSECOND; told apart by
- * magnitude). Trades use the trade time T. bookTicker and REST depth carry no time: their eventTimeNs
- * is the receive time.
+ * magnitude). Trades use the trade time T. bookTicker, klines' instrument definitions and REST depth
+ * carry no time: their eventTimeNs is the latest venue time this parser has seen (receive time only
+ * before the first timed frame). Event time is thus always venue time, decided by frame order alone,
+ * so replaying a capture and reading it live over a socket stamp the same times; the receive time
+ * stays in receiveTimeNs. (The depth sequencer re-stamps a REST snapshot with the time of the diff
+ * it is released before.)
  */
 import { z } from 'zod';
 import { TapedeckError } from '../../../domain/core/errors.js';
@@ -41,7 +45,7 @@ const AggTrade = z.object({ e: z.literal('aggTrade'), E: num, s: z.string().min(
 const Trade = z.object({ e: z.literal('trade'), E: num, s: z.string().min(1), t: num.nonnegative(), p: dec, q: dec, T: num, m: z.boolean() });
 const BookTicker = z.object({ u: num.nonnegative(), s: z.string().min(1), b: dec, B: dec, a: dec, A: dec, E: num.optional() });
 const DepthBook = z.object({ lastUpdateId: num.nonnegative(), bids: z.array(level), asks: z.array(level) });
-const Kline = z.object({ e: z.literal('kline'), s: z.string().min(1), k: z.object({ o: dec, v: dec }) });
+const Kline = z.object({ e: z.literal('kline'), E: z.number().optional(), s: z.string().min(1), k: z.object({ o: dec, v: dec }) });
 const VenueError = z.object({ code: z.number(), msg: z.string() });
 
 const ExchangeInfo = z.object({
@@ -111,10 +115,23 @@ export class BinanceParser implements VenueParser {
   private readonly ids: EventIds;
   private readonly instruments = new Map<string, BinanceInstrument>();
   private readonly filters = new Map<string, SymbolFilters>();
+  /** The latest venue (exchange) time seen in any frame, ns. */
+  private lastVenueNs: bigint | null = null;
 
   constructor(options: BinanceParserOptions = {}) {
     this.venue = options.venue ?? BINANCE;
     this.ids = new EventIds(`tapedeck/marketdata/${this.venue}`);
+  }
+
+  /** Records a frame's venue time and returns it. */
+  private venueTime(ns: bigint): bigint {
+    if (this.lastVenueNs === null || ns > this.lastVenueNs) this.lastVenueNs = ns;
+    return ns;
+  }
+
+  /** Event time for a message the venue did not timestamp: the latest venue time seen, else receive time. */
+  private untimed(ctx: FrameContext): bigint {
+    return this.lastVenueNs ?? ctx.receiveTimeNs;
   }
 
   instrument(symbol: string): BinanceInstrument | undefined {
@@ -178,6 +195,7 @@ export class BinanceParser implements VenueParser {
         case 'kline': {
           // No bar event in the catalogue; the symbol is still defined so its scales are known early.
           const k = validate(Kline, data, ctx, 'Binance kline', prefix);
+          if (k.E !== undefined) this.venueTime(epochToNs(k.E));
           return this.define(k.s, k.k.o, k.k.v, ctx);
         }
         default:
@@ -207,6 +225,7 @@ export class BinanceParser implements VenueParser {
   // ---------- messages ----------
 
   private depthUpdate(d: z.output<typeof DepthUpdate>, body: Uint8Array, ctx: FrameContext, prefix: string): AnyEnvelope[] {
+    const venueNs = this.venueTime(epochToNs(d.E));
     const sample = d.b[0] ?? d.a[0];
     const out = this.define(d.s, sample?.[0], sample?.[1], ctx);
     const inst = this.instruments.get(d.s)!;
@@ -224,7 +243,7 @@ export class BinanceParser implements VenueParser {
       id: this.ids.venue(`depth:${inst.instrument}:${d.U}:${d.u}`),
       type: 'BookDeltaApplied',
       stream: marketDataStream(inst.instrument),
-      eventTimeNs: epochToNs(d.E),
+      eventTimeNs: venueNs,
       receiveTimeNs: ctx.receiveTimeNs,
       data: { venue: this.venue, instrument: inst.instrument, changes, priceScale: inst.priceScale, qtyScale: inst.qtyScale, firstSequence: d.U, sequence: d.u },
       raw: rawJson(body),
@@ -233,6 +252,7 @@ export class BinanceParser implements VenueParser {
   }
 
   private trade(symbol: string, tradeId: string, idName: string, p: string, q: string, buyerIsMaker: boolean, tradeTime: number, body: Uint8Array, ctx: FrameContext, prefix: string): AnyEnvelope[] {
+    const venueNs = this.venueTime(epochToNs(tradeTime));
     const out = this.define(symbol, p, q, ctx);
     const inst = this.instruments.get(symbol)!;
     const f = prefix ? `${prefix}.` : '';
@@ -240,7 +260,7 @@ export class BinanceParser implements VenueParser {
       id: this.ids.venue(`${idName}:${inst.instrument}`),
       type: 'TradeReported',
       stream: marketDataStream(inst.instrument),
-      eventTimeNs: epochToNs(tradeTime),
+      eventTimeNs: venueNs,
       receiveTimeNs: ctx.receiveTimeNs,
       data: {
         venue: this.venue, instrument: inst.instrument, tradeId,
@@ -255,6 +275,7 @@ export class BinanceParser implements VenueParser {
   }
 
   private bookTicker(t: z.output<typeof BookTicker>, body: Uint8Array, ctx: FrameContext, prefix: string): AnyEnvelope[] {
+    if (t.E !== undefined) this.venueTime(epochToNs(t.E));
     const out = this.define(t.s, t.b, t.B, ctx);
     const inst = this.instruments.get(t.s)!;
     const f = prefix ? `${prefix}.` : '';
@@ -264,7 +285,7 @@ export class BinanceParser implements VenueParser {
       id: this.ids.venue(`bookTicker:${inst.instrument}:${t.u}`),
       type: 'QuoteUpdated',
       stream: marketDataStream(inst.instrument),
-      eventTimeNs: t.E !== undefined ? epochToNs(t.E) : ctx.receiveTimeNs,
+      eventTimeNs: t.E !== undefined ? epochToNs(t.E) : this.untimed(ctx),
       receiveTimeNs: ctx.receiveTimeNs,
       data: {
         venue: this.venue, instrument: inst.instrument,
@@ -290,7 +311,7 @@ export class BinanceParser implements VenueParser {
       id: this.ids.venue(`${idKind}:${inst.instrument}:${d.lastUpdateId}`),
       type: 'BookSnapshotted',
       stream: marketDataStream(inst.instrument),
-      eventTimeNs: ctx.receiveTimeNs,
+      eventTimeNs: this.untimed(ctx),
       receiveTimeNs: ctx.receiveTimeNs,
       data: {
         venue: this.venue, instrument: inst.instrument,
@@ -322,7 +343,7 @@ export class BinanceParser implements VenueParser {
       id: this.ids.venue(`instrument:${instrument}:${priceScale}:${qtyScale}:${tick}:${lot}`),
       type: 'InstrumentDefined',
       stream: marketDataStream(instrument),
-      eventTimeNs: ctx.receiveTimeNs,
+      eventTimeNs: this.untimed(ctx),
       receiveTimeNs: ctx.receiveTimeNs,
       data: {
         venue: this.venue, instrument, symbol: sym, kind: 'spot',
