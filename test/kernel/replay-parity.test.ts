@@ -101,6 +101,18 @@ describe('replay, paper and parity over recorded Binance traffic', () => {
     t.cleanup();
   });
 
+  it('Coinbase too: paper at full speed decides exactly as the backtest (snapshots take the venue time of their first update)', async () => {
+    const t = tmpDir('td-paper-cb-');
+    const store = path.join(t.dir, 'store');
+    const COINBASE = path.join(datasetsDir, 'recorded_ws/cryptofeed/COINBASE.ws.28.0');
+    const backtest = JSON.parse(tapedeck(['replay', COINBASE, '--strategy', 'momentum', '--store', store, '--json']).stdout);
+    expect(backtest.fills).toBeGreaterThan(0);
+    const paper = tapedeck(['paper', COINBASE, '--strategy', 'momentum', '--store', store, '--speed', '0', '--json']);
+    expect(paper.stderr).toBe('');
+    expect(JSON.parse(paper.stdout)).toMatchObject({ events: backtest.events, decisionsHash: backtest.decisionsHash, fills: backtest.fills });
+    t.cleanup();
+  });
+
   it('parity reports the first divergence when a recorded input was altered', async () => {
     const t = tmpDir('td-diverge-');
     const store = path.join(t.dir, 'store');

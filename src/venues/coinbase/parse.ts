@@ -14,7 +14,8 @@
  *                   that scale), qtyScale from base_increment's (lot likewise).
  *
  * Instrument ids are Coinbase's product ids: `COINBASE:BTC-USD`. Times are the ISO `time` fields (µs);
- * a snapshot has none, so its event time is the receive time. Ids: trades and tickers by venue ids
+ * a snapshot has none: it is held until its product's next timed message and takes that time (see
+ * heldSnapshots), so event time is always venue time, set by frame order alone. Ids: trades and tickers by venue ids
  * (trade_id, sequence), book messages by content.
  */
 import { z } from 'zod';
@@ -69,6 +70,32 @@ export class CoinbaseParser implements VenueParser {
   readonly frameCounts = new Map<string, number>();
   private readonly ids = new EventIds(`tapedeck/marketdata/${COINBASE}`);
   private readonly products = new Map<string, Product>();
+  /** The latest venue time seen in any frame, ns. */
+  private lastVenueNs: bigint | null = null;
+  /**
+   * Level2 snapshots held until their product's next timed message: a snapshot has no venue time and
+   * comes before any timed message, so it takes the time of the first message after it. Event time is
+   * then set by frame order alone, the same whether the frames come from a capture or a live socket.
+   */
+  private readonly heldSnapshots = new Map<string, AnyEnvelope>();
+
+  /** Releases snapshots still held (end of stream), with their receive time as event time. */
+  flush(): AnyEnvelope[] {
+    const out = [...this.heldSnapshots.values()];
+    this.heldSnapshots.clear();
+    return out;
+  }
+
+  /** A timed message for `instrument` at `ns`: records the venue time and releases its held snapshot first. */
+  private timed(instrument: string, ns: bigint, out: AnyEnvelope[]): bigint {
+    if (this.lastVenueNs === null || ns > this.lastVenueNs) this.lastVenueNs = ns;
+    const held = this.heldSnapshots.get(instrument);
+    if (held !== undefined) {
+      this.heldSnapshots.delete(instrument);
+      out.push({ ...held, eventTimeNs: ns } as AnyEnvelope);
+    }
+    return ns;
+  }
 
   knownProducts(): string[] {
     return [...this.products.keys()];
@@ -122,11 +149,13 @@ export class CoinbaseParser implements VenueParser {
       levels.map(([price, size], i) => [toInt(price, p.priceScale, ctx, `${name}.${i}.0`), toInt(size, p.qtyScale, ctx, `${name}.${i}.1`)]);
     const bids = side(s.bids, 'bids').sort((x, y) => y[0] - x[0]);
     const asks = side(s.asks, 'asks').sort((x, y) => x[0] - y[0]);
-    out.push(makeEvent({
+    const earlier = this.heldSnapshots.get(p.instrument);
+    if (earlier !== undefined) out.push(earlier); // a second snapshot before any update: release the first as it is
+    this.heldSnapshots.set(p.instrument, makeEvent({
       id: this.ids.content(`snapshot:${p.instrument}:${frameDigest(body)}`),
       type: 'BookSnapshotted',
       stream: marketDataStream(p.instrument),
-      eventTimeNs: ctx.receiveTimeNs,
+      eventTimeNs: this.lastVenueNs ?? ctx.receiveTimeNs,
       receiveTimeNs: ctx.receiveTimeNs,
       data: { venue: COINBASE, instrument: p.instrument, bids, asks, priceScale: p.priceScale, qtyScale: p.qtyScale },
       raw: rawJson(body),
@@ -139,11 +168,12 @@ export class CoinbaseParser implements VenueParser {
     const changes = u.changes.map(([side, price, size], i) => ({
       side, priceTicks: toInt(price, p.priceScale, ctx, `changes.${i}.1`), qtyLots: toInt(size, p.qtyScale, ctx, `changes.${i}.2`),
     }));
+    const ns = this.timed(p.instrument, isoToNs(u.time, ctx, 'time'), out);
     out.push(makeEvent({
       id: this.ids.content(`l2update:${p.instrument}:${u.time}:${frameDigest(body)}`),
       type: 'BookDeltaApplied',
       stream: marketDataStream(p.instrument),
-      eventTimeNs: isoToNs(u.time, ctx, 'time'),
+      eventTimeNs: ns,
       receiveTimeNs: ctx.receiveTimeNs,
       data: { venue: COINBASE, instrument: p.instrument, changes, priceScale: p.priceScale, qtyScale: p.qtyScale },
       raw: rawJson(body),
@@ -153,11 +183,12 @@ export class CoinbaseParser implements VenueParser {
 
   private match(m: z.output<typeof Match>, body: Uint8Array, ctx: FrameContext): AnyEnvelope[] {
     const { p, out } = this.product(m.product_id, ctx);
+    const ns = this.timed(p.instrument, isoToNs(m.time, ctx, 'time'), out);
     out.push(makeEvent({
       id: this.ids.venue(`trade:${p.instrument}:${m.trade_id}`),
       type: 'TradeReported',
       stream: marketDataStream(p.instrument),
-      eventTimeNs: isoToNs(m.time, ctx, 'time'),
+      eventTimeNs: ns,
       receiveTimeNs: ctx.receiveTimeNs,
       data: {
         venue: COINBASE, instrument: p.instrument, tradeId: String(m.trade_id),
@@ -175,11 +206,12 @@ export class CoinbaseParser implements VenueParser {
     const sizesReported = t.best_bid_size !== undefined && t.best_ask_size !== undefined;
     const price = (v: string | undefined, field: string): number | null => (v === undefined ? null : toInt(v, p.priceScale, ctx, field));
     const qty = (v: string | undefined, field: string): number => (v === undefined ? 0 : toInt(v, p.qtyScale, ctx, field));
+    const ns = t.time !== undefined ? this.timed(p.instrument, isoToNs(t.time, ctx, 'time'), out) : this.lastVenueNs ?? ctx.receiveTimeNs;
     out.push(makeEvent({
       id: this.ids.venue(`ticker:${p.instrument}:${t.sequence}`),
       type: 'QuoteUpdated',
       stream: marketDataStream(p.instrument),
-      eventTimeNs: t.time !== undefined ? isoToNs(t.time, ctx, 'time') : ctx.receiveTimeNs,
+      eventTimeNs: ns,
       receiveTimeNs: ctx.receiveTimeNs,
       data: {
         venue: COINBASE, instrument: p.instrument,
@@ -205,7 +237,7 @@ export class CoinbaseParser implements VenueParser {
         id: this.ids.venue(`instrument:${p.instrument}:${p.priceScale}:${p.qtyScale}:${p.tickSizeTicks}:${p.lotSizeLots}`),
         type: 'InstrumentDefined',
         stream: marketDataStream(p.instrument),
-        eventTimeNs: ctx.receiveTimeNs,
+        eventTimeNs: this.lastVenueNs ?? ctx.receiveTimeNs,
         receiveTimeNs: ctx.receiveTimeNs,
         data: {
           venue: COINBASE, instrument: p.instrument, symbol: p.id, kind: 'spot', baseCurrency: p.base, quoteCurrency: p.quote,

@@ -35,6 +35,8 @@ export interface VenueParser {
   parseFrame(body: Uint8Array, ctx: FrameContext): AnyEnvelope[];
   /** Frames seen, by venue message kind (`depthUpdate`, `heartbeat`, `l2update`, ...). */
   readonly frameCounts: Map<string, number>;
+  /** End of stream: messages held back to be stamped with a later venue time, released as they are. */
+  flush?(): AnyEnvelope[];
 }
 
 const decoder = new TextDecoder('utf-8', { fatal: true });

@@ -126,7 +126,10 @@ export class JsonFeedMarketDataClient implements MarketDataClient {
         this.queue.end(new TapedeckError('FEED_CLOSED', `${this.venue} stream closed with code ${code}${reason.length ? ` (${reason.toString()})` : ''}`, { file: c.url, line: frameNo }));
         return;
       }
-      if (this.open === 0) this.queue.end();
+      if (this.open === 0) {
+        for (const e of this.options.parser.flush?.() ?? []) this.queue.push(e);
+        this.queue.end();
+      }
     });
   }
 }

@@ -392,7 +392,11 @@ export class CaptureEventSource implements AsyncIterable<AnyEnvelope> {
       for (const e of evs) seq.push(e);
       for (const e of seq.take()) yield this.count(e);
     }
-    if (seq !== null) {
+    const held = this.parser.flush?.() ?? [];
+    if (seq === null) {
+      for (const e of held) yield this.count(e);
+    } else {
+      for (const e of held) seq.push(e);
       seq.end();
       for (const e of seq.take()) yield this.count(e);
     }
