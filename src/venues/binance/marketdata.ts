@@ -19,6 +19,7 @@ import WebSocket from 'ws';
 import { TapedeckError, isTapedeckError } from '../../../domain/core/errors.js';
 import type { AnyEnvelope } from '../../../domain/events/envelope.js';
 import type { MarketDataClient } from '../port.js';
+import { closeSocket } from '../common/socket.js';
 import { AsyncQueue } from '../common/async-queue.js';
 import { wallClockNs } from '../common/clock.js';
 import type { FrameContext } from '../common/frame.js';
@@ -81,13 +82,7 @@ export class BinanceMarketDataClient implements MarketDataClient {
 
   async close(): Promise<void> {
     this.closing = true;
-    const ws = this.ws;
-    if (ws !== null && ws.readyState !== WebSocket.CLOSED) {
-      await new Promise<void>((resolve) => {
-        ws.once('close', () => resolve());
-        ws.close(1000, 'client closed');
-      });
-    }
+    if (this.ws !== null) await closeSocket(this.ws);
     this.queue.end();
   }
 

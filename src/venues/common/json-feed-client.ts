@@ -12,6 +12,7 @@ import { TapedeckError, isTapedeckError } from '../../../domain/core/errors.js';
 import type { AnyEnvelope } from '../../../domain/events/envelope.js';
 import type { MarketDataClient } from '../port.js';
 import { AsyncQueue } from './async-queue.js';
+import { closeSocket } from './socket.js';
 import { wallClockNs } from './clock.js';
 import type { FrameContext, VenueParser } from './frame.js';
 
@@ -72,10 +73,7 @@ export class JsonFeedMarketDataClient implements MarketDataClient {
 
   async close(): Promise<void> {
     this.closing = true;
-    await Promise.all(this.sockets.map((ws) => (ws.readyState === WebSocket.CLOSED ? undefined : new Promise<void>((resolve) => {
-      ws.once('close', () => resolve());
-      ws.close(1000, 'client closed');
-    }))));
+    await Promise.all(this.sockets.map(closeSocket));
     this.queue.end();
   }
 
