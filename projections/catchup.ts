@@ -98,6 +98,15 @@ export async function projectFrom(store: EventStore, dbPath: string, options: Pr
     let batches = 0;
     // The COMMIT of one batch runs (on DuckDB's thread) while the next batch is folded.
     let pending: Promise<void> | null = null;
+    /** Waits for the COMMIT in flight, then reports the batch it made durable. */
+    const settle = async (): Promise<void> => {
+      if (pending === null) return;
+      const p = pending;
+      pending = null;
+      await p;
+      batches++;
+      options.onBatch?.({ position: projector.position, head, events: folded });
+    };
     try {
       while (projector.position < head && folded < limit) {
         let n = 0;
@@ -118,22 +127,10 @@ export async function projectFrom(store: EventStore, dbPath: string, options: Pr
         }
         if (n === 0) break;
         folded += n;
-        if (pending !== null) {
-          const p = pending;
-          pending = null;
-          await p;
-          batches++;
-          options.onBatch?.({ position: projector.position, head, events: folded });
-        }
+        await settle();
         pending = (await projector.beginCommit(db.con)).done;
       }
-      if (pending !== null) {
-        const p = pending;
-        pending = null;
-        await p;
-        batches++;
-        options.onBatch?.({ position: projector.position, head, events: folded });
-      }
+      await settle();
     } finally {
       // Never leave a COMMIT running behind a failure: the connection closes after it.
       if (pending !== null) await (pending as Promise<void>).catch(() => undefined);
