@@ -9,4 +9,5 @@ export function tmpDir(prefix = 'tapedeck-'): { dir: string; cleanup: () => void
 }
 
 export const repoRoot = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
-export const datasetsDir = path.resolve(repoRoot, '../shared/datasets');
+/** Third-party fixtures copied into the repository, with provenance and licences in its PROVENANCE.md. */
+export const datasetsDir = path.resolve(repoRoot, 'test/fixtures/datasets');
