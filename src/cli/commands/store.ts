@@ -6,7 +6,7 @@ import { TapedeckError } from '../../../domain/core/errors.js';
 import { UUID_RE } from '../../../domain/core/sha256.js';
 import { isEventType } from '../../../domain/events/catalog.js';
 import { formatIssues, parsePayload } from '../../../domain/events/envelope.js';
-import { EmbeddedEventStore } from '../../store/embedded/store.js';
+import { describeCorrupt, EmbeddedEventStore } from '../../store/embedded/store.js';
 import type { EventData, ExpectedRevision, RecordedEvent } from '../../store/port.js';
 import { action, ExitCode, intOption, printJson } from '../run.js';
 
@@ -145,14 +145,17 @@ export function register(program: Command): void {
           records: h.records,
           events: h.events,
           streams: h.streams,
-          corrupt: h.corrupt.map((c) => ({ segment: c.segment, offset: c.offset, length: c.length, reason: c.reason })),
+          corrupt: h.corrupt.map((c) => ({
+            segment: c.segment, offset: c.offset, length: c.length, reason: c.reason,
+            ...(c.fromPosition !== undefined ? { fromPosition: c.fromPosition, toPosition: c.toPosition ?? null } : {}),
+          })),
           truncatedTail: h.truncatedTail,
           tornTailBytes: h.tornTailBytes,
         };
         if (opts.json) printJson(report);
         else {
           process.stdout.write(`${h.ok ? 'ok' : 'CORRUPT'}: ${h.records} records, ${h.events} events, ${h.streams} streams${h.truncatedTail ? `, torn tail of ${h.tornTailBytes} bytes (an unacknowledged append)` : ''}\n`);
-          for (const c of h.corrupt) process.stdout.write(`  corrupt: segment ${c.segment} offset ${c.offset} (${c.length} bytes, ${c.reason})\n`);
+          for (const c of h.corrupt) process.stdout.write(`  corrupt: ${describeCorrupt(c)}\n`);
         }
         if (!h.ok) throw new ExitCode(1);
       }),

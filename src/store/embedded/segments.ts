@@ -2,17 +2,30 @@
  * Segments: the log is a sequence of files `segments/<first position, 20 digits>.log`. Only the last
  * one is written to. Recovery scans them in order, record by record, checking frame and checksum:
  * - a bad record followed by good ones is corruption: reported with segment and offset, skipped, never served;
- * - a bad or incomplete record with nothing good after it in the last segment is a torn tail: the
- *   append was never acknowledged, so it is truncated (by a writer) and reported.
+ * - an incomplete record with nothing good after it in the last segment is a torn tail: the append
+ *   was never acknowledged, so it is truncated (by a writer) and reported;
+ * - a complete record that fails its check is corruption wherever it is, the end of the last segment
+ *   included: a write that was cut short leaves a prefix, never a whole record with wrong bytes, so a
+ *   whole record at the tail with a bad checksum (or a damaged header over a body whose checksum
+ *   still holds) was acknowledged and then damaged. Only the last segment can have a torn tail.
+ * The segment files themselves are checked by the store's recovery: contiguous, each named by its
+ * first position (a missing or renamed segment is a gap in the positions, reported as corruption).
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { probeRecord, RECORD_HEADER_BYTES, RECORD_MAGIC, type RecordHeader } from './record.js';
+import { crc32 } from 'node:zlib';
+import { BODY_FIXED_BYTES, MAX_RECORD_BYTES, probeRecord, RECORD_HEADER_BYTES, RECORD_MAGIC, type RecordHeader } from './record.js';
 
 export const SEGMENTS_DIR = 'segments';
 
 export function segmentName(firstPosition: number): string {
   return `${String(firstPosition).padStart(20, '0')}.log`;
+}
+
+/** The first position a segment's name claims, or null when the name is not a safe integer. */
+export function segmentFirstPosition(name: string): number | null {
+  const n = Number(name.slice(0, 20));
+  return Number.isSafeInteger(n) ? n : null;
 }
 
 export function listSegments(dir: string): string[] {
@@ -29,6 +42,9 @@ export interface CorruptRange {
   offset: number;
   length: number;
   reason: string;
+  /** Positions the damage makes unreadable, when known (`toPosition` null: from there on, end unknown). */
+  fromPosition?: number;
+  toPosition?: number | null;
 }
 
 export interface SegmentScan {
@@ -91,7 +107,7 @@ export function scanSegment(
       // Bad record at `offset`: find the next valid one, if any.
       const next = findNextValid(fd, size, offset + 1);
       if (next === null) {
-        if (isLast) return { records, corrupt, tornTailAt: offset, size };
+        if (isLast && !wholeRecordAt(fd, size, offset, probe.reason)) return { records, corrupt, tornTailAt: offset, size };
         corrupt.push({ segment, offset, length: size - offset, reason: probe.reason });
         return { records, corrupt, tornTailAt: null, size };
       }
@@ -103,6 +119,20 @@ export function scanSegment(
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/**
+ * True when the bad bytes at `offset` (the last thing in the file) are a whole record that was
+ * damaged, not the prefix of one cut short: its frame is complete (the check failed on the body), or
+ * its header is damaged but the checksum it carries still matches everything after the header.
+ */
+function wholeRecordAt(fd: number, size: number, offset: number, reason: string): boolean {
+  if (reason === 'checksum' || reason === 'shape') return true;
+  const rest = size - offset;
+  if (rest < RECORD_HEADER_BYTES + BODY_FIXED_BYTES || rest > RECORD_HEADER_BYTES + MAX_RECORD_BYTES) return false;
+  const bytes = Buffer.allocUnsafe(rest);
+  fs.readSync(fd, bytes, 0, rest, offset);
+  return crc32(bytes.subarray(RECORD_HEADER_BYTES)) === bytes.readUInt32LE(8);
 }
 
 /** Looks for the next offset >= from holding a record whose frame and checksum are valid. */

@@ -30,7 +30,7 @@ import {
 } from '../port.js';
 import { acquireLock } from './lock.js';
 import { EventCursor, encodeAppendRecord, probeRecord, WriteBuffer, type RecordHeader } from './record.js';
-import { listSegments, scanSegment, segmentName, SEGMENTS_DIR, type CorruptRange } from './segments.js';
+import { listSegments, scanSegment, segmentFirstPosition, segmentName, SEGMENTS_DIR, type CorruptRange } from './segments.js';
 
 function fsWrite(fd: number, buf: Buffer, off: number, len: number, pos: number): Promise<number> {
   return new Promise((resolve, reject) => fs.write(fd, buf, off, len, pos, (err, n) => (err ? reject(err) : resolve(n))));
@@ -222,32 +222,73 @@ export class EmbeddedEventStore implements EventStore {
     fs.mkdirSync(path.join(this.dir, SEGMENTS_DIR), { recursive: true });
   }
 
-  /** Rebuilds every index from the log; detects corruption and a torn tail. */
+  /**
+   * Rebuilds every index from the log; detects corruption, a torn tail, and segments that are missing,
+   * renamed or not ours: the segments must hold one unbroken run of positions from 0, each named by
+   * its first position. Every break is a corrupt range naming the positions it leaves unreadable.
+   */
   private recover(): void {
     const names = listSegments(this.dir);
     let expectedNext = 0;
+    /** Bad bytes at the end of the previous segment: the cause of a gap at the start of the next one. */
+    let prevTailDamage: CorruptRange | null = null;
+    let tornTail: { file: string; at: number } | null = null;
     names.forEach((name, segIndex) => {
       const file = path.join(this.dir, SEGMENTS_DIR, name);
       this.segments.push({ name, file, readFd: null });
       const isLast = segIndex === names.length - 1;
+      const named = segmentFirstPosition(name);
+      const gaps: Array<{ from: number; to: number; resumeOffset: number; lastEnd: number }> = [];
+      const found: CorruptRange[] = [];
+      let first = true;
+      let lastEnd = 0; // offset just after the last good record of this segment
       const scan = scanSegment(file, isLast, (h, buf, at) => {
+        if (first && h.firstPosition !== named) {
+          found.push({ segment: name, offset: 0, length: 0, reason: `the segment is named for position ${named} but its first record holds position ${h.firstPosition}: renamed, or not a segment of this log` });
+        }
+        first = false;
         if (h.firstPosition < expectedNext) {
-          this.corrupt.push({ segment: name, offset: h.offset, length: h.length, reason: `position ${h.firstPosition} goes backwards (expected >= ${expectedNext})` });
+          found.push({ segment: name, offset: h.offset, length: h.length, reason: `position ${h.firstPosition} goes backwards (expected >= ${expectedNext})` });
+          lastEnd = h.offset + h.length;
           return;
         }
+        if (h.firstPosition > expectedNext) gaps.push({ from: expectedNext, to: h.firstPosition - 1, resumeOffset: h.offset, lastEnd });
         this.indexRecord(h, segIndex, buf, at);
         expectedNext = h.firstPosition + h.eventCount;
+        lastEnd = h.offset + h.length;
       });
-      this.corrupt.push(...scan.corrupt);
+      found.push(...scan.corrupt);
+      if (first) {
+        // No good record: only the last segment may be empty (created, not yet written), and it must continue the log.
+        if (isLast && named !== null && named > expectedNext) gaps.push({ from: expectedNext, to: named - 1, resumeOffset: 0, lastEnd: 0 });
+        else if (named !== expectedNext) found.push({ segment: name, offset: 0, length: 0, reason: `the segment is named for position ${named} but the log there is at position ${expectedNext}: renamed, or not a segment of this log` });
+        else if (!isLast && scan.corrupt.length === 0) found.push({ segment: name, offset: 0, length: 0, reason: 'an empty segment before the last one: the log never leaves one behind' });
+      }
+      for (const g of gaps) {
+        // The bad bytes just before the record that resumes the log are the cause; else records are missing.
+        const cause = g.resumeOffset > g.lastEnd
+          ? scan.corrupt.find((c) => c.offset === g.lastEnd && c.fromPosition === undefined)
+          : g.resumeOffset === 0 ? prevTailDamage : undefined;
+        if (cause) {
+          cause.fromPosition = g.from;
+          cause.toPosition = g.to;
+          continue;
+        }
+        const reason = g.resumeOffset === 0
+          ? `positions ${g.from}..${g.to} are in no segment: a segment before ${name} is missing (deleted or renamed)`
+          : `positions ${g.from}..${g.to} are missing inside the segment`;
+        found.push({ segment: name, offset: g.resumeOffset, length: 0, reason, fromPosition: g.from, toPosition: g.to });
+      }
+      prevTailDamage = scan.corrupt.find((c) => c.offset + c.length === scan.size && c.offset >= lastEnd) ?? null;
+      if (isLast && prevTailDamage) {
+        prevTailDamage.fromPosition = expectedNext;
+        prevTailDamage.toPosition = null;
+      }
+      this.corrupt.push(...found.sort((x, y) => x.offset - y.offset));
       if (scan.tornTailAt !== null) {
         this.tornTailBytes = scan.size - scan.tornTailAt;
         this.truncatedTail = true;
-        if (!this.opts.readOnly) {
-          fs.truncateSync(file, scan.tornTailAt);
-          const fd = fs.openSync(file, 'r+');
-          fs.fsyncSync(fd);
-          fs.closeSync(fd);
-        }
+        tornTail = { file, at: scan.tornTailAt };
       }
       if (isLast) this.writeOffset = scan.tornTailAt ?? scan.size;
     });
@@ -258,9 +299,17 @@ export class EmbeddedEventStore implements EventStore {
       const c = this.corrupt[0]!;
       throw new TapedeckError(
         'STORE_CORRUPT',
-        `store has ${this.corrupt.length} corrupt record range(s); refusing to write (run "tapedeck store verify")`,
+        `store has ${this.corrupt.length} corrupt range(s), first: ${describeCorrupt(c)}; refusing to write (run "tapedeck store verify")`,
         { segment: c.segment, offset: c.offset },
       );
+    }
+    // Cut the torn tail only once the log is known to be whole: a damaged store is left as found.
+    if (tornTail !== null && !this.opts.readOnly) {
+      const { file, at } = tornTail;
+      fs.truncateSync(file, at);
+      const fd = fs.openSync(file, 'r+');
+      fs.fsyncSync(fd);
+      fs.closeSync(fd);
     }
   }
 
@@ -895,6 +944,12 @@ export class EmbeddedEventStore implements EventStore {
       s.readFd = null;
     }
   }
+}
+
+/** One line for a corrupt range: where it is, what is wrong, and which positions it makes unreadable. */
+export function describeCorrupt(c: CorruptRange): string {
+  const positions = c.fromPosition === undefined ? '' : c.toPosition === null ? `, positions ${c.fromPosition} onwards unreadable` : `, positions ${c.fromPosition}..${c.toPosition} unreadable`;
+  return `segment ${c.segment} offset ${c.offset}${c.length > 0 ? ` (${c.length} bytes)` : ''}: ${c.reason}${positions}`;
 }
 
 function fsyncDir(dir: string): void {
