@@ -15,10 +15,17 @@ import { rescale } from '../../domain/core/fixed.js';
 import { uuidFromName } from '../../domain/core/sha256.js';
 import { makeEvent, type AnyEnvelope } from '../../domain/events/envelope.js';
 import { binanceCsvKind, readBinanceCsv, type BinanceCsvRow, type FixedDecimal, type KlineRow } from '../binance/csv.js';
-import { captureEventSource, detectCaptureVenue, findWsCaptures, CAPTURE_VENUES, type CaptureVenue } from '../../src/venues/cryptofeed/capture.js';
+import { captureEventSource, cryptofeedVenueIds, detectCaptureVenue, findWsCaptures, type CaptureVenue } from '../../src/venues/cryptofeed/capture.js';
 import { itchEventSource, nasdaqMidnightNs } from '../../src/venues/nasdaq/itch/to-events.js';
 import { marketDataStream } from '../../src/venues/common/frame.js';
 import type { DatasetFormat, RowIssue } from './manifest.js';
+
+/** The formats this catalog has a reader for (originalSource below); the venue registry names the formats a user may ask for. */
+export const CATALOG_FORMATS: readonly DatasetFormat[] = ['itch', 'binance-csv', 'cryptofeed'];
+
+export function isCatalogFormat(format: string): format is DatasetFormat {
+  return (CATALOG_FORMATS as readonly string[]).includes(format);
+}
 
 export interface SourceOptions {
   strict?: boolean;
@@ -79,7 +86,7 @@ export function sourceGroups(format: DatasetFormat, input: string, venue?: strin
   const isDir = fs.statSync(input).isDirectory();
   if (!isDir) return [[input]];
   if (format === 'cryptofeed') {
-    const venues = venue !== undefined ? [venue.toUpperCase()] : [...CAPTURE_VENUES];
+    const venues = venue !== undefined ? [venue.toUpperCase()] : cryptofeedVenueIds();
     const groups = venues.map((v) => findWsCaptures(input, v)).filter((g) => g.length > 0);
     if (groups.length === 0) throw new TapedeckError('IMPORT_EMPTY', `no <VENUE>.ws.* capture files in ${input}`, { file: input });
     return groups;

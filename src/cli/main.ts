@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { reportError } from './run.js';
+import { provideCatalogReader } from '../venues/registry.js';
 import { register as registerStore } from './commands/store.js';
 import { register as registerBench } from './commands/bench.js';
 import { register as registerDemo } from './commands/demo.js';
@@ -14,8 +15,13 @@ import { register as registerCapture } from './commands/capture.js';
 import { register as registerQuery } from './commands/query.js';
 import { register as registerDatasets } from './commands/datasets.js';
 import { register as registerAnalytics } from './commands/analytics.js';
+import { register as registerVenues } from './commands/venues.js';
 
-const COMMANDS: Array<(program: Command) => void> = [registerStore, registerRun, registerBench, registerDemo, registerItch, registerCapture, registerQuery, registerDatasets, registerAnalytics];
+const COMMANDS: Array<(program: Command) => void> = [registerStore, registerRun, registerBench, registerDemo, registerItch, registerCapture, registerQuery, registerDatasets, registerAnalytics, registerVenues];
+
+// The shell wires what the layers below may not import: the dataset catalog's reader (datasets/), loaded
+// only when a run reads catalog:DIR#DATASET, so DuckDB and Arrow stay unloaded otherwise.
+provideCatalogReader(async () => (await import('../../datasets/catalog.js')).catalogEventSource);
 
 export function buildProgram(): Command {
   const program = new Command('tapedeck')

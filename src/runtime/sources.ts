@@ -7,59 +7,47 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { TapedeckError } from '../../domain/core/errors.js';
 import type { AnyEnvelope } from '../../domain/events/envelope.js';
-import { captureEventSource, detectCaptureVenue } from '../venues/cryptofeed/capture.js';
+import { captureEventSource, cryptofeedVenueIds, detectCaptureVenue } from '../venues/cryptofeed/capture.js';
 import { openPaperFeed } from '../venues/cryptofeed/paper.js';
-import { itchEventSource } from '../venues/nasdaq/itch/to-events.js';
+import { catalogReader, getVenue, venueOfOwnCapture, type CaptureFormat } from '../venues/registry.js';
 
-export type SourceKind = 'cryptofeed' | 'itch' | 'catalog';
+/** A venue recording in one of the registry's capture formats, or a dataset of the catalog. */
+export type SourceKind = CaptureFormat | 'catalog';
 
 export interface SourceSpec {
   kind: SourceKind;
   /** What the user named, kept in the run manifest. */
   label: string;
   file: string;
+  /** The venue whose recording it is (capture sources). */
+  venue?: string;
   datasetId?: string;
 }
 
-/** Recognises a source from its name and first bytes; errors name the file. */
+/** Recognises a source from its name and first bytes, through the venue registry; errors name the file. */
 export function resolveSource(spec: string): SourceSpec {
   const m = /^catalog:(.+)#(.+)$/.exec(spec);
   if (m) return { kind: 'catalog', label: spec, file: path.resolve(m[1]!), datasetId: m[2]! };
   const file = path.resolve(spec);
   if (!fs.existsSync(file)) throw new TapedeckError('SOURCE_NOT_FOUND', `no such source file: ${spec}`, { file: spec });
   if (fs.statSync(file).isDirectory()) throw new TapedeckError('SOURCE_KIND', `${spec} is a directory; give a capture or ITCH file, or catalog:DIR#DATASET`, { file: spec });
-  const base = path.basename(file).toUpperCase();
-  if (/ITCH/.test(base)) return { kind: 'itch', label: spec, file };
+  const own = venueOfOwnCapture(file);
+  if (own !== null) return { kind: own.marketData!.captureFormat, label: spec, file, venue: own.id };
   try {
-    detectCaptureVenue(file);
-    return { kind: 'cryptofeed', label: spec, file };
+    return { kind: 'cryptofeed', label: spec, file, venue: detectCaptureVenue(file) };
   } catch {
-    throw new TapedeckError('SOURCE_KIND', `cannot tell what ${spec} is: expected a cryptofeed capture (BINANCE/KRAKEN/COINBASE...), an ITCH 5.0 file, or catalog:DIR#DATASET`, { file: spec });
+    throw new TapedeckError('SOURCE_KIND', `cannot tell what ${spec} is: expected a cryptofeed capture (${cryptofeedVenueIds().join('/')}...), an ITCH 5.0 file, or catalog:DIR#DATASET`, { file: spec });
   }
 }
 
 /** Opens the source for a replay (as fast as the machine allows). */
 export async function openReplaySource(spec: SourceSpec): Promise<AsyncIterable<AnyEnvelope>> {
-  switch (spec.kind) {
-    case 'cryptofeed':
-      return captureEventSource(spec.file);
-    case 'itch':
-      return itchEventSource(spec.file);
-    case 'catalog': {
-      const mod = await importCatalog();
-      return mod.catalogEventSource(spec.file, spec.datasetId!);
-    }
-  }
-}
-
-async function importCatalog(): Promise<{ catalogEventSource: (dir: string, id: string) => AsyncIterable<AnyEnvelope> }> {
-  try {
-    // Resolved at run time: the catalog module lives in datasets/ and is optional for the kernel.
-    const p = '../../datasets/catalog.js';
-    return (await import(p)) as { catalogEventSource: (dir: string, id: string) => AsyncIterable<AnyEnvelope> };
-  } catch (e) {
-    throw new TapedeckError('SOURCE_KIND', `dataset catalogs are not available in this build: ${(e as Error).message}`);
-  }
+  if (spec.kind === 'catalog') return (await catalogReader())(spec.file, spec.datasetId!);
+  if (spec.kind === 'cryptofeed') return captureEventSource(spec.file, spec.venue !== undefined ? { venue: spec.venue } : {});
+  const venue = spec.venue !== undefined ? getVenue(spec.venue) : venueOfOwnCapture(spec.file);
+  const open = venue?.marketData?.openCapture;
+  if (open === undefined) throw new TapedeckError('SOURCE_KIND', `no venue reads ${spec.kind} recordings such as ${spec.label}`, { file: spec.label });
+  return open(spec.file);
 }
 
 /**

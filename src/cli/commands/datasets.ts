@@ -4,14 +4,17 @@
  */
 import type { Command } from 'commander';
 import { TapedeckError } from '../../../domain/core/errors.js';
-import { listDatasets, readManifest, verifyDataset, type DatasetFormat, type DatasetManifest } from '../../../datasets/catalog/manifest.js';
+import { listDatasets, readManifest, verifyDataset, type DatasetManifest } from '../../../datasets/catalog/manifest.js';
+import { isCatalogFormat } from '../../../datasets/catalog/sources.js';
+import { datasetFormats, venueIds } from '../../venues/registry.js';
 import { action, intOption, printJson } from '../run.js';
 
 // DuckDB and Arrow load only when a dataset command runs, so the rest of the CLI starts fast.
 const book = () => import('../../../datasets/catalog/book.js');
 const importer = () => import('../../../datasets/catalog/import.js');
 
-const FORMATS: DatasetFormat[] = ['itch', 'binance-csv', 'cryptofeed'];
+/** The formats of the registered venues (captures and archives) that the catalog can read. */
+const FORMATS: string[] = datasetFormats().filter(isCatalogFormat);
 
 function summary(m: DatasetManifest): Record<string, unknown> {
   return {
@@ -29,17 +32,18 @@ export function register(program: Command): void {
     .argument('<path>', 'a file, or a directory (cryptofeed: one dataset per venue found)')
     .requiredOption('--format <format>', `one of ${FORMATS.join(', ')}`)
     .requiredOption('--catalog <dir>', 'the catalogue directory (created when missing)')
-    .option('--venue <venue>', 'venue code (default: from the file: NASDAQ, BINANCE, KRAKEN, COINBASE)')
+    .option('--venue <venue>', `venue code (default: from the file: ${venueIds().join(', ')})`)
     .option('--strict', 'stop at the first bad row instead of reporting and skipping it', false)
     .option('--force', 'import again even when the catalogue has this source already', false)
     .option('--json', 'one JSON line per dataset', false)
     .action(
       action(async (input: string, o: { format: string; catalog: string; venue?: string; strict: boolean; force: boolean; json: boolean }) => {
-        if (!FORMATS.includes(o.format as DatasetFormat)) {
-          throw new TapedeckError('IMPORT_FORMAT', `--format must be one of ${FORMATS.join(', ')}, got "${o.format}"`, { field: '--format' });
+        const format = o.format;
+        if (!FORMATS.includes(format) || !isCatalogFormat(format)) {
+          throw new TapedeckError('IMPORT_FORMAT', `--format must be one of ${FORMATS.join(', ')}, got "${format}"`, { field: '--format' });
         }
         const results = await (await importer()).importDatasets(input, {
-          format: o.format as DatasetFormat, catalog: o.catalog, strict: o.strict, force: o.force, ...(o.venue !== undefined ? { venue: o.venue } : {}),
+          format, catalog: o.catalog, strict: o.strict, force: o.force, ...(o.venue !== undefined ? { venue: o.venue } : {}),
         });
         for (const r of results) {
           const m = r.manifest;

@@ -28,8 +28,7 @@ import type { EventType, PayloadOf } from '../../../domain/events/catalog.js';
 import { secondsToNs, type FrameContext, type VenueParser } from '../common/frame.js';
 import { BinanceParser, classifyBinanceHttp } from '../binance/parse.js';
 import { BinanceDepthSequencer } from '../binance/depth-sequencer.js';
-import { KrakenParser } from '../kraken/parse.js';
-import { CoinbaseParser } from '../coinbase/parse.js';
+import { captureVenues, getVenue, venueOfUrl } from '../registry.js';
 
 export type CaptureRecordKind = 'connect' | 'sent' | 'received' | 'http' | 'config';
 
@@ -174,32 +173,22 @@ function preview(bytes: Buffer): string {
 
 // ---------- venues ----------
 
-export const CAPTURE_VENUES = ['BINANCE', 'KRAKEN', 'COINBASE'] as const;
-export type CaptureVenue = (typeof CAPTURE_VENUES)[number];
+/** A venue code whose recordings are cryptofeed captures (see src/venues/registry.ts). */
+export type CaptureVenue = string;
 
-const HOSTS: Array<[RegExp, CaptureVenue]> = [
-  [/(^|\.)binance\.(com|vision)$/, 'BINANCE'],
-  [/(^|\.)kraken\.com$/, 'KRAKEN'],
-  [/(^|\.)coinbase\.com$/, 'COINBASE'],
-];
-
-export function venueOfUrl(url: string): CaptureVenue | null {
-  try {
-    const host = new URL(url).hostname;
-    for (const [re, v] of HOSTS) if (re.test(host)) return v;
-  } catch {
-    // not a URL: no venue
-  }
-  return null;
+/** Venues read from cryptofeed captures, from the registry. */
+export function cryptofeedVenueIds(): string[] {
+  return captureVenues('cryptofeed').map((v) => v.id);
 }
 
 /**
  * The venue of a capture: from the file name (`BINANCE.ws.1.0` → BINANCE), else from the first URL in
- * the file. Reads at most the first 64 KB.
+ * the file whose host a registered venue serves. Reads at most the first 64 KB.
  */
 export function detectCaptureVenue(file: string): CaptureVenue {
+  const ids = cryptofeedVenueIds();
   const prefix = path.basename(file).split('.')[0]!.toUpperCase();
-  if ((CAPTURE_VENUES as readonly string[]).includes(prefix)) return prefix as CaptureVenue;
+  if (ids.includes(prefix)) return prefix;
   let head = '';
   try {
     const fd = fs.openSync(file, 'r');
@@ -214,9 +203,9 @@ export function detectCaptureVenue(file: string): CaptureVenue {
   }
   for (const m of head.matchAll(/(wss?|https?):\/\/[^\s]+/g)) {
     const v = venueOfUrl(m[0]);
-    if (v !== null) return v;
+    if (v !== null && ids.includes(v.id)) return v.id;
   }
-  throw new TapedeckError('CAPTURE_VENUE', `cannot tell the venue of this capture from its name or URLs (supported: ${CAPTURE_VENUES.join(', ')}); name it <VENUE>.ws.<n>.<m> or pass the venue`, { file });
+  throw new TapedeckError('CAPTURE_VENUE', `cannot tell the venue of this capture from its name or URLs (supported: ${ids.join(', ')}); name it <VENUE>.ws.<n>.<m> or pass the venue`, { file });
 }
 
 /**
@@ -246,12 +235,13 @@ export function findWsCaptures(dir: string, venue: string): string[] {
     .map((n) => path.join(dir, n));
 }
 
+/** A fresh parser for a venue's cryptofeed captures, from the registry. */
 export function newParser(venue: CaptureVenue): VenueParser {
-  switch (venue) {
-    case 'BINANCE': return new BinanceParser();
-    case 'KRAKEN': return new KrakenParser();
-    case 'COINBASE': return new CoinbaseParser();
+  const v = getVenue(venue);
+  if (v.marketData?.captureFormat !== 'cryptofeed' || v.marketData.newParser === undefined) {
+    throw new TapedeckError('CAPTURE_VENUE', `${v.id} has no cryptofeed capture parser (cryptofeed venues: ${cryptofeedVenueIds().join(', ')})`, { field: 'venue' });
   }
+  return v.marketData.newParser();
 }
 
 // ---------- event source ----------

@@ -8,31 +8,19 @@
  */
 import { TapedeckError } from '../../../domain/core/errors.js';
 import type { MarketDataClient } from '../port.js';
-import { BinanceMarketDataClient, type BinanceMarketDataOptions } from '../binance/marketdata.js';
-import { JsonFeedMarketDataClient, type JsonFeedOptions } from '../common/json-feed-client.js';
-import { newParser } from './capture.js';
+import type { ReplayClientOptions } from '../adapter.js';
+import { getVenue } from '../registry.js';
 import { startCaptureReplayServer, type ReplayServer, type ReplayServerOptions } from './replay-server.js';
 
-export type ReplayClientOptions = Partial<Pick<BinanceMarketDataOptions & JsonFeedOptions, 'clock' | 'onBadFrame' | 'onIssue' | 'highWaterMark' | 'httpTimeoutMs'>>;
+export type { ReplayClientOptions } from '../adapter.js';
 
-/** The live adapter for the server's venue, pointed at the server, subscribed as the recording was. */
+/** The venue's live adapter (from the registry), pointed at the server, subscribed as the recording was. */
 export function replayClientFor(server: ReplayServer, options: ReplayClientOptions = {}): MarketDataClient {
-  switch (server.venue) {
-    case 'BINANCE': {
-      if (server.connections.length !== 1) {
-        throw new TapedeckError('REPLAY_CONNECTIONS', `a Binance replay client takes one recorded connection, the server has ${server.connections.length}`);
-      }
-      return new BinanceMarketDataClient({ ...options, wsUrl: server.urlFor(server.connections[0]!.url), restUrl: server.httpBaseUrl });
-    }
-    case 'KRAKEN':
-    case 'COINBASE':
-      return new JsonFeedMarketDataClient({
-        ...options,
-        parser: newParser(server.venue),
-        connections: server.connections.map((c) => ({ url: server.urlFor(c.url), subscribe: c.sent })),
-        metadataUrls: server.restUrls.map((u) => server.urlFor(u)),
-      });
+  const venue = getVenue(server.venue);
+  if (venue.marketData?.replayClient === undefined) {
+    throw new TapedeckError('REPLAY_CLIENT', `${venue.id} has no live market-data client to replay a capture to`, { field: 'venue' });
   }
+  return venue.marketData.replayClient(server, options);
 }
 
 export interface PaperFeed {

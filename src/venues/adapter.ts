@@ -1,0 +1,103 @@
+/**
+ * The shape every venue adapter has (NautilusTrader's adapter layout): one folder under src/venues/
+ * and one entry in src/venues/registry.ts. The CLI, the capture reader, paper mode and the dataset
+ * catalog learn what a venue can do from this record, never from a switch of their own.
+ *
+ *   id            venue code: instrument ids are `<id>:<symbol>`, capture files `<id>.ws.*`
+ *   config        zod schema of the venue's settings (URLs, symbols, session); credentials are not config
+ *   hosts         the host names its endpoints live on (a capture's URLs name its venue by them)
+ *   marketData    how recorded and live payloads become catalogue events (optional: execution-only venues)
+ *   execution     the live execution client, and the simulated venue speaking its wire protocol (optional)
+ *   fixtures      the recorded payloads its tests replay, repository paths
+ *
+ * Only `id`, `title`, `config`, `hosts` and `fixtures` are required; everything else is optional so a
+ * venue can land with market data first and execution later (or the other way round).
+ */
+import type { z } from 'zod';
+import type { AnyEnvelope } from '../../domain/events/envelope.js';
+import type { ExecutionClient, MarketDataClient } from './port.js';
+import type { VenueParser } from './common/frame.js';
+import type { FeedIssue } from './common/json-feed-client.js';
+import type { ReplayServer } from './cryptofeed/replay-server.js';
+
+/**
+ * How a venue's recorded market data is stored. `cryptofeed` is the shared recorded-JSON format (one
+ * websocket frame a line, REST answers in companion files): a venue with a `newParser` is read by the
+ * shared capture reader for free. Any other format is read by the venue's own `openCapture`.
+ */
+export type CaptureFormat = 'cryptofeed' | 'itch';
+
+/** Options the paper-mode replay client passes on to a venue's live market-data client. */
+export interface ReplayClientOptions {
+  /** Receive clock, ns since the epoch (paper: the capture's own timeline). */
+  clock?: () => bigint;
+  onBadFrame?: 'stop' | 'skip';
+  onIssue?: (issue: FeedIssue) => void;
+  highWaterMark?: number;
+  httpTimeoutMs?: number;
+}
+
+export interface MarketDataAdapter {
+  /** The format its recordings come in (what `tapedeck replay FILE` and `datasets import --format` read). */
+  readonly captureFormat: CaptureFormat;
+  /**
+   * A fresh parser of the venue's JSON payloads (one per stream: a parser keeps instrument metadata and
+   * the latest venue time). Required for `cryptofeed` captures.
+   */
+  newParser?(): VenueParser;
+  /**
+   * The venue's LIVE market-data client pointed at a capture replay server (paper trading: the real
+   * adapter over a real socket, subscribed as the recording was).
+   */
+  replayClient?(server: ReplayServer, options: ReplayClientOptions): MarketDataClient;
+  /** Formats other than cryptofeed: is this file one of the venue's recordings (by its name)? */
+  recognisesCapture?(file: string): boolean;
+  /** Formats other than cryptofeed: the recording as catalogue envelopes, in venue order. */
+  openCapture?(file: string): AsyncIterable<AnyEnvelope>;
+  /**
+   * Archive formats of the venue the dataset catalog imports (`binance-csv`): names only; the
+   * readers live with the catalog (datasets/catalog/sources.ts), which checks it knows every name.
+   */
+  readonly archiveFormats?: readonly string[];
+}
+
+/** What an execution client is given beside its config: secrets and the clock come from the shell. */
+export interface ExecutionContext {
+  /** Secrets, from the environment or a secrets file the shell read; never from the venue config. */
+  credentials: Readonly<Record<string, string>>;
+  /** Venue clock, ns since the epoch (default: the wall clock). */
+  clockNs?: () => bigint;
+}
+
+/** A simulated venue on loopback speaking the venue's wire protocol (tests, rehearsals). */
+export interface SimulatedVenueServer {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export interface ExecutionAdapter<Config> {
+  /** The live execution client (src/venues/port.ts), not yet connected. */
+  newClient(config: Config, context: ExecutionContext): ExecutionClient;
+  /** The simulated venue speaking this venue's wire protocol, listening on 127.0.0.1 (port 0 = any). */
+  startSim?(options: { credentials: Readonly<Record<string, string>>; port?: number; clockNs?: () => bigint }): Promise<SimulatedVenueServer>;
+}
+
+export interface VenueAdapter<Config = unknown> {
+  /** Venue code, upper case (`BINANCE`): instrument ids are `<id>:<symbol>`, captures `<id>.ws.*`. */
+  readonly id: string;
+  /** One line for `--help` and listings. */
+  readonly title: string;
+  /** The venue's settings, strict keys, with defaults for the public endpoints. */
+  readonly config: z.ZodType<Config>;
+  /** Host names (suffix match) of the venue's endpoints. */
+  readonly hosts: readonly RegExp[];
+  readonly marketData?: MarketDataAdapter;
+  readonly execution?: ExecutionAdapter<Config>;
+  /** Recorded payloads the venue's tests replay (repository paths; see test/fixtures/.../PROVENANCE.md). */
+  readonly fixtures: readonly string[];
+}
+
+/** Types a venue record, keeping its config type (`export const kraken = defineVenue({...})`). */
+export function defineVenue<Config>(adapter: VenueAdapter<Config>): VenueAdapter<Config> {
+  return adapter;
+}

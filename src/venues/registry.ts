@@ -1,0 +1,121 @@
+/**
+ * The venue registry: every venue tapedeck knows, one line each. A venue is one folder under
+ * src/venues/ (see README.md there) whose adapter.ts exports a VenueAdapter; adding a venue is that
+ * folder plus its line in VENUES below. The CLI, the capture reader, paper mode and the dataset catalog
+ * ask this module; none keeps a venue list or a switch of its own.
+ *
+ * Layering: src/venues must not import datasets/, projections/ or replay/. What lives there and is
+ * still looked up by venue-independent code (the dataset catalog's reader) is provided by the shell
+ * (src/cli) at start-up through `provideCatalogReader`.
+ */
+import { TapedeckError } from '../../domain/core/errors.js';
+import type { AnyEnvelope } from '../../domain/events/envelope.js';
+import type { CaptureFormat, VenueAdapter } from './adapter.js';
+import { binance } from './binance/adapter.js';
+import { coinbase } from './coinbase/adapter.js';
+import { kraken } from './kraken/adapter.js';
+import { nasdaq } from './nasdaq/adapter.js';
+
+export type { CaptureFormat, VenueAdapter } from './adapter.js';
+
+/** Every venue, one line each. */
+export const VENUES: readonly VenueAdapter<any>[] = Object.freeze([
+  binance,
+  kraken,
+  coinbase,
+  nasdaq,
+]);
+
+const BY_ID: ReadonlyMap<string, VenueAdapter<any>> = indexById(VENUES);
+
+function indexById(venues: readonly VenueAdapter<any>[]): Map<string, VenueAdapter<any>> {
+  const m = new Map<string, VenueAdapter<any>>();
+  for (const v of venues) {
+    if (!/^[A-Z][A-Z0-9_]*$/.test(v.id)) throw new Error(`venue id "${v.id}" must be upper case letters, digits and _`);
+    if (m.has(v.id)) throw new Error(`venue ${v.id} is registered twice`);
+    m.set(v.id, v);
+  }
+  return m;
+}
+
+export function venueIds(): string[] {
+  return VENUES.map((v) => v.id);
+}
+
+/** The venue with this id (any case), or null. */
+export function findVenue(id: string): VenueAdapter<any> | null {
+  return BY_ID.get(id.toUpperCase()) ?? null;
+}
+
+/** The venue with this id (any case); a user-facing error listing the known ones otherwise. */
+export function getVenue(id: string): VenueAdapter<any> {
+  const v = findVenue(id);
+  if (v === null) throw new TapedeckError('VENUE_UNKNOWN', `unknown venue "${id}" (known: ${venueIds().join(', ')})`, { field: 'venue' });
+  return v;
+}
+
+/** Venues whose recordings come in `format`. */
+export function captureVenues(format: CaptureFormat): VenueAdapter<any>[] {
+  return VENUES.filter((v) => v.marketData?.captureFormat === format);
+}
+
+/** The venue whose endpoints live on this URL's host, or null. */
+export function venueOfUrl(url: string): VenueAdapter<any> | null {
+  let host: string;
+  try {
+    host = new URL(url).hostname;
+  } catch {
+    return null;
+  }
+  return VENUES.find((v) => v.hosts.some((re) => re.test(host))) ?? null;
+}
+
+/** The venue owning a recording in a format of its own (ITCH), told by the file name; else null. */
+export function venueOfOwnCapture(file: string): VenueAdapter<any> | null {
+  return VENUES.find((v) => v.marketData?.captureFormat !== 'cryptofeed' && v.marketData?.recognisesCapture?.(file) === true) ?? null;
+}
+
+/** Validates a venue's config (strict keys); errors name the venue and the field. */
+export function parseVenueConfig<C>(venue: VenueAdapter<C>, raw: unknown): C {
+  const r = venue.config.safeParse(raw ?? {});
+  if (r.success) return r.data;
+  const issue = r.error.issues[0]!;
+  const field = issue.path.length > 0 ? issue.path.join('.') : '(root)';
+  throw new TapedeckError('VENUE_CONFIG', `${venue.id} config: ${field}: ${issue.message}`, { field: `${venue.id}.${field}` });
+}
+
+/**
+ * Dataset formats the catalog imports: every capture format of a registered venue, and the archive
+ * formats venues declare (`binance-csv`), in registry order.
+ */
+export function datasetFormats(): string[] {
+  const out: string[] = [];
+  for (const v of VENUES) {
+    for (const f of [v.marketData?.captureFormat, ...(v.marketData?.archiveFormats ?? [])]) {
+      if (f !== undefined && !out.includes(f)) out.push(f);
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- provided by the shell
+
+/** Reads a catalog dataset's events back (datasets/catalog.ts `catalogEventSource`). */
+export type CatalogReader = (dir: string, datasetId: string) => AsyncIterable<AnyEnvelope>;
+
+let catalogLoader: (() => Promise<CatalogReader>) | null = null;
+
+/**
+ * The shell (src/cli) provides the dataset catalog's reader, loaded lazily (DuckDB and Arrow load only
+ * when a catalog is read). src/runtime and src/venues never import datasets/ themselves.
+ */
+export function provideCatalogReader(load: () => Promise<CatalogReader>): void {
+  catalogLoader = load;
+}
+
+export async function catalogReader(): Promise<CatalogReader> {
+  if (catalogLoader === null) {
+    throw new TapedeckError('SOURCE_KIND', 'dataset catalogs are not available here: the program did not provide a catalog reader (run it through the tapedeck CLI)');
+  }
+  return catalogLoader();
+}
