@@ -8,8 +8,8 @@
  */
 import { TapedeckError } from '../domain/core/errors.js';
 import { storedToEnvelope, toJsonValue, type AnyEnvelope, type RawBytes } from '../domain/events/envelope.js';
-import { EmbeddedEventStore } from '../src/store/embedded/store.js';
-import type { RecordedEvent } from '../src/store/port.js';
+import { openStore } from '../src/store/open.js';
+import type { EventStore, RecordedEvent } from '../src/store/port.js';
 import { decodeMessage as decodeItch } from '../src/venues/nasdaq/itch/codec.js';
 import { decodeClientMessage, decodeVenueMessage } from '../src/venues/nasdaq/ouch42/codec.js';
 import { projectStore } from './catchup.js';
@@ -95,7 +95,7 @@ function audited(rec: RecordedEvent): AuditedEvent {
   return out;
 }
 
-async function readAt(store: EmbeddedEventStore, position: number): Promise<RecordedEvent | null> {
+async function readAt(store: EventStore, position: number): Promise<RecordedEvent | null> {
   for await (const e of store.readAll({ fromPosition: position, maxCount: 1 })) return e.position === position ? e : null;
   return null;
 }
@@ -110,7 +110,7 @@ export async function auditOrder(storeDir: string, orderId: string, options: { r
   const dbPath = options.dbPath ?? defaultDbPath(storeDir);
   if (options.update !== false) await projectStore(storeDir, { dbPath });
   const db = await openDbWithRetry(dbPath, { readOnly: true });
-  let store: EmbeddedEventStore | null = null;
+  let store: EventStore | null = null;
   try {
     const con = db.con;
     const orders = await queryRows(con, `SELECT * FROM orders WHERE order_id = ${sqlString(orderId)}${options.runId ? ` AND run_id = ${sqlString(options.runId)}` : ''} ORDER BY run_id`);
@@ -133,7 +133,7 @@ export async function auditOrder(storeDir: string, orderId: string, options: { r
     const [before] = await queryRows(con, `SELECT * FROM position_history WHERE ${posKey} AND position < ${firstPos} ORDER BY position DESC LIMIT 1`);
     const [after] = await queryRows(con, `SELECT * FROM position_history WHERE ${posKey} AND position <= ${lastPos} ORDER BY position DESC LIMIT 1`);
 
-    store = await EmbeddedEventStore.open(storeDir, { readOnly: true, create: false });
+    store = await openStore(storeDir, { readOnly: true, create: false });
     const byPosition = new Map<number, AuditedEvent>();
     for (const e of events) {
       const rec = await readAt(store, Number(e.position));

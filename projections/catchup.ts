@@ -7,7 +7,7 @@
  * The store is opened read-only (no lock): projections can be brought up to date while the kernel
  * appends; they then reflect the events durable when the catch-up started.
  */
-import { EmbeddedEventStore } from '../src/store/embedded/store.js';
+import { openStore } from '../src/store/open.js';
 import type { EventStore } from '../src/store/port.js';
 import { defaultDbPath, openDbWithRetry, queryRows, sqlString, type OpenDb } from './db.js';
 import { Projector, projectorSchemaSql } from './projector.js';
@@ -74,7 +74,7 @@ function now(): number {
 
 /** Catches the projections of `storeDir` up to its head. */
 export async function projectStore(storeDir: string, options: ProjectOptions = {}): Promise<ProjectResult> {
-  const store = await EmbeddedEventStore.open(storeDir, { readOnly: true, create: false });
+  const store = await openStore(storeDir, { readOnly: true, create: false });
   try {
     return await projectFrom(store, options.dbPath ?? defaultDbPath(storeDir), options);
   } finally {
@@ -82,7 +82,35 @@ export async function projectStore(storeDir: string, options: ProjectOptions = {
   }
 }
 
-/** Catches a database up with any EventStore (the embedded one takes the fast cursor path). */
+/**
+ * Folds up to `max` events after the projector's position and at or before `head`; returns how many.
+ * Through the store's raw scan when it offers one (no object per event), else through readAll.
+ */
+export async function foldBatch(store: EventStore, projector: Projector, head: number, max: number): Promise<number> {
+  let n = 0;
+  if (max <= 0) return 0;
+  const checkpoint = projector.position < 0 ? 'start' : projector.position;
+  const rawScan = store.capabilities?.rawScan;
+  if (rawScan) {
+    rawScan(checkpoint, (c) => {
+      if (c.position > head) return false;
+      projector.visitCursor(c);
+      n++;
+      return n < max;
+    });
+    return n;
+  }
+  // Positions are not contiguous: read from the checkpoint itself (a position the store gave) and skip it.
+  for await (const e of store.readAll({ fromPosition: checkpoint === 'start' ? 'start' : checkpoint, maxCount: max + 1 })) {
+    if (checkpoint !== 'start' && e.position <= checkpoint) continue;
+    if (e.position > head || n >= max) break;
+    projector.visit({ position: e.position, stream: e.stream, id: e.id, type: e.type, data: e.isJson ? e.data : null, metadata: e.metadata });
+    n++;
+  }
+  return n;
+}
+
+/** Catches a database up with any EventStore. */
 export async function projectFrom(store: EventStore, dbPath: string, options: ProjectOptions = {}): Promise<ProjectResult> {
   const t0 = now();
   const db = await openDbWithRetry(dbPath, { settings: { checkpoint_threshold: CATCHUP_CHECKPOINT_THRESHOLD } });
@@ -109,22 +137,7 @@ export async function projectFrom(store: EventStore, dbPath: string, options: Pr
     };
     try {
       while (projector.position < head && folded < limit) {
-        let n = 0;
-        const want = Math.min(batch, limit - folded);
-        if (store instanceof EmbeddedEventStore) {
-          store.scan(projector.position + 1, (c) => {
-            if (c.position > head) return false;
-            projector.visitCursor(c);
-            n++;
-            return n < want;
-          });
-        } else {
-          for await (const e of store.readAll({ fromPosition: projector.position + 1, maxCount: want })) {
-            if (e.position > head) break;
-            projector.visit({ position: e.position, stream: e.stream, id: e.id, type: e.type, data: e.isJson ? e.data : null, metadata: e.metadata });
-            n++;
-          }
-        }
+        const n = await foldBatch(store, projector, head, Math.min(batch, limit - folded));
         if (n === 0) break;
         folded += n;
         await settle();

@@ -4,7 +4,8 @@
  * held in memory: no database, no snapshot, so it is by construction a rebuild from zero.
  */
 import { TapedeckError } from '../domain/core/errors.js';
-import { EmbeddedEventStore } from '../src/store/embedded/store.js';
+import { openStore } from '../src/store/open.js';
+import { foldBatch } from './catchup.js';
 import { Projector, stateViews, type RunStateView } from './projector.js';
 
 export interface RebuildResult {
@@ -17,7 +18,7 @@ export interface RebuildResult {
 }
 
 export async function rebuild(storeDir: string, options: { at?: number; runId?: string } = {}): Promise<RebuildResult> {
-  const store = await EmbeddedEventStore.open(storeDir, { readOnly: true, create: false });
+  const store = await openStore(storeDir, { readOnly: true, create: false });
   try {
     const head = await store.headPosition();
     if (options.at !== undefined && options.at > head) {
@@ -25,13 +26,7 @@ export async function rebuild(storeDir: string, options: { at?: number; runId?: 
     }
     const at = options.at ?? head;
     const p = new Projector({ rows: false });
-    if (at >= 0) {
-      store.scan(0, (c) => {
-        if (c.position > at) return false;
-        p.visitCursor(c);
-        return true;
-      });
-    }
+    while (p.position < at && (await foldBatch(store, p, at, 100_000)) > 0);
     let runs = stateViews(p);
     if (options.runId !== undefined) {
       runs = runs.filter((r) => r.runId === options.runId);

@@ -21,7 +21,7 @@ import { openDb } from '../../projections/db.js';
 import { Projector } from '../../projections/projector.js';
 import { MARKET_TRADES } from '../../projections/schema.js';
 import { syntheticRun } from '../../projections/synthetic.js';
-import { EmbeddedEventStore } from '../store/embedded/store.js';
+import { openStore } from '../store/open.js';
 
 export interface ProjectionBenchOptions {
   trades: number;
@@ -41,7 +41,7 @@ export async function runProjectionBench(opts: ProjectionBenchOptions): Promise<
   try {
     // ---- 1. a realistic run in a store (not timed)
     const storeDir = path.join(root, 'store');
-    const store = await EmbeddedEventStore.open(storeDir, { durability: 'batched' });
+    const store = await openStore(storeDir, { durability: 'batched' });
     const types = new Map<string, number>();
     let events = 0;
     for (const batch of syntheticRun({ runId: 'bench', seed: 42, trades: opts.trades, batchSize: 5000 })) {
@@ -52,14 +52,16 @@ export async function runProjectionBench(opts: ProjectionBenchOptions): Promise<
     await store.close();
 
     // ---- 2a. the fold alone (decode + reducers + row buffers, no database), to show where time goes
-    const ro = await EmbeddedEventStore.open(storeDir, { readOnly: true });
+    const ro = await openStore(storeDir, { readOnly: true });
+    const rawScan = ro.capabilities?.rawScan;
+    if (!rawScan) throw new Error('the embedded store offers the raw scan');
     const folder = new Projector();
     const tf = now();
-    ro.scan(0, (c) => folder.visitCursor(c));
+    rawScan('start', (c) => folder.visitCursor(c));
     const foldSec = now() - tf;
     let rawScanned = 0;
     const tr = now();
-    ro.scan(0, () => {
+    rawScan('start', () => {
       rawScanned++;
     });
     const rawSec = now() - tr;

@@ -78,7 +78,60 @@ export interface Subscription extends AsyncIterable<RecordedEvent> {
   close(): Promise<void>;
 }
 
+/**
+ * One stored event seen through a reusable cursor, for the raw-scan fast path: the fields point into
+ * `buf`, which is valid only during the visit (copy what you keep). `data` and `metadata` parse on access.
+ */
+export interface RawEventCursor {
+  readonly buf: Buffer;
+  readonly stream: string;
+  readonly position: number;
+  readonly revision: number;
+  readonly id: string;
+  readonly type: string;
+  readonly isJson: boolean;
+  readonly typeStart: number;
+  readonly typeEnd: number;
+  readonly dataStart: number;
+  readonly dataEnd: number;
+  readonly metaStart: number;
+  readonly metaEnd: number;
+  readonly data: unknown;
+  readonly metadata: Record<string, unknown>;
+}
+
+/**
+ * Visits every durable event after `checkpoint` (strictly; 'start' for all), in position order, through
+ * one reusable cursor, synchronously. `visit` returns false to stop.
+ */
+export type RawScan = (checkpoint: number | 'start', visit: (cursor: RawEventCursor) => boolean | void, filter?: AllFilter) => void;
+
+/** What a log-checking backend reports (`tapedeck store verify`). */
+export interface StoreHealth {
+  ok: boolean;
+  records: number;
+  events: number;
+  streams: number;
+  /** Damaged ranges: where (segment, byte offset, length), why, and the positions they make unreadable when known. */
+  corrupt: Array<{ segment: string; offset: number; length: number; reason: string; fromPosition?: number; toPosition?: number | null }>;
+  truncatedTail: boolean;
+  tornTailBytes: number;
+}
+
+/**
+ * Optional extras a backend may offer. Callers ask (`store.capabilities?.rawScan`) and fall back to the
+ * port's own methods when absent; nothing may require them.
+ */
+export interface StoreCapabilities {
+  /** The allocation-light sequential scan over the local log (the embedded store). Fallback: readAll. */
+  rawScan?: RawScan;
+  /** Checks every record of the log and reports corruption. */
+  verify?: () => StoreHealth;
+}
+
 export interface EventStore {
+  /** Optional fast paths and extras; see StoreCapabilities. */
+  readonly capabilities?: StoreCapabilities;
   appendToStream(stream: string, events: EventData[], options?: { expectedRevision?: ExpectedRevision }): Promise<AppendResult>;
   readStream(stream: string, options?: ReadStreamOptions): AsyncIterable<RecordedEvent>;
   readAll(options?: ReadAllOptions): AsyncIterable<RecordedEvent>;

@@ -2,7 +2,7 @@
  * `tapedeck audit ORDER_ID`, `tapedeck rebuild`, `tapedeck slippage`: questions answered from the log.
  */
 import type { Command } from 'commander';
-import { EmbeddedEventStore } from '../../store/embedded/store.js';
+import { openStore } from '../../store/open.js';
 import { action, intOption, printJson } from '../run.js';
 
 // Analytics modules load only when their command runs, so the rest of the CLI starts fast.
@@ -59,7 +59,7 @@ export function register(program: Command): void {
     .option('--json', 'one JSON document', false)
     .action(
       action(async (o: { store: string; live: string; backtest: string; json: boolean }) => {
-        const store = await EmbeddedEventStore.open(o.store, { readOnly: true, create: false });
+        const store = await openStore(o.store, { readOnly: true, create: false });
         try {
           const r = await (await slip()).slippage(store, o.live, o.backtest);
           if (o.json) {

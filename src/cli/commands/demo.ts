@@ -9,7 +9,7 @@ import { checkParity } from '../../../replay/parity.js';
 import { readConfigFile, resolveRunConfig } from '../../runtime/config.js';
 import { runKernel } from '../../runtime/engine.js';
 import { openReplaySource, resolveSource, surveySource } from '../../runtime/sources.js';
-import { EmbeddedEventStore } from '../../store/embedded/store.js';
+import { openStore } from '../../store/open.js';
 import { action, ExitCode } from '../run.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -40,7 +40,7 @@ export function register(program: Command): void {
         say(`  strategy ${config.strategy} on ${String(config.params.instrument)}, simulated venue with 1 ms latencies`);
         // A replay or paper run can be redone from its source, so its journal is synced in batches (every
         // 20 ms and on close) rather than per append; live trading syncs before every command.
-        const store = await EmbeddedEventStore.open(opts.store, { durability: 'batched' });
+        const store = await openStore(opts.store, { durability: 'batched' });
         try {
           const t0 = process.hrtime.bigint();
           const s = await runKernel({ mode: 'replay', store, config, sourceLabel: path.relative(process.cwd(), sample), events: await openReplaySource(source) });
@@ -51,13 +51,13 @@ export function register(program: Command): void {
           say(`  realized P&L${Object.entries(s.realizedPnlByCurrency).map(([c, v]) => ` ${trimZeros(v)} ${c}`).join(',') || ' 0'}`);
           const p = await checkParity(store, s.runId);
           say(`\nparity: ${p.identical ? `identical, ${p.decisions} decisions replayed hash for hash (${p.hash})` : `DIVERGED at decision ${p.divergence?.index}`}`);
-          const h = store.health();
-          say(`store ${path.resolve(opts.store)}: ${h.ok ? 'ok' : 'CORRUPT'}, ${h.events} events in ${h.streams} streams`);
+          const h = store.capabilities?.verify?.() ?? null;
+          if (h) say(`store ${path.resolve(opts.store)}: ${h.ok ? 'ok' : 'CORRUPT'}, ${h.events} events in ${h.streams} streams`);
           const cli = 'npm run -s tapedeck --';
           say(`\nnext: ${cli} store read --store ${opts.store} --stream run-${s.runId} --json | head`);
           say(`      ${cli} query "SELECT order_id, side, state, filled_quantity FROM orders" --store ${opts.store}`);
           say(`      ${cli} audit ORDER_ID --store ${opts.store}`);
-          if (!p.identical || !h.ok) throw new ExitCode(1);
+          if (!p.identical || (h !== null && !h.ok)) throw new ExitCode(1);
         } finally {
           await store.close();
         }

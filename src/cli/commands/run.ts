@@ -7,7 +7,7 @@ import { checkParity } from '../../../replay/parity.js';
 import { readConfigFile, resolveRunConfig } from '../../runtime/config.js';
 import { runKernel, type RunSummary } from '../../runtime/engine.js';
 import { openPaperSource, openReplaySource, resolveSource, surveySource } from '../../runtime/sources.js';
-import { EmbeddedEventStore } from '../../store/embedded/store.js';
+import { openStore } from '../../store/open.js';
 import { action, ExitCode, printJson } from '../run.js';
 import { z } from 'zod';
 
@@ -67,7 +67,7 @@ export function register(program: Command): void {
         const { source, config } = await prepare(sourceArg, opts);
         // A replay or paper run can be redone from its source, so its journal is synced in batches (every
         // 20 ms and on close) rather than per append; live trading syncs before every command.
-        const store = await EmbeddedEventStore.open(opts.store, { durability: 'batched' });
+        const store = await openStore(opts.store, { durability: 'batched' });
         const bar = progressBar('replay');
         try {
           const s = await runKernel({ mode: 'replay', store, config, sourceLabel: source.label, events: await openReplaySource(source), onProgress: bar.update });
@@ -96,7 +96,7 @@ export function register(program: Command): void {
         const { source, config } = await prepare(sourceArg, opts);
         // A replay or paper run can be redone from its source, so its journal is synced in batches (every
         // 20 ms and on close) rather than per append; live trading syncs before every command.
-        const store = await EmbeddedEventStore.open(opts.store, { durability: 'batched' });
+        const store = await openStore(opts.store, { durability: 'batched' });
         const feed = await openPaperSource(source, speed);
         const bar = progressBar('paper');
         try {
@@ -119,7 +119,7 @@ export function register(program: Command): void {
     .option('--json', 'print the result as JSON', false)
     .action(
       action(async (opts: { store: string; run: string; json: boolean }) => {
-        const store = await EmbeddedEventStore.open(opts.store, { readOnly: true });
+        const store = await openStore(opts.store, { readOnly: true });
         try {
           const r = await checkParity(store, opts.run);
           if (opts.json) {

@@ -6,7 +6,8 @@ import { TapedeckError } from '../../../domain/core/errors.js';
 import { UUID_RE } from '../../../domain/core/sha256.js';
 import { isEventType } from '../../../domain/events/catalog.js';
 import { formatIssues, parsePayload } from '../../../domain/events/envelope.js';
-import { describeCorrupt, EmbeddedEventStore } from '../../store/embedded/store.js';
+import { describeCorrupt } from '../../store/embedded/store.js';
+import { openStore } from '../../store/open.js';
 import type { EventData, ExpectedRevision, RecordedEvent } from '../../store/port.js';
 import { action, ExitCode, intOption, printJson } from '../run.js';
 
@@ -88,7 +89,7 @@ export function register(program: Command): void {
         const expected = parseExpectedRevision(opts.expectedRevision);
         const events = parseEventLines(await readStdin(), opts.strict);
         if (events.length === 0) throw new TapedeckError('INPUT_EMPTY', 'no events on stdin (one JSON object per line)', { file: 'stdin' });
-        const s = await EmbeddedEventStore.open(opts.store);
+        const s = await openStore(opts.store);
         try {
           const r = await s.appendToStream(opts.stream, events, { expectedRevision: expected });
           printJson({ stream: opts.stream, events: events.length, nextExpectedRevision: r.nextExpectedRevision, position: r.position });
@@ -110,7 +111,7 @@ export function register(program: Command): void {
     .action(
       action(async (opts: { store: string; stream?: string; all: boolean; from?: number; max?: number }) => {
         if (!opts.stream === !opts.all) throw new TapedeckError('USAGE', 'give exactly one of --stream NAME or --all');
-        const s = await EmbeddedEventStore.open(opts.store, { readOnly: true });
+        const s = await openStore(opts.store, { readOnly: true });
         try {
           const it = opts.stream
             ? s.readStream(opts.stream, { fromRevision: opts.from ?? 'start', maxCount: opts.max })
@@ -137,9 +138,11 @@ export function register(program: Command): void {
     .option('--json', 'print one JSON object', false)
     .action(
       action(async (opts: { store: string; json: boolean }) => {
-        const s = await EmbeddedEventStore.open(opts.store, { readOnly: true });
-        const h = s.health();
+        const s = await openStore(opts.store, { readOnly: true });
+        const verify = s.capabilities?.verify;
+        const h = verify?.();
         await s.close();
+        if (!h) throw new TapedeckError('STORE_NO_VERIFY', `the store at ${opts.store} does not offer log verification (only the embedded log does)`, { field: '--store' });
         const report = {
           ok: h.ok,
           records: h.records,

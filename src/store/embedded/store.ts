@@ -19,7 +19,10 @@ import {
   type EventData,
   type EventStore,
   type ExpectedRevision,
+  type RawScan,
   type ReadAllOptions,
+  type StoreCapabilities,
+  type StoreHealth,
   type ReadStreamOptions,
   type RecordedEvent,
   type SubscribeAllOptions,
@@ -64,15 +67,7 @@ export interface EmbeddedStoreOptions {
   idCacheSize?: number;
 }
 
-export interface StoreHealth {
-  ok: boolean;
-  records: number;
-  events: number;
-  streams: number;
-  corrupt: CorruptRange[];
-  truncatedTail: boolean;
-  tornTailBytes: number;
-}
+export type { StoreHealth };
 
 interface Segment {
   name: string;
@@ -119,6 +114,12 @@ class Column<T extends Float64Array | Int32Array> {
 
 export class EmbeddedEventStore implements EventStore {
   readonly dir: string;
+  /** The raw scan (the projector's fast path) and log verification, offered through the port. */
+  readonly capabilities: StoreCapabilities = {
+    // Positions here are contiguous integers, so "after the checkpoint" is checkpoint + 1.
+    rawScan: ((checkpoint, visit, filter) => void this.scan(checkpoint === 'start' ? 0 : checkpoint + 1, visit, filter)) satisfies RawScan,
+    verify: () => this.health(),
+  };
   private readonly opts: Required<Omit<EmbeddedStoreOptions, 'create'>>;
   private releaseLock: (() => void) | null = null;
 
