@@ -83,13 +83,15 @@ export function envelopeToStored(env: EventEnvelope): StoredShape {
   return { id: env.id, type: env.type, data: TYPES_WITH_BIGINT.has(env.type) ? toJsonValue(env.data) : env.data, metadata };
 }
 
-/** Formats zod issues as `field.path: message; ...`. */
+/** Formats zod issues as `field.path: message; ...`. An unknown key's path ends with the key itself. */
 export function formatIssues(error: z.ZodError): { field: string; message: string } {
+  const pathOf = (i: z.core.$ZodIssue): string =>
+    [...i.path, ...(i.code === 'unrecognized_keys' && i.keys.length > 0 ? [i.keys[0]!] : [])].map(String).join('.') || '(root)';
   const first = error.issues[0];
-  const field = first ? first.path.map(String).join('.') || '(root)' : '(root)';
+  const field = first ? pathOf(first) : '(root)';
   const message = error.issues
     .slice(0, 3)
-    .map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`)
+    .map((i) => `${pathOf(i)}: ${i.message}`)
     .join('; ');
   return { field, message };
 }

@@ -5,6 +5,7 @@
  * does no FX here) and are held as bigint at `moneyScale` decimals.
  */
 import { z } from 'zod';
+import { configObject } from '../core/config-object.js';
 import { TapedeckError } from '../core/errors.js';
 import { parseDecimal } from '../core/fixed.js';
 import { formatIssues } from '../events/envelope.js';
@@ -22,21 +23,21 @@ const perInstrumentLimits = {
   collarBps: z.int().positive().optional(),
 };
 
-export const riskConfigSchema = z.object({
+export const riskConfigSchema = configObject({
   /** Decimal places of money limits and of notional comparisons. */
   moneyScale: z.int().min(0).max(18).default(8),
   /** Limits for instruments not listed in `instruments`. */
-  defaults: z.object(perInstrumentLimits).default({}),
-  instruments: z.record(instrumentId, z.object(perInstrumentLimits)).default({}),
+  defaults: configObject(perInstrumentLimits).default({}),
+  instruments: z.record(instrumentId, configObject(perInstrumentLimits)).default({}),
   /** When false, an order for an instrument not in `instruments` is denied UNKNOWN_INSTRUMENT. */
   allowUnknownInstruments: z.boolean().default(true),
   /** Per venue: cap on the gross notional of all positions (and worst-case open orders) there. */
-  venues: z.record(venue, z.object({ maxGrossNotional: decimal })).default({}),
+  venues: z.record(venue, configObject({ maxGrossNotional: decimal })).default({}),
   maxGrossExposure: decimal.optional(),
   maxNetExposure: decimal.optional(),
   maxOpenOrders: z.int().positive().optional(),
   /** At most `maxOrders` new orders and replaces in any `windowNs` of event time. */
-  orderRate: z.object({ maxOrders: z.int().positive().max(100_000), windowNs: timeNs }).optional(),
+  orderRate: configObject({ maxOrders: z.int().positive().max(100_000), windowNs: timeNs }).optional(),
   /** Loss (realized today + unrealized − fees today) at which only reducing orders pass. */
   maxDailyLoss: decimal.optional(),
   /** The trading day starts this many ns after UTC midnight (e.g. 0 for crypto, 13.5 h for US equities in UTC terms). */
@@ -77,7 +78,7 @@ export function parseRiskConfig(raw: unknown): RiskConfig {
   const c = r.data;
   const ms = c.moneyScale;
   const money = (s: string | undefined, field: string): bigint | null => (s === undefined ? null : parseDecimal(s, ms, field));
-  const limits = (l: z.output<z.ZodObject<typeof perInstrumentLimits>>, at: string): InstrumentLimits => ({
+  const limits = (l: z.output<ReturnType<typeof configObject<typeof perInstrumentLimits>>>, at: string): InstrumentLimits => ({
     maxOrderQtyLots: l.maxOrderQtyLots ?? null,
     maxOrderNotional: money(l.maxOrderNotional, `${at}.maxOrderNotional`),
     maxPositionLots: l.maxPositionLots ?? null,

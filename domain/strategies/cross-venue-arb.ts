@@ -7,15 +7,16 @@
  * before trading again. Both legs must share price and quantity scales (they are checked at start).
  */
 import { z } from 'zod';
+import { configObject } from '../core/config-object.js';
 import { instrumentId, scale, timeNs, venue } from '../events/primitives.js';
 import { bestPrice, bestQty, type MarketView } from '../market/book.js';
 import type { StrategyCommand } from '../orders/commands.js';
 import { newOwnOrders, trackOwnOrder, type OwnOrders } from './own-orders.js';
 import { marketInstrument, NO_COMMANDS, type Strategy } from './strategy.js';
 
-const leg = z.object({ venue, instrument: instrumentId });
+const leg = configObject({ venue, instrument: instrumentId });
 
-export const crossVenueArbParams = z.object({
+export const crossVenueArbParams = configObject({
   legs: z.tuple([leg, leg]).refine((l) => l[0].instrument !== l[1].instrument, 'the two legs must be different instruments'),
   priceScale: scale,
   qtyScale: scale,

@@ -6,6 +6,7 @@
  * seeded PRNG in state, shows how a strategy uses randomness without losing determinism.
  */
 import { z } from 'zod';
+import { configObject } from '../core/config-object.js';
 import { nextInt, seedPrng, type PrngState } from '../core/prng.js';
 import { instrumentId, scale, timeNs, venue } from '../events/primitives.js';
 import { bestAskTicks, bestBidTicks, type MarketView } from '../market/book.js';
@@ -13,7 +14,7 @@ import type { StrategyCommand } from '../orders/commands.js';
 import { byTag, newOwnOrders, trackOwnOrder, type OwnOrders } from './own-orders.js';
 import { marketInstrument, NO_COMMANDS, type Strategy } from './strategy.js';
 
-export const marketMakerParams = z.object({
+export const marketMakerParams = configObject({
   venue,
   instrument: instrumentId,
   priceScale: scale,

@@ -5,13 +5,14 @@
  * and at most once per `cooldownNs` of event time.
  */
 import { z } from 'zod';
+import { configObject } from '../core/config-object.js';
 import type { TimedEvent } from '../events/event.js';
 import { instrumentId, scale, timeNs, venue } from '../events/primitives.js';
 import { bestAskTicks, bestBidTicks, type MarketView } from '../market/book.js';
 import { newOwnOrders, trackOwnOrder, type OwnOrders } from './own-orders.js';
 import { marketInstrument, NO_COMMANDS, type Strategy } from './strategy.js';
 
-export const momentumParams = z.object({
+export const momentumParams = configObject({
   venue,
   instrument: instrumentId,
   priceScale: scale,

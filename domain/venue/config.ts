@@ -3,6 +3,7 @@
  * A failing config is a TapedeckError SIM_VENUE_CONFIG naming the field.
  */
 import { z } from 'zod';
+import { configObject } from '../core/config-object.js';
 import { TapedeckError } from '../core/errors.js';
 import { parseDecimal } from '../core/fixed.js';
 import { formatIssues } from '../events/envelope.js';
@@ -25,9 +26,9 @@ const feeFields = {
   feeScale: scale.optional(),
 };
 
-export const simVenueConfigSchema = z.object({
+export const simVenueConfigSchema = configObject({
   venue,
-  latency: z.object({
+  latency: configObject({
     /** Strategy → venue for a new order or a replace. */
     submitNs: nsValue.default(0n),
     /** Venue → kernel for every report (acks, fills, cancels). */
@@ -37,8 +38,8 @@ export const simVenueConfigSchema = z.object({
     /** Uniform extra delay in [0, jitterNs] on each leg, from the seeded PRNG in state. */
     jitterNs: z.int().min(0).max(0xffffffff).default(0),
   }).default({ submitNs: 0n, ackNs: 0n, cancelNs: 0n, jitterNs: 0 }),
-  fees: z.object(feeFields).default({}),
-  instruments: z.record(instrumentId, z.object({
+  fees: configObject(feeFields).default({}),
+  instruments: z.record(instrumentId, configObject({
     tickSizeTicks: z.int().positive().optional(),
     lotSizeLots: z.int().positive().optional(),
     minQtyLots: z.int().positive().optional(),

@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import { z } from 'zod';
+import { configObject } from '../../domain/core/config-object.js';
 import { TapedeckError } from '../../domain/core/errors.js';
 import { formatIssues } from '../../domain/events/envelope.js';
 import { parseRiskConfig } from '../../domain/risk/config.js';
@@ -12,12 +13,13 @@ import { getStrategy, parseStrategyParams } from '../../domain/strategies/regist
 import { parseSimVenueConfig } from '../../domain/venue/config.js';
 import type { SourceSurvey } from './sources.js';
 
-export const runConfigSchema = z.object({
+export const runConfigSchema = configObject({
   seed: z.int().default(1),
   params: z.record(z.string(), z.unknown()).default({}),
+  /** Merged over DEFAULT_RISK key by key; a key set to null removes that default limit. */
   risk: z.record(z.string(), z.unknown()).optional(),
   venues: z.array(z.record(z.string(), z.unknown())).optional(),
-}).strict();
+});
 
 /** The config as the run used it, in plain JSON (what the manifest records and the config hash covers). */
 export interface ResolvedRunConfig {
@@ -37,6 +39,11 @@ export function readConfigFile(file: string | undefined): z.output<typeof runCon
     const code = (e as NodeJS.ErrnoException).code;
     throw new TapedeckError('CONFIG_READ', code === 'ENOENT' ? `config file not found` : `config is not valid JSON: ${(e as Error).message}`, { file });
   }
+  return parseRunConfig(raw, file);
+}
+
+/** Validates a run config already read (JSON); errors name `file` and the field. */
+export function parseRunConfig(raw: unknown, file = 'config'): z.output<typeof runConfigSchema> {
   const r = runConfigSchema.safeParse(raw);
   if (!r.success) {
     const { field, message } = formatIssues(r.error);
@@ -45,7 +52,21 @@ export function readConfigFile(file: string | undefined): z.output<typeof runCon
   return r.data;
 }
 
-const DEFAULT_RISK = { maxOpenOrders: 50, orderRate: { maxOrders: 500, windowNs: '1000000000' } };
+/** Limits every run has unless its config changes them (risk.maxOpenOrders: null removes one). */
+export const DEFAULT_RISK: Readonly<Record<string, unknown>> = Object.freeze({ maxOpenOrders: 50, orderRate: { maxOrders: 500, windowNs: '1000000000' } });
+
+/** A partial risk config over the defaults: what it names replaces the default, null removes it. */
+export function mergeRisk(risk: Record<string, unknown> | undefined): Record<string, unknown> {
+  const merged: Record<string, unknown> = { ...DEFAULT_RISK, ...risk };
+  for (const [k, v] of Object.entries(merged)) if (v === null && k in DEFAULT_RISK) delete merged[k];
+  return merged;
+}
+
+/** Keys a strategy's params object knows (its zod shape), so the source only fills in what it takes. */
+function paramKeys(schema: unknown): Set<string> | null {
+  const shape = (schema as { shape?: Record<string, unknown> }).shape;
+  return shape && typeof shape === 'object' ? new Set(Object.keys(shape)) : null;
+}
 
 function defaultVenue(venue: string): Record<string, unknown> {
   return { venue, latency: { submitNs: '1000000', ackNs: '1000000', cancelNs: '1000000' }, fees: { makerBps: '1', takerBps: '5' } };
@@ -55,22 +76,21 @@ function defaultVenue(venue: string): Record<string, unknown> {
 export function resolveRunConfig(strategyName: string, cfg: z.output<typeof runConfigSchema>, survey: SourceSurvey, file = 'config'): ResolvedRunConfig {
   const strategy = getStrategy(strategyName);
   const params: Record<string, unknown> = { ...cfg.params };
-  if (params.instrument === undefined) {
-    const best = [...survey.instruments.entries()].sort((a, b) => b[1].events - a[1].events || (a[0] < b[0] ? -1 : 1))[0];
-    if (best) {
-      const [instrument, info] = best;
-      params.instrument = instrument;
-      params.venue ??= info.venue;
-      params.priceScale ??= info.priceScale;
-      params.qtyScale ??= info.qtyScale;
-    }
-  } else {
-    const info = survey.instruments.get(String(params.instrument));
-    if (info) {
-      params.venue ??= info.venue;
-      params.priceScale ??= info.priceScale;
-      params.qtyScale ??= info.qtyScale;
-    }
+  // Filled from the source only where the strategy takes the key: strict params refuse any other.
+  const takes = paramKeys(strategy.params);
+  const fill = (key: string, value: unknown): void => {
+    if (params[key] === undefined && (takes === null || takes.has(key))) params[key] = value;
+  };
+  const wanted = params.instrument !== undefined ? String(params.instrument) : undefined;
+  const best = wanted !== undefined
+    ? (survey.instruments.has(wanted) ? ([wanted, survey.instruments.get(wanted)!] as const) : undefined)
+    : [...survey.instruments.entries()].sort((a, b) => b[1].events - a[1].events || (a[0] < b[0] ? -1 : 1))[0];
+  if (best) {
+    const [instrument, info] = best;
+    fill('instrument', instrument);
+    fill('venue', info.venue);
+    fill('priceScale', info.priceScale);
+    fill('qtyScale', info.qtyScale);
   }
   try {
     parseStrategyParams(strategy, params);
@@ -80,7 +100,7 @@ export function resolveRunConfig(strategyName: string, cfg: z.output<typeof runC
   }
   const venuesSeen = new Set<string>([...survey.instruments.values()].map((i) => i.venue));
   if (typeof params.venue === 'string') venuesSeen.add(params.venue);
-  for (const key of ['venueA', 'venueB']) if (typeof params[key] === 'string') venuesSeen.add(params[key] as string);
+  if (Array.isArray(params.legs)) for (const leg of params.legs) if (typeof (leg as { venue?: unknown })?.venue === 'string') venuesSeen.add((leg as { venue: string }).venue);
   const venues = cfg.venues ?? [...venuesSeen].sort().map(defaultVenue);
   venues.forEach((v, i) => {
     try {
@@ -90,7 +110,7 @@ export function resolveRunConfig(strategyName: string, cfg: z.output<typeof runC
       throw e;
     }
   });
-  const riskRaw = cfg.risk ?? DEFAULT_RISK;
+  const riskRaw = mergeRisk(cfg.risk);
   try {
     parseRiskConfig(riskRaw);
   } catch (e) {
