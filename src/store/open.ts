@@ -3,13 +3,14 @@
  * Callers see only the EventStore port (fast paths are asked for through `store.capabilities`).
  *
  *   a directory (or file:///dir)        the embedded log, the default (embedded/)
- *   kurrentdb://host:2113, esdb://...   KurrentDB (kurrentdb/, to come)
+ *   kurrentdb://host:2113, esdb://...   KurrentDB (kurrentdb/; `?tapedeckNamespace=NAME` for one store of several)
  *
  * Any other `scheme://` is refused with one line naming the location (STORE_LOCATION, exit 2).
  */
 import { fileURLToPath } from 'node:url';
 import { TapedeckError } from '../../domain/core/errors.js';
 import { EmbeddedEventStore, type EmbeddedStoreOptions } from './embedded/store.js';
+import { KURRENTDB_SCHEMES as CLIENT_SCHEMES } from './kurrentdb/mapping.js';
 import type { EventStore } from './port.js';
 
 /**
@@ -25,7 +26,7 @@ export function locationScheme(location: string): string | null {
   return m ? m[1]!.toLowerCase() : null;
 }
 
-export const KURRENTDB_SCHEMES = ['kurrentdb', 'kurrentdb+discover', 'esdb', 'esdb+discover', 'kurrent', 'kurrent+discover'];
+export const KURRENTDB_SCHEMES: readonly string[] = CLIENT_SCHEMES;
 
 export async function openStore(location: string, options: OpenStoreOptions = {}): Promise<EventStore> {
   if (typeof location !== 'string' || location.length === 0) {
@@ -42,7 +43,12 @@ export async function openStore(location: string, options: OpenStoreOptions = {}
   );
 }
 
-/** The KurrentDB backend's hook: src/store/kurrentdb/ plugs in here. */
-async function openKurrentDb(location: string, _options: OpenStoreOptions): Promise<EventStore> {
-  throw new TapedeckError('STORE_BACKEND_MISSING', `the KurrentDB backend is not built yet, so ${location} cannot be opened; use a store directory`, { field: '--store' });
+/**
+ * KurrentDB (src/store/kurrentdb/). Loaded on demand: the client (gRPC and a native addon) takes about
+ * 200 ms to load, which users of the embedded store need not pay. Fails fast (STORE_UNAVAILABLE) when
+ * the server does not answer. `durability` is the server's business; `create` has nothing to create.
+ */
+async function openKurrentDb(location: string, options: OpenStoreOptions): Promise<EventStore> {
+  const { KurrentDbEventStore } = await import('./kurrentdb/store.js');
+  return KurrentDbEventStore.open(location, { readOnly: options.readOnly });
 }

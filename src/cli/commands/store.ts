@@ -1,4 +1,4 @@
-/** `tapedeck store append|read|verify`: the event store from the command line. */
+/** `tapedeck store append|read|verify|copy`: the event store from the command line. */
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import { z } from 'zod';
@@ -7,6 +7,7 @@ import { UUID_RE } from '../../../domain/core/sha256.js';
 import { isEventType } from '../../../domain/events/catalog.js';
 import { formatIssues, parsePayload } from '../../../domain/events/envelope.js';
 import { describeCorrupt } from '../../store/embedded/store.js';
+import { checkByReading, copyStore } from '../../store/copy.js';
 import { openStore } from '../../store/open.js';
 import type { EventData, ExpectedRevision, RecordedEvent } from '../../store/port.js';
 import { action, ExitCode, intOption, printJson } from '../run.js';
@@ -75,7 +76,7 @@ function recordedToJson(e: RecordedEvent): Record<string, unknown> {
 }
 
 export function register(program: Command): void {
-  const store = program.command('store').description('append, read and verify an event store');
+  const store = program.command('store').description('append, read, verify and copy an event store');
 
   store
     .command('append')
@@ -133,16 +134,31 @@ export function register(program: Command): void {
 
   store
     .command('verify')
-    .description('check every record of the log; exit 0 only when no record is corrupt (a torn tail is not corruption)')
-    .requiredOption('--store <dir>', 'store directory')
+    .description('check every event of the store: the embedded log record by record (exit 0 unless a record is corrupt; a torn tail is not corruption), KurrentDB by reading $all (every event decodes, revisions run 0, 1, 2... in each stream)')
+    .requiredOption('--store <location>', 'store directory, or kurrentdb://host:2113?tls=false')
     .option('--json', 'print one JSON object', false)
     .action(
       action(async (opts: { store: string; json: boolean }) => {
         const s = await openStore(opts.store, { readOnly: true });
         const verify = s.capabilities?.verify;
-        const h = verify?.();
+        if (!verify) {
+          // A backend without a log of its own to check (KurrentDB): read everything through the port.
+          let checked;
+          try {
+            checked = await checkByReading(s);
+          } finally {
+            await s.close();
+          }
+          if (opts.json) printJson({ ...checked, checkedBy: 'reading $all' });
+          else {
+            process.stdout.write(`${checked.ok ? 'ok' : 'BAD'}: ${checked.events} events, ${checked.streams} streams, read through $all${checked.lastPosition >= 0 ? ` to position ${checked.lastPosition}` : ''}\n`);
+            for (const p of checked.problems) process.stdout.write(`  ${p.position !== null ? `position ${p.position}: ` : ''}${p.reason}\n`);
+          }
+          if (!checked.ok) throw new ExitCode(1);
+          return;
+        }
+        const h = verify();
         await s.close();
-        if (!h) throw new TapedeckError('STORE_NO_VERIFY', `the store at ${opts.store} does not offer log verification (only the embedded log does)`, { field: '--store' });
         const report = {
           ok: h.ok,
           records: h.records,
@@ -161,6 +177,34 @@ export function register(program: Command): void {
           for (const c of h.corrupt) process.stdout.write(`  corrupt: ${describeCorrupt(c)}\n`);
         }
         if (!h.ok) throw new ExitCode(1);
+      }),
+    );
+
+  store
+    .command('copy')
+    .description('copy every event of one store into another (embedded to KurrentDB and back): ids, order, stream revisions, data, raw bytes and metadata; positions are the destination\'s')
+    .requiredOption('--from <location>', 'source: store directory or kurrentdb://...')
+    .requiredOption('--to <location>', 'destination: an empty store directory or kurrentdb://... (see --resume)')
+    .option('--resume', 'continue a copy that stopped: the destination must hold the start of the source, checked event by event', false)
+    .option('--batch <n>', 'events per append at most', intOption('--batch', 1), 500)
+    .option('--json', 'print one JSON object', false)
+    .action(
+      action(async (opts: { from: string; to: string; resume: boolean; batch: number; json: boolean }) => {
+        if (opts.from === opts.to) throw new TapedeckError('USAGE', `--from and --to are the same store (${opts.from})`, { field: '--to' });
+        const from = await openStore(opts.from, { readOnly: true, create: false });
+        try {
+          const to = await openStore(opts.to);
+          try {
+            const r = await copyStore(from, to, { resume: opts.resume, batchEvents: opts.batch });
+            const head = await to.headPosition();
+            if (opts.json) printJson({ ...r, from: opts.from, to: opts.to, destinationHead: head });
+            else process.stdout.write(`copied ${r.copied} events${r.alreadyThere ? ` (${r.alreadyThere} were there already)` : ''} in ${r.streams} streams, ${r.appends} appends; the destination holds ${r.events} events\n`);
+          } finally {
+            await to.close();
+          }
+        } finally {
+          await from.close();
+        }
       }),
     );
 }

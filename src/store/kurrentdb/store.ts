@@ -101,6 +101,12 @@ export class KurrentDbEventStore implements EventStore {
     } catch (e) {
       throw new TapedeckError('STORE_LOCATION', `cannot use ${location} as a KurrentDB location: ${errorSummary(e).split('\n')[0]}`, { field: '--store' });
     }
+    return KurrentDbEventStore.withClient(client, location, options);
+  }
+
+  /** A store over a client built elsewhere (tests give a simulated one); probes it as open() does. */
+  static async withClient(client: KurrentDBClient, location: string, options: KurrentDbStoreOptions = {}): Promise<KurrentDbEventStore> {
+    const loc = parseKurrentLocation(location);
     const store = new KurrentDbEventStore(client, loc, options.readOnly ?? false);
     try {
       await store.probe(options.connectTimeoutMs ?? 5000);
