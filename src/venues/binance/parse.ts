@@ -33,6 +33,7 @@ import {
   EventIds, bump, decimalsOf, marketDataStream, epochToNs, frameText, parseJson, rawJson, toInt, validate,
   type FrameContext, type VenueParser,
 } from '../common/frame.js';
+import { VenueClock } from '../common/event-time.js';
 
 export const BINANCE = 'BINANCE';
 
@@ -115,8 +116,8 @@ export class BinanceParser implements VenueParser {
   private readonly ids: EventIds;
   private readonly instruments = new Map<string, BinanceInstrument>();
   private readonly filters = new Map<string, SymbolFilters>();
-  /** The latest venue (exchange) time seen in any frame, ns. */
-  private lastVenueNs: bigint | null = null;
+  /** Event time policy (common/event-time.ts): venue time by frame order. Binance holds nothing back. */
+  private readonly clock = new VenueClock();
 
   constructor(options: BinanceParserOptions = {}) {
     this.venue = options.venue ?? BINANCE;
@@ -125,13 +126,12 @@ export class BinanceParser implements VenueParser {
 
   /** Records a frame's venue time and returns it. */
   private venueTime(ns: bigint): bigint {
-    if (this.lastVenueNs === null || ns > this.lastVenueNs) this.lastVenueNs = ns;
-    return ns;
+    return this.clock.stamp(ns);
   }
 
   /** Event time for a message the venue did not timestamp: the latest venue time seen, else receive time. */
   private untimed(ctx: FrameContext): bigint {
-    return this.lastVenueNs ?? ctx.receiveTimeNs;
+    return this.clock.untimed(ctx);
   }
 
   instrument(symbol: string): BinanceInstrument | undefined {

@@ -15,7 +15,7 @@
  *
  * Instrument ids are Coinbase's product ids: `COINBASE:BTC-USD`. Times are the ISO `time` fields (µs);
  * a snapshot has none: it is held until its product's next timed message and takes that time (see
- * heldSnapshots), so event time is always venue time, set by frame order alone. Ids: trades and tickers by venue ids
+ * common/event-time.ts), so event time is always venue time, set by frame order alone. Ids: trades and tickers by venue ids
  * (trade_id, sequence), book messages by content.
  */
 import { z } from 'zod';
@@ -25,6 +25,7 @@ import {
   EventIds, bump, frameDigest, frameText, isoToNs, marketDataStream, parseJson, rawJson, significantDecimalsOf, toInt, validate,
   type FrameContext, type VenueParser,
 } from '../common/frame.js';
+import { VenueClock } from '../common/event-time.js';
 
 export const COINBASE = 'COINBASE';
 
@@ -70,31 +71,26 @@ export class CoinbaseParser implements VenueParser {
   readonly frameCounts = new Map<string, number>();
   private readonly ids = new EventIds(`tapedeck/marketdata/${COINBASE}`);
   private readonly products = new Map<string, Product>();
-  /** The latest venue time seen in any frame, ns. */
-  private lastVenueNs: bigint | null = null;
   /**
-   * Level2 snapshots held until their product's next timed message: a snapshot has no venue time and
-   * comes before any timed message, so it takes the time of the first message after it. Event time is
-   * then set by frame order alone, the same whether the frames come from a capture or a live socket.
+   * Event time policy (common/event-time.ts). Level2 snapshots are held until their product's next
+   * timed message: a snapshot has no venue time and comes before any timed message, so it takes the
+   * time of the first message after it. Event time is then set by frame order alone, the same whether
+   * the frames come from a capture or a live socket.
    */
-  private readonly heldSnapshots = new Map<string, AnyEnvelope>();
+  private readonly clock = new VenueClock();
 
-  /** Releases snapshots still held (end of stream), with their receive time as event time. */
+  /** Releases snapshots still held (end of stream), with the event time they were made with. */
   flush(): AnyEnvelope[] {
-    const out = [...this.heldSnapshots.values()];
-    this.heldSnapshots.clear();
-    return out;
+    return this.clock.flush();
   }
 
-  /** A timed message for `instrument` at `ns`: records the venue time and releases its held snapshot first. */
-  private timed(instrument: string, ns: bigint, out: AnyEnvelope[]): bigint {
-    if (this.lastVenueNs === null || ns > this.lastVenueNs) this.lastVenueNs = ns;
-    const held = this.heldSnapshots.get(instrument);
-    if (held !== undefined) {
-      this.heldSnapshots.delete(instrument);
-      out.push({ ...held, eventTimeNs: ns } as AnyEnvelope);
-    }
-    return ns;
+  /**
+   * A timed message for product `p` at `ns`: records the venue time, releases the product's waiting
+   * snapshot (and definition) first, else defines the product at this time if it is new.
+   */
+  private timed(p: Product, ns: bigint, ctx: FrameContext, out: AnyEnvelope[]): bigint {
+    this.clock.stamp(ns, out, p.instrument);
+    return this.define(p, ns, ctx, out);
   }
 
   knownProducts(): string[] {
@@ -144,31 +140,34 @@ export class CoinbaseParser implements VenueParser {
   }
 
   private snapshot(s: z.output<typeof Snapshot>, body: Uint8Array, ctx: FrameContext): AnyEnvelope[] {
-    const { p, out } = this.product(s.product_id, ctx);
+    const p = this.product(s.product_id, ctx);
     const side = (levels: Array<[string, string]>, name: string): Array<[number, number]> =>
       levels.map(([price, size], i) => [toInt(price, p.priceScale, ctx, `${name}.${i}.0`), toInt(size, p.qtyScale, ctx, `${name}.${i}.1`)]);
     const bids = side(s.bids, 'bids').sort((x, y) => y[0] - x[0]);
     const asks = side(s.asks, 'asks').sort((x, y) => x[0] - y[0]);
-    const earlier = this.heldSnapshots.get(p.instrument);
-    if (earlier !== undefined) out.push(earlier); // a second snapshot before any update: release the first as it is
-    this.heldSnapshots.set(p.instrument, makeEvent({
+    // The snapshot, and the product's definition when this is its first message, wait for the product's
+    // next timed message. A second snapshot before any update replaces the first, released as it was made.
+    const waiting: AnyEnvelope[] = [];
+    this.define(p, this.clock.untimed(ctx), ctx, waiting);
+    waiting.push(makeEvent({
       id: this.ids.content(`snapshot:${p.instrument}:${frameDigest(body)}`),
       type: 'BookSnapshotted',
       stream: marketDataStream(p.instrument),
-      eventTimeNs: this.lastVenueNs ?? ctx.receiveTimeNs,
+      eventTimeNs: this.clock.untimed(ctx),
       receiveTimeNs: ctx.receiveTimeNs,
       data: { venue: COINBASE, instrument: p.instrument, bids, asks, priceScale: p.priceScale, qtyScale: p.qtyScale },
       raw: rawJson(body),
     }));
-    return out;
+    return this.clock.hold(waiting, p.instrument, { replace: true });
   }
 
   private l2update(u: z.output<typeof L2Update>, body: Uint8Array, ctx: FrameContext): AnyEnvelope[] {
-    const { p, out } = this.product(u.product_id, ctx);
+    const p = this.product(u.product_id, ctx);
+    const out: AnyEnvelope[] = [];
     const changes = u.changes.map(([side, price, size], i) => ({
       side, priceTicks: toInt(price, p.priceScale, ctx, `changes.${i}.1`), qtyLots: toInt(size, p.qtyScale, ctx, `changes.${i}.2`),
     }));
-    const ns = this.timed(p.instrument, isoToNs(u.time, ctx, 'time'), out);
+    const ns = this.timed(p, isoToNs(u.time, ctx, 'time'), ctx, out);
     out.push(makeEvent({
       id: this.ids.content(`l2update:${p.instrument}:${u.time}:${frameDigest(body)}`),
       type: 'BookDeltaApplied',
@@ -182,8 +181,9 @@ export class CoinbaseParser implements VenueParser {
   }
 
   private match(m: z.output<typeof Match>, body: Uint8Array, ctx: FrameContext): AnyEnvelope[] {
-    const { p, out } = this.product(m.product_id, ctx);
-    const ns = this.timed(p.instrument, isoToNs(m.time, ctx, 'time'), out);
+    const p = this.product(m.product_id, ctx);
+    const out: AnyEnvelope[] = [];
+    const ns = this.timed(p, isoToNs(m.time, ctx, 'time'), ctx, out);
     out.push(makeEvent({
       id: this.ids.venue(`trade:${p.instrument}:${m.trade_id}`),
       type: 'TradeReported',
@@ -202,11 +202,12 @@ export class CoinbaseParser implements VenueParser {
   }
 
   private ticker(t: z.output<typeof Ticker>, body: Uint8Array, ctx: FrameContext): AnyEnvelope[] {
-    const { p, out } = this.product(t.product_id, ctx);
+    const p = this.product(t.product_id, ctx);
+    const out: AnyEnvelope[] = [];
     const sizesReported = t.best_bid_size !== undefined && t.best_ask_size !== undefined;
     const price = (v: string | undefined, field: string): number | null => (v === undefined ? null : toInt(v, p.priceScale, ctx, field));
     const qty = (v: string | undefined, field: string): number => (v === undefined ? 0 : toInt(v, p.qtyScale, ctx, field));
-    const ns = t.time !== undefined ? this.timed(p.instrument, isoToNs(t.time, ctx, 'time'), out) : this.lastVenueNs ?? ctx.receiveTimeNs;
+    const ns = t.time !== undefined ? this.timed(p, isoToNs(t.time, ctx, 'time'), ctx, out) : this.define(p, this.clock.untimed(ctx), ctx, out);
     out.push(makeEvent({
       id: this.ids.venue(`ticker:${p.instrument}:${t.sequence}`),
       type: 'QuoteUpdated',
@@ -225,26 +226,29 @@ export class CoinbaseParser implements VenueParser {
     return out;
   }
 
-  private product(id: string, ctx: FrameContext): { p: Product; out: AnyEnvelope[] } {
+  private product(id: string, ctx: FrameContext): Product {
     const p = this.products.get(id);
     if (p === undefined) {
       throw new TapedeckError('INSTRUMENT_UNKNOWN', `Coinbase product "${id}" is not in the /products metadata (${this.products.size} products known): load the REST /products answer first (COINBASE.0 beside the capture)`, { file: ctx.file, line: ctx.line, field: 'product_id' });
     }
-    const out: AnyEnvelope[] = [];
-    if (!p.defined) {
-      p.defined = true;
-      out.push(makeEvent({
-        id: this.ids.venue(`instrument:${p.instrument}:${p.priceScale}:${p.qtyScale}:${p.tickSizeTicks}:${p.lotSizeLots}`),
-        type: 'InstrumentDefined',
-        stream: marketDataStream(p.instrument),
-        eventTimeNs: this.lastVenueNs ?? ctx.receiveTimeNs,
-        receiveTimeNs: ctx.receiveTimeNs,
-        data: {
-          venue: COINBASE, instrument: p.instrument, symbol: p.id, kind: 'spot', baseCurrency: p.base, quoteCurrency: p.quote,
-          priceScale: p.priceScale, qtyScale: p.qtyScale, tickSizeTicks: p.tickSizeTicks, lotSizeLots: p.lotSizeLots,
-        },
-      }));
-    }
-    return { p, out };
+    return p;
+  }
+
+  /** Appends the product's InstrumentDefined at `eventTimeNs` the first time it is used; returns the time. */
+  private define(p: Product, eventTimeNs: bigint, ctx: FrameContext, out: AnyEnvelope[]): bigint {
+    if (p.defined) return eventTimeNs;
+    p.defined = true;
+    out.push(makeEvent({
+      id: this.ids.venue(`instrument:${p.instrument}:${p.priceScale}:${p.qtyScale}:${p.tickSizeTicks}:${p.lotSizeLots}`),
+      type: 'InstrumentDefined',
+      stream: marketDataStream(p.instrument),
+      eventTimeNs,
+      receiveTimeNs: ctx.receiveTimeNs,
+      data: {
+        venue: COINBASE, instrument: p.instrument, symbol: p.id, kind: 'spot', baseCurrency: p.base, quoteCurrency: p.quote,
+        priceScale: p.priceScale, qtyScale: p.qtyScale, tickSizeTicks: p.tickSizeTicks, lotSizeLots: p.lotSizeLots,
+      },
+    }));
+    return eventTimeNs;
   }
 }

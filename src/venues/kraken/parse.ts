@@ -12,8 +12,11 @@
  * Instrument ids keep Kraken's websocket pair name verbatim (`KRAKEN:XBT/USD`, `KRAKEN:XMR/USD`): it is
  * what subscriptions use, so no XBT→BTC mapping is made. base/quote are the two halves of that name.
  *
- * Times: trades and book levels carry seconds with µs ("1618678142.557535"); a book message's event time
- * is its latest level time. The ticker carries no time: its event time is the receive time.
+ * Times (common/event-time.ts: event time is venue time, by frame order alone): trades and book levels
+ * carry seconds with µs ("1618678142.557535"); a book message's event time is its latest level time. The
+ * ticker carries no time: it takes the latest venue time seen; tickers that come before the stream's first
+ * timed message wait for it and take its time (bounded: see VenueClock.awaitVenueTime). An instrument's
+ * definition takes the time of the message that first names it.
  * Ids: websocket v1 has no trade or update ids, so events are named by content (see EventIds); a
  * trade's tradeId is `<time>/<index in its message>`.
  */
@@ -24,6 +27,7 @@ import {
   EventIds, bump, frameDigest, frameText, marketDataStream, parseJson, rawJson, secondsToNs, toInt, validate,
   type FrameContext, type VenueParser,
 } from '../common/frame.js';
+import { VenueClock } from '../common/event-time.js';
 
 export const KRAKEN = 'KRAKEN';
 
@@ -63,6 +67,8 @@ export class KrakenParser implements VenueParser {
   readonly frameCounts = new Map<string, number>();
   private readonly ids = new EventIds(`tapedeck/marketdata/${KRAKEN}`);
   private readonly pairs = new Map<string, KrakenPair>();
+  /** Event time policy: venue time by frame order (common/event-time.ts). */
+  private readonly clock = new VenueClock();
 
   /** Pairs known from AssetPairs, by websocket name. */
   knownPairs(): string[] {
@@ -128,37 +134,35 @@ export class KrakenParser implements VenueParser {
 
   private trades(pairName: string, payload: unknown, body: Uint8Array, ctx: FrameContext): AnyEnvelope[] {
     const rows = validate(z.array(TradeRow).min(1), payload, ctx, 'Kraken trade', '1');
-    const { pair, out } = this.pair(pairName, ctx);
-    for (let i = 0; i < rows.length; i++) {
-      const [price, volume, time, side, type] = rows[i]!;
-      out.push(makeEvent({
-        id: this.ids.content(`trade:${pair.instrument}:${time}:${price}:${volume}:${side}:${type}`),
-        type: 'TradeReported',
-        stream: marketDataStream(pair.instrument),
-        eventTimeNs: secondsToNs(time, ctx, `1.${i}.2`),
-        receiveTimeNs: ctx.receiveTimeNs,
-        data: {
-          venue: KRAKEN, instrument: pair.instrument, tradeId: `${time}/${i}`,
-          priceTicks: toInt(price, pair.priceScale, ctx, `1.${i}.0`), qtyLots: toInt(volume, pair.qtyScale, ctx, `1.${i}.1`),
-          priceScale: pair.priceScale, qtyScale: pair.qtyScale,
-          aggressor: side === 'b' ? 'buy' : 'sell',
-        },
-        raw: rawJson(body),
-      }));
-    }
-    return out;
+    const pair = this.pair(pairName, ctx);
+    const times = rows.map((r, i) => secondsToNs(r[2], ctx, `1.${i}.2`));
+    return this.emit(pair, times[0]!, ctx, () => rows.map(([price, volume, time, side, type], i) => makeEvent({
+      id: this.ids.content(`trade:${pair.instrument}:${time}:${price}:${volume}:${side}:${type}`),
+      type: 'TradeReported',
+      stream: marketDataStream(pair.instrument),
+      eventTimeNs: this.clock.stamp(times[i]!),
+      receiveTimeNs: ctx.receiveTimeNs,
+      data: {
+        venue: KRAKEN, instrument: pair.instrument, tradeId: `${time}/${i}`,
+        priceTicks: toInt(price, pair.priceScale, ctx, `1.${i}.0`), qtyLots: toInt(volume, pair.qtyScale, ctx, `1.${i}.1`),
+        priceScale: pair.priceScale, qtyScale: pair.qtyScale,
+        aggressor: side === 'b' ? 'buy' : 'sell',
+      },
+      raw: rawJson(body),
+    })));
   }
 
+  /** The ticker carries no time: it takes the latest venue time seen. */
   private ticker(pairName: string, payload: unknown, body: Uint8Array, ctx: FrameContext): AnyEnvelope[] {
     const t = validate(Ticker, payload, ctx, 'Kraken ticker', '1');
-    const { pair, out } = this.pair(pairName, ctx);
+    const pair = this.pair(pairName, ctx);
     const bidQty = toInt(t.b[2], pair.qtyScale, ctx, '1.b.2');
     const askQty = toInt(t.a[2], pair.qtyScale, ctx, '1.a.2');
-    out.push(makeEvent({
+    return this.emit(pair, null, ctx, (ns) => [makeEvent({
       id: this.ids.content(`ticker:${pair.instrument}:${frameDigest(body)}`),
       type: 'QuoteUpdated',
       stream: marketDataStream(pair.instrument),
-      eventTimeNs: ctx.receiveTimeNs,
+      eventTimeNs: ns,
       receiveTimeNs: ctx.receiveTimeNs,
       data: {
         venue: KRAKEN, instrument: pair.instrument,
@@ -167,42 +171,40 @@ export class KrakenParser implements VenueParser {
         priceScale: pair.priceScale, qtyScale: pair.qtyScale,
       },
       raw: rawJson(body),
-    }));
-    return out;
+    })]);
   }
 
   private bookSnapshot(pairName: string, payload: unknown, depth: number | undefined, body: Uint8Array, ctx: FrameContext): AnyEnvelope[] {
     const b = validate(BookSnapshot, payload, ctx, 'Kraken book snapshot', '1');
-    const { pair, out } = this.pair(pairName, ctx);
-    let latest = 0n;
+    const pair = this.pair(pairName, ctx);
+    let latest: bigint | null = null;
     const side = (levels: Array<[string, string, string, ...unknown[]]>, name: string): Array<[number, number]> =>
       levels.map(([p, v, ts], i) => {
         const t = secondsToNs(ts, ctx, `1.${name}.${i}.2`);
-        if (t > latest) latest = t;
+        if (latest === null || t > latest) latest = t;
         return [toInt(p, pair.priceScale, ctx, `1.${name}.${i}.0`), toInt(v, pair.qtyScale, ctx, `1.${name}.${i}.1`)];
       });
     // The catalogue wants best first; Kraken sends it so, the sort makes it a guarantee.
     const bids = side(b.bs, 'bs').sort((x, y) => y[0] - x[0]);
     const asks = side(b.as, 'as').sort((x, y) => x[0] - y[0]);
-    out.push(makeEvent({
+    return this.emit(pair, latest, ctx, (ns) => [makeEvent({
       id: this.ids.content(`book:${pair.instrument}:${frameDigest(body)}`),
       type: 'BookSnapshotted',
       stream: marketDataStream(pair.instrument),
-      eventTimeNs: latest > 0n ? latest : ctx.receiveTimeNs,
+      eventTimeNs: ns,
       receiveTimeNs: ctx.receiveTimeNs,
       data: {
         venue: KRAKEN, instrument: pair.instrument, bids, asks, priceScale: pair.priceScale, qtyScale: pair.qtyScale,
         ...(depth !== undefined ? { depth } : {}),
       },
       raw: rawJson(body),
-    }));
-    return out;
+    })]);
   }
 
   private bookUpdate(pairName: string, parts: unknown[], body: Uint8Array, ctx: FrameContext): AnyEnvelope[] {
-    const { pair, out } = this.pair(pairName, ctx);
+    const pair = this.pair(pairName, ctx);
     const changes: Array<{ side: 'buy' | 'sell'; priceTicks: number; qtyLots: number }> = [];
-    let latest = 0n;
+    let latest: bigint | null = null;
     for (let k = 0; k < parts.length; k++) {
       const part = validate(BookUpdatePart, parts[k], ctx, 'Kraken book update', String(k + 1));
       for (const [name, side] of [['a', 'sell'], ['b', 'buy']] as const) {
@@ -211,46 +213,71 @@ export class KrakenParser implements VenueParser {
         for (let i = 0; i < levels.length; i++) {
           const [p, v, ts] = levels[i]!;
           const t = secondsToNs(ts, ctx, `${k + 1}.${name}.${i}.2`);
-          if (t > latest) latest = t;
+          if (latest === null || t > latest) latest = t;
           changes.push({ side, priceTicks: toInt(p, pair.priceScale, ctx, `${k + 1}.${name}.${i}.0`), qtyLots: toInt(v, pair.qtyScale, ctx, `${k + 1}.${name}.${i}.1`) });
         }
       }
     }
-    out.push(makeEvent({
+    return this.emit(pair, latest, ctx, (ns) => [makeEvent({
       id: this.ids.content(`bookDelta:${pair.instrument}:${frameDigest(body)}`),
       type: 'BookDeltaApplied',
       stream: marketDataStream(pair.instrument),
-      eventTimeNs: latest > 0n ? latest : ctx.receiveTimeNs,
+      eventTimeNs: ns,
       receiveTimeNs: ctx.receiveTimeNs,
       data: { venue: KRAKEN, instrument: pair.instrument, changes, priceScale: pair.priceScale, qtyScale: pair.qtyScale },
       raw: rawJson(body),
-    }));
+    })]);
+  }
+
+  /**
+   * A message's events under the event-time policy (common/event-time.ts): `venueNs` is the time the
+   * venue wrote on it; null when it wrote none, and then the latest venue time seen, or, before the
+   * stream has carried any (tickers come before the first trade or book message), the first one: such
+   * messages wait for it. The pair's InstrumentDefined comes first, the first time the pair is used,
+   * with the same time.
+   */
+  private emit(pair: KrakenPair, venueNs: bigint | null, ctx: FrameContext, build: (eventTimeNs: bigint) => AnyEnvelope[]): AnyEnvelope[] {
+    const out: AnyEnvelope[] = [];
+    const wait = venueNs === null && !this.clock.hasVenueTime();
+    const ns = venueNs !== null ? this.clock.stamp(venueNs, out) : this.clock.untimed(ctx);
+    const mine: AnyEnvelope[] = [];
+    if (!pair.defined) {
+      pair.defined = true;
+      mine.push(this.definition(pair, ns, ctx));
+    }
+    for (const e of build(ns)) mine.push(e);
+    if (wait) return this.clock.awaitVenueTime(mine);
+    for (const e of mine) out.push(e);
     return out;
   }
 
-  /** The pair's metadata, and [InstrumentDefined] the first time it is used. */
-  private pair(wsname: string, ctx: FrameContext): { pair: KrakenPair; out: AnyEnvelope[] } {
+  /** End of stream: messages still waiting for a venue time (the stream carried none), as made. */
+  flush(): AnyEnvelope[] {
+    return this.clock.flush();
+  }
+
+  /** The pair's metadata; INSTRUMENT_UNKNOWN until AssetPairs named it. */
+  private pair(wsname: string, ctx: FrameContext): KrakenPair {
     const pair = this.pairs.get(wsname);
     if (pair === undefined) {
       throw new TapedeckError('INSTRUMENT_UNKNOWN', `Kraken pair "${wsname}" is not in the AssetPairs metadata (${this.pairs.size} pairs known): load the REST AssetPairs answer first (KRAKEN.0 beside the capture)`, { file: ctx.file, line: ctx.line, field: 'pair' });
     }
-    const out: AnyEnvelope[] = [];
-    if (!pair.defined) {
-      pair.defined = true;
-      const [base, quote] = wsname.split('/');
-      out.push(makeEvent({
-        id: this.ids.venue(`instrument:${pair.instrument}:${pair.priceScale}:${pair.qtyScale}:${pair.tickSizeTicks}:1`),
-        type: 'InstrumentDefined',
-        stream: marketDataStream(pair.instrument),
-        eventTimeNs: ctx.receiveTimeNs,
-        receiveTimeNs: ctx.receiveTimeNs,
-        data: {
-          venue: KRAKEN, instrument: pair.instrument, symbol: wsname, kind: 'spot',
-          ...(base ? { baseCurrency: base } : {}), quoteCurrency: quote ?? wsname,
-          priceScale: pair.priceScale, qtyScale: pair.qtyScale, tickSizeTicks: pair.tickSizeTicks, lotSizeLots: 1,
-        },
-      }));
-    }
-    return { pair, out };
+    return pair;
+  }
+
+  private definition(pair: KrakenPair, eventTimeNs: bigint, ctx: FrameContext): AnyEnvelope {
+    const [base, quote] = pair.wsname.split('/');
+    return makeEvent({
+      id: this.ids.venue(`instrument:${pair.instrument}:${pair.priceScale}:${pair.qtyScale}:${pair.tickSizeTicks}:1`),
+      type: 'InstrumentDefined',
+      stream: marketDataStream(pair.instrument),
+      eventTimeNs,
+      receiveTimeNs: ctx.receiveTimeNs,
+      data: {
+        venue: KRAKEN, instrument: pair.instrument, symbol: pair.wsname, kind: 'spot',
+        ...(base ? { baseCurrency: base } : {}), quoteCurrency: quote ?? pair.wsname,
+        priceScale: pair.priceScale, qtyScale: pair.qtyScale, tickSizeTicks: pair.tickSizeTicks, lotSizeLots: 1,
+      },
+    });
   }
 }
