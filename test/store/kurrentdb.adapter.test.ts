@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import type { KurrentDBClient } from '@kurrent/kurrentdb-client';
 import { describe, expect, it } from 'vitest';
-import { copyStore } from '../../src/store/copy.js';
+import { checkByReading, copyStore } from '../../src/store/copy.js';
 import { EmbeddedEventStore } from '../../src/store/embedded/store.js';
 import { KurrentDbEventStore } from '../../src/store/kurrentdb/store.js';
 import { collect, WrongExpectedRevisionError, type EventData, type RecordedEvent } from '../../src/store/port.js';
@@ -180,5 +180,16 @@ describe('KurrentDB adapter over a simulated client (not a server)', () => {
     await src.close();
     await back.close();
     t.cleanup();
+  });
+
+  it('store verify reads $all: a clean store passes; an event whose metadata does not decode is reported with its place', async () => {
+    const { sim, store } = await openSim();
+    for (let i = 0; i < 5; i++) await store.appendToStream(`s-${i % 2}`, [ev(), ev()]);
+    expect(await checkByReading(store)).toMatchObject({ ok: true, events: 10, streams: 2, problems: [] });
+    const victim = sim.log.find((r) => r.streamId === 's-1' && r.revision === 1n)!;
+    victim.metadata = Buffer.from('{not json');
+    const r = await checkByReading(store);
+    expect(r.ok).toBe(false);
+    expect(r.problems[0]).toMatchObject({ position: Number(victim.commit), stream: 's-1', id: victim.id, reason: expect.stringMatching(/^EVENT_DECODE: .*metadata is not a JSON object/) });
   });
 });

@@ -5,7 +5,9 @@
  *
  * Positions: a port position is KurrentDB's commit position, a byte offset in its transaction log:
  * sparse and strictly increasing along $all. Every event KurrentDB writes today is its own committed
- * record, so its commit and prepare positions are equal and unique. An event from a legacy explicit
+ * record (its StorageWriterService writes each event of an append as a prepare flagged IsCommitted, and
+ * its AllReader gives such an event its own log position as commit), so commit and prepare are equal and
+ * unique. An event from a legacy explicit
  * transaction shares its commit position with the others of that transaction; tapedeck cannot give
  * such events distinct positions, so it refuses them (KURRENTDB_POSITION) rather than guess.
  */
