@@ -16,8 +16,9 @@ import { register as registerQuery } from './commands/query.js';
 import { register as registerDatasets } from './commands/datasets.js';
 import { register as registerAnalytics } from './commands/analytics.js';
 import { register as registerVenues } from './commands/venues.js';
+import { register as registerKafka } from './commands/kafka.js';
 
-const COMMANDS: Array<(program: Command) => void> = [registerStore, registerRun, registerBench, registerDemo, registerItch, registerCapture, registerQuery, registerDatasets, registerAnalytics, registerVenues];
+const COMMANDS: Array<(program: Command) => void> = [registerStore, registerRun, registerBench, registerDemo, registerItch, registerCapture, registerQuery, registerDatasets, registerAnalytics, registerVenues, registerKafka];
 
 // The shell wires what the layers below may not import: the dataset catalog's reader (datasets/), loaded
 // only when a run reads catalog:DIR#DATASET, so DuckDB and Arrow stay unloaded otherwise.

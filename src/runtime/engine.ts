@@ -12,7 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import { TapedeckError } from '../../domain/core/errors.js';
 import { uuidFromName } from '../../domain/core/sha256.js';
-import { envelopeToStored, type AnyEnvelope, type EventEnvelope } from '../../domain/events/envelope.js';
+import { envelopeToStored, storedToEnvelope, type AnyEnvelope, type EventEnvelope } from '../../domain/events/envelope.js';
 import * as lifecycle from '../../domain/orders/lifecycle.js';
 import { initKernel, processInput, releaseDue, summary, type EventRole, type KernelOutput, type KernelSetup, type KernelState } from '../../domain/kernel/kernel.js';
 import { clear } from '../../domain/kernel/kernel.js';
@@ -44,6 +44,21 @@ export interface RunRequest {
   journalBatch?: number;
   /** A strategy not in the registry (tests, notebooks); the config's strategy name still labels the run. */
   strategyOverride?: Strategy;
+  /**
+   * Continue the run `runId` when its stream exists: its recorded inputs are fed to the kernel again
+   * (nothing is journaled twice) so the kernel stands exactly where the durable log ends, and new
+   * events follow at the next revision. A worker restarted after a crash resumes this way.
+   */
+  resume?: boolean;
+  /** Extra metadata stored with an input, in the same append (a worker keeps the bus offset here). */
+  inputMetadata?: (input: AnyEnvelope) => Record<string, unknown> | undefined;
+  /** Whether the end of the source closes the run with RunEnded (default true); a stopped worker leaves it open. */
+  endRun?: boolean;
+  /**
+   * Receives the journal once the run is open: `durable()` is the barrier a worker commits offsets
+   * after; `resync()` re-reads the store's head, so several runs can share one store taking turns.
+   */
+  onJournal?: (journal: { durable(): Promise<void>; resync(): Promise<void> }) => void;
 }
 
 export interface RunSummary {
@@ -83,9 +98,10 @@ class Journal {
   private revision = -1;
   private nextPosition = 0;
   private inflight: Promise<void> = Promise.resolve();
-  constructor(private readonly store: EventStore, readonly stream: string) {}
+  constructor(private readonly store: EventStore, readonly stream: string, private readonly inputMetadata?: RunRequest['inputMetadata']) {}
 
-  async init(): Promise<void> {
+  async init(revision = -1): Promise<void> {
+    this.revision = revision;
     this.nextPosition = (await this.store.headPosition()) + 1;
   }
 
@@ -97,6 +113,7 @@ class Journal {
   add(env: AnyEnvelope, role: EventRole): void {
     const stored = envelopeToStored(env);
     stored.metadata.role = role;
+    if (role === 'input' && this.inputMetadata) Object.assign(stored.metadata, this.inputMetadata(env));
     this.buf.push({ id: stored.id, type: stored.type, data: stored.data, metadata: stored.metadata });
   }
 
@@ -125,6 +142,12 @@ class Journal {
     });
   }
 
+  /** Takes turns with other runs on this store: once this run is durable, the next position is the store's. */
+  async resync(): Promise<void> {
+    await this.durable();
+    this.nextPosition = (await this.store.headPosition()) + 1;
+  }
+
   /** Everything added so far is durable (flushes first). */
   async durable(): Promise<void> {
     await this.flush();
@@ -137,8 +160,9 @@ export async function runKernel(req: RunRequest): Promise<RunSummary> {
   const live = req.mode === 'live';
   const setup = kernelSetup(runId, req.config, live, req.strategyOverride);
   const k: KernelState = initKernel(setup);
-  const journal = new Journal(req.store, k.stream);
-  await journal.init();
+  const journal = new Journal(req.store, k.stream, req.inputMetadata);
+  const resumed = req.resume === true ? await resumeRun(req.store, k, setup.configHash) : null;
+  await journal.init(resumed?.revision ?? -1);
   const started: AnyEnvelope = {
     id: runId,
     type: 'RunStarted',
@@ -156,8 +180,11 @@ export async function runKernel(req: RunRequest): Promise<RunSummary> {
       },
     },
   };
-  journal.add(started, 'run');
-  await journal.durable();
+  if (resumed === null) {
+    journal.add(started, 'run');
+    await journal.durable();
+  }
+  req.onJournal?.(journal);
 
   const out: KernelOutput[] = [];
   const batch = req.journalBatch ?? 1000;
@@ -167,8 +194,8 @@ export async function runKernel(req: RunRequest): Promise<RunSummary> {
   const sent: AnyEnvelope[] = [];
   if (live) for (const c of req.executionClients?.values() ?? []) c.onSent?.((e) => sent.push(e));
   const every = req.progressEvery ?? 10_000;
-  let firstNs: bigint | null = null;
-  let lastNs: bigint | null = null;
+  let firstNs: bigint | null = resumed?.firstNs ?? null;
+  let lastNs: bigint | null = resumed?.lastNs ?? null;
   let failure: unknown = null;
   /** One input through the kernel: journal what it produced, and send commands once they are durable. */
   const step = async (input: AnyEnvelope): Promise<void> => {
@@ -230,7 +257,7 @@ export async function runKernel(req: RunRequest): Promise<RunSummary> {
     },
   };
   try {
-    journal.add(ended, 'run');
+    if (failure !== null || req.endRun !== false) journal.add(ended, 'run');
     await journal.durable();
   } catch (e) {
     // The store itself failed: nothing more can be recorded. Report the first cause.
@@ -242,6 +269,40 @@ export async function runKernel(req: RunRequest): Promise<RunSummary> {
     runId, mode: req.mode, strategy: setup.strategyId, events: s.inputs, decisions: s.decisions, orders: s.orders, fills: s.fills,
     realizedPnl: s.realizedPnl, realizedPnlByCurrency: s.realizedPnlByCurrency, decisionsHash: s.decisionsHash, outcome: 'completed',
   };
+}
+
+/**
+ * Brings a fresh kernel to where a recorded run's durable log ends by feeding it the run's inputs, in
+ * the order and at the positions they were recorded (the engine's own step, minus the journal).
+ * Null when the run does not exist yet. A run that was closed, or started with another config, is
+ * refused: continuing it would mix two different runs under one id.
+ */
+async function resumeRun(store: EventStore, k: KernelState, configHash: string): Promise<{ revision: number; firstNs: bigint | null; lastNs: bigint | null } | null> {
+  const revision = await store.streamRevision(k.stream);
+  if (revision < 0) return null;
+  const out: KernelOutput[] = [];
+  let firstNs: bigint | null = null;
+  let lastNs: bigint | null = null;
+  let n = 0;
+  for await (const e of store.readStream(k.stream)) {
+    if (n++ === 0) {
+      const recorded = (e.data as { manifest?: { configHash?: string } }).manifest?.configHash;
+      if (e.type !== 'RunStarted') throw new TapedeckError('RUN_MALFORMED', `stream ${k.stream} does not start with RunStarted`, { stream: k.stream });
+      if (recorded !== configHash) throw new TapedeckError('RUN_CONFIG_CHANGED', `run ${k.setup.runId} was started with config ${String(recorded)}, this one is ${configHash}: resume it with the same strategy and config, or start another run`, { stream: k.stream });
+      continue;
+    }
+    if (e.type === 'RunEnded') throw new TapedeckError('RUN_ENDED', `run ${k.setup.runId} has ended (${String((e.data as { outcome?: string }).outcome)}): it takes no more events`, { stream: k.stream });
+    if (e.metadata.role !== 'input') continue;
+    const input = storedToEnvelope(e.stream, e, { stream: e.stream, position: e.position });
+    firstNs ??= input.eventTimeNs;
+    lastNs = input.eventTimeNs;
+    clear(out);
+    releaseDue(k, input.eventTimeNs, out);
+    clear(out);
+    processInput(k, input, e.position, out);
+  }
+  clear(out);
+  return { revision, firstNs, lastNs };
 }
 
 /**
