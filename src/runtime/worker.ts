@@ -34,7 +34,7 @@ export interface WorkerOptions {
   sessionTimeoutMs?: number;
   maxBatchBytes?: number;
   /** Called after every durable batch. */
-  onBatch?: (info: { partition: number; inputs: number; committed: bigint }) => void;
+  onBatch?: (info: { partition: number; inputs: number; committed: bigint }) => void | Promise<void>;
   onAssignment?: (partitions: number[]) => void;
 }
 
@@ -219,7 +219,7 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
     if (run !== null && items.length > 0) await Promise.race([run.submit(items), failed]);
     const next = batch.messages.at(-1)!.offset + 1n;
     await ctx.commit(next);
-    o.onBatch?.({ partition: batch.partition, inputs: items.length, committed: next });
+    await o.onBatch?.({ partition: batch.partition, inputs: items.length, committed: next });
   };
 
   await member.run(handle);

@@ -40,16 +40,17 @@ export function register(program: Command): void {
     .requiredOption('--kafka <brokers>', 'bootstrap brokers host:port[,host:port]')
     .option('--topic <name>', 'topic (default tapedeck.md.<venue>)')
     .option('--partitions <n>', 'partitions (default: one per instrument)', intOption('--partitions', 1))
+    .option('--batch <n>', 'records per acknowledged send', intOption('--batch', 1), 500)
     .option('--json', 'print the summary as JSON', false)
     .action(
-      action(async (o: { venue: string; capture: string; kafka: string; topic?: string; partitions?: number; json: boolean }) => {
+      action(async (o: { venue: string; capture: string; kafka: string; topic?: string; partitions?: number; batch: number; json: boolean }) => {
         const venue = o.venue.toUpperCase();
         if (!/^[A-Z0-9_]{2,32}$/.test(venue)) throw new TapedeckError('USAGE', `--venue must be a venue code like BINANCE, got "${o.venue}"`, { field: '--venue' });
         const source = resolveSource(o.capture);
         if (source.kind !== 'cryptofeed') throw new TapedeckError('SOURCE_KIND', `${o.capture} is not a venue capture (cryptofeed format)`, { file: o.capture });
         const bus = new KafkaBus({ brokers: o.kafka, clientId: 'tapedeck-gateway' });
         try {
-          const s = await onBus('gateway', () => runGateway({ bus, source, venue, topic: o.topic ?? defaultTopic(venue), ...(o.partitions !== undefined ? { partitions: o.partitions } : {}) }));
+          const s = await onBus('gateway', () => runGateway({ bus, source, venue, topic: o.topic ?? defaultTopic(venue), batch: o.batch, ...(o.partitions !== undefined ? { partitions: o.partitions } : {}) }));
           if (o.json) printJson(s);
           else process.stdout.write(`published ${s.events} events to ${s.topic} (${s.partitions} partitions)\n`);
         } finally {

@@ -1,0 +1,202 @@
+/**
+ * Workers on a real Kafka broker (KAFKA_BROKERS; .ci/run starts one): a gateway publishes the bundled
+ * Binance capture, one partition per instrument, and workers in a consumer group run the kernel.
+ * - two workers splitting the instruments decide, together, exactly what one replay of the capture decides;
+ * - a worker killed (SIGKILL) mid-run and restarted on its store loses nothing and repeats nothing;
+ * - a worker joining and another leaving mid-stream: every event applied once, in one store or the other.
+ */
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decisionsByInstrument } from '../../replay/instruments.js';
+import { KafkaBus } from '../../src/bus/kafka.js';
+import { startWorker } from '../../src/runtime/worker.js';
+import { EmbeddedEventStore } from '../../src/store/embedded/store.js';
+import type { EventStore } from '../../src/store/port.js';
+import { tapedeck } from '../helpers/cli.js';
+import { assertBrokerReachable, brokers, CliProcess, notRunLine, runKafka, until } from '../helpers/kafka.js';
+import { repoRoot, tmpDir } from '../helpers/tmp.js';
+
+const CAPTURE = path.join(repoRoot, 'datasets/samples/binance/BINANCE.ws.1.0');
+const EVENTS = 266; // tapedeck capture info: 4 instruments, 266 events
+notRunLine('test/bus/kafka-workers.test.ts');
+
+/** Every input of the given runs: id → how many times it was applied. */
+async function inputIds(store: EventStore, runIds: string[], into = new Map<string, number>()): Promise<Map<string, number>> {
+  for (const id of runIds) for await (const e of store.readStream(`run-${id}`)) if (e.metadata.role === 'input') into.set(e.id, (into.get(e.id) ?? 0) + 1);
+  return into;
+}
+
+async function withStore<T>(dir: string, fn: (s: EventStore) => Promise<T>): Promise<T> {
+  const s = await EmbeddedEventStore.open(dir, { readOnly: true });
+  try {
+    return await fn(s);
+  } finally {
+    await s.close();
+  }
+}
+
+async function runIdsOf(store: EventStore): Promise<string[]> {
+  const ids: string[] = [];
+  for await (const e of store.readAll()) if (e.type === 'RunStarted') ids.push(e.id);
+  return ids;
+}
+
+describe.runIf(runKafka)('workers on a real Kafka broker', () => {
+  const tmp = tmpDir('tapedeck-kafka-');
+  const bus = new KafkaBus({ brokers: brokers || '127.0.0.1:1' });
+  let replayByInstrument: Record<string, unknown>;
+  let replayIds: Set<string>;
+
+  beforeAll(async () => {
+    await assertBrokerReachable();
+    const r = tapedeck(['replay', CAPTURE, '--strategy', 'market-maker', '--store', path.join(tmp.dir, 'replay'), '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const runId = JSON.parse(r.stdout).runId as string;
+    await withStore(path.join(tmp.dir, 'replay'), async (s) => {
+      replayByInstrument = Object.fromEntries(await decisionsByInstrument(s, [runId]));
+      replayIds = new Set((await inputIds(s, [runId])).keys());
+    });
+    expect(replayIds.size).toBe(EVENTS);
+  });
+  afterAll(async () => {
+    await bus.close();
+    tmp.cleanup();
+  });
+
+  const allCommitted = (group: string, topic: string) => async () => {
+    const end = await bus.endOffsets(topic);
+    const done = await bus.committedOffsets(group, topic);
+    return [...end].every(([p, o]) => o === 0n || done.get(p) === o);
+  };
+  /** `small`: 5 records per send, so workers fetch small batches and commit often (faults land mid-stream). */
+  const gateway = (topic: string, small = false) => {
+    const g = tapedeck(['gateway', '--venue', 'BINANCE', '--capture', CAPTURE, '--kafka', brokers, '--topic', topic, '--json', ...(small ? ['--batch', '5'] : [])]);
+    expect(g.code, g.stderr).toBe(0);
+    return JSON.parse(g.stdout);
+  };
+
+  it('two workers splitting the instruments make the decisions of one replay, instrument by instrument', async () => {
+    const topic = `t-split-${randomUUID()}`;
+    const group = `g-split-${randomUUID()}`;
+    // The topic exists first, so both workers hold their partitions before the first record.
+    await bus.ensureTopic(topic, 4);
+    const stores = [path.join(tmp.dir, 'split-1'), path.join(tmp.dir, 'split-2')];
+    const workers = stores.map((s) => new CliProcess(['worker', '--kafka', brokers, '--group', group, '--topic', topic, '--strategy', 'market-maker', '--store', s, '--session-timeout-ms', '3000', '--json']));
+    try {
+      await until(async () => workers.every((w) => w.lines.filter((l) => l.event === 'assigned').at(-1)?.partitions.length === 2), 'each worker to hold 2 partitions', 60_000);
+      const g = gateway(topic);
+      expect(g.events).toBe(EVENTS);
+      await until(allCommitted(group, topic), 'the group to commit every record');
+    } finally {
+      for (const w of workers) w.kill('SIGTERM');
+    }
+    const stopped = await Promise.all(workers.map((w) => w.waitFor((l) => l.event === 'stopped')));
+    expect(await Promise.all(workers.map((w) => w.exited))).toEqual([0, 0]);
+
+    const byInstrument: Record<string, unknown> = {};
+    const ids = new Map<string, number>();
+    for (let i = 0; i < 2; i++) {
+      const runIds = stopped[i].runs.map((r: { runId: string }) => r.runId);
+      expect(runIds.length).toBe(2);
+      await withStore(stores[i]!, async (s) => {
+        for (const [k, v] of await decisionsByInstrument(s, runIds)) {
+          expect(byInstrument[k], `${k} decided in both workers`).toBeUndefined();
+          byInstrument[k] = v;
+        }
+        await inputIds(s, runIds, ids);
+      });
+    }
+    expect(byInstrument).toEqual(replayByInstrument);
+    expect(Object.values(replayByInstrument).length).toBeGreaterThan(0);
+    expect(ids.size).toBe(EVENTS);
+    expect([...ids.values()].every((n) => n === 1)).toBe(true);
+    expect(new Set(ids.keys())).toEqual(replayIds);
+    // Each worker run passes parity on its own.
+    const active = stopped.flatMap((s, i) => s.runs.filter((r: { decisions: number }) => r.decisions > 0).map((r: { runId: string }) => [stores[i], r.runId]));
+    expect(active.length).toBe(1);
+    const p = tapedeck(['parity', '--store', active[0][0], '--run', active[0][1], '--json']);
+    expect(p.code, p.stdout + p.stderr).toBe(0);
+    expect(JSON.parse(p.stdout).identical).toBe(true);
+  });
+
+  it('a worker killed mid-run and restarted on its store loses nothing and applies nothing twice', async () => {
+    const topic = `t-kill-${randomUUID()}`;
+    const group = `g-kill-${randomUUID()}`;
+    gateway(topic, true);
+    const total = [...(await bus.endOffsets(topic)).values()].reduce((a, b) => a + b, 0n);
+    const store = path.join(tmp.dir, 'killed');
+    const args = ['worker', '--kafka', brokers, '--group', group, '--topic', topic, '--strategy', 'market-maker', '--store', store, '--session-timeout-ms', '3000', '--max-batch-bytes', '1024', '--json'];
+    const first = new CliProcess(args);
+    let committedAtKill = 0n;
+    try {
+      await until(async () => {
+        committedAtKill = [...(await bus.committedOffsets(group, topic)).values()].reduce((a, b) => a + b, 0n);
+        return committedAtKill >= 40n;
+      }, 'the worker to commit 40 records', 60_000, 20);
+    } finally {
+      first.kill('SIGKILL');
+    }
+    await first.exited;
+    expect(committedAtKill).toBeLessThan(total); // killed mid-run, not after
+    const second = new CliProcess(args);
+    try {
+      await until(allCommitted(group, topic), 'the restarted worker to commit every record');
+    } finally {
+      second.kill('SIGTERM');
+    }
+    const stopped = await second.waitFor((l) => l.event === 'stopped');
+    expect(await second.exited).toBe(0);
+    await withStore(store, async (s) => {
+      const runIds = await runIdsOf(s);
+      expect(runIds.length).toBe(4);
+      const ids = await inputIds(s, runIds);
+      expect(ids.size).toBe(EVENTS);
+      expect([...ids.values()].every((n) => n === 1)).toBe(true);
+      expect(Object.fromEntries(await decisionsByInstrument(s, runIds))).toEqual(replayByInstrument);
+    });
+    for (const r of stopped.runs) {
+      const p = tapedeck(['parity', '--store', store, '--run', r.runId, '--json']);
+      expect(p.code, p.stdout + p.stderr).toBe(0);
+    }
+  });
+
+  it('a worker joining and another leaving mid-stream: every event applied exactly once across the group', async () => {
+    const topic = `t-rebalance-${randomUUID()}`;
+    const group = `g-rebalance-${randomUUID()}`;
+    gateway(topic, true);
+    const dirs = [path.join(tmp.dir, 'reb-a'), path.join(tmp.dir, 'reb-b')];
+    const [sa, sb] = await Promise.all(dirs.map((d) => EmbeddedEventStore.open(d)));
+    const opts = { bus, group, topic, strategy: 'market-maker', config: { seed: 1, params: {} }, sessionTimeoutMs: 3000, maxBatchBytes: 1024 };
+    let batchesA = 0;
+    let batchesB = 0;
+    const assignedB: number[][] = [];
+    // Worker A takes its time per batch so the group changes while it is mid-stream.
+    const a = await startWorker({ ...opts, store: sa!, onBatch: async () => { batchesA++; await new Promise((r) => setTimeout(r, 15)); } });
+    a.failed.catch(() => undefined);
+    await until(async () => batchesA >= 10, 'worker A to handle 10 batches', 30_000);
+    const b = await startWorker({ ...opts, store: sb!, onBatch: () => void batchesB++, onAssignment: (p) => assignedB.push(p) });
+    await until(async () => batchesB >= 1, 'worker B (joined) to handle a batch', 30_000);
+    const batchesAWhenBJoined = batchesA;
+    const runsA = await a.stop(); // leaves: B takes every partition
+    await until(async () => assignedB.at(-1)?.length === 4, 'worker B to hold all 4 partitions');
+    await until(allCommitted(group, topic), 'the group to commit every record');
+    const runsB = await b.stop();
+    await sa!.close();
+    await sb!.close();
+    const ids = new Map<string, number>();
+    const perStore: number[] = [];
+    for (const [i, runs] of [runsA, runsB].entries()) {
+      await withStore(dirs[i]!, async (s) => {
+        const before = ids.size;
+        await inputIds(s, runs.map((r) => r.runId), ids);
+        perStore.push(ids.size - before);
+      });
+    }
+    expect(perStore.every((n) => n > 0)).toBe(true); // both workers did part of the work
+    expect(batchesAWhenBJoined).toBeGreaterThan(0);
+    expect(ids.size).toBe(EVENTS);
+    expect([...ids.entries()].filter(([, n]) => n !== 1)).toEqual([]);
+    expect(new Set(ids.keys())).toEqual(replayIds);
+  });
+});
