@@ -4,12 +4,28 @@
  * only when its subcommand runs, so the CLI starts fast.
  */
 import type { Command } from 'commander';
+import { TapedeckError } from '../../../domain/core/errors.js';
 import { action, intOption, printJson } from '../run.js';
 
 export function register(program: Command): void {
   const bench = program.command('bench').description('run a benchmark and print its figures with a same-run baseline');
   void bench;
   // BENCH-REGISTRATIONS (each benchmark adds one subcommand below this line)
+  bench
+    .command('kafka')
+    .description('events/s through the Kafka bus per producer and end to end (producer → worker kernels → store) with 1, 2 and 4 partitions; baseline: the raw kafkajs client producing and consuming the same records')
+    .option('--kafka <brokers>', 'a running broker (default: $KAFKA_BROKERS; scripts/kafka-local.sh start prints one)')
+    .option('--events <n>', 'events per run', intOption('--events', 1000), 100_000)
+    .option('--json', 'one JSON line', false)
+    .action(
+      action(async (o: { kafka?: string; events: number; json: boolean }) => {
+        const brokers = o.kafka ?? process.env.KAFKA_BROKERS ?? '';
+        if (brokers === '') throw new TapedeckError('USAGE', 'give --kafka host:port or set KAFKA_BROKERS (scripts/kafka-local.sh start prints the address)', { field: '--kafka' });
+        const r = await (await import('../../bench/kafka.js')).runKafkaBench({ brokers, events: o.events, partitions: [1, 2, 4] });
+        if (o.json) printJson(r);
+        else for (const x of r.runs as Array<Record<string, unknown>>) process.stdout.write(`${JSON.stringify(x)}\n`);
+      }),
+    );
   bench
     .command('projections')
     .description('events/s projected into DuckDB and rows/s scanned from Parquet; baselines: DuckDB INSERT ... SELECT, the raw appender, an in-memory table scan')
