@@ -7,6 +7,7 @@
  * The store is opened read-only (no lock): projections can be brought up to date while the kernel
  * appends; they then reflect the events durable when the catch-up started.
  */
+import { damagedRanges, type DamagedRange } from '../src/store/damage.js';
 import { openStore } from '../src/store/open.js';
 import type { EventStore } from '../src/store/port.js';
 import { defaultDbPath, openDbWithRetry, queryRows, sqlString, type OpenDb } from './db.js';
@@ -27,6 +28,8 @@ export interface ProjectOptions {
 }
 
 export interface ProjectResult {
+  /** Ranges of the log the store reports unreadable: the projections lack what they held. */
+  unreadable?: DamagedRange[];
   dbPath: string;
   fromPosition: number;
   toPosition: number;
@@ -76,7 +79,8 @@ function now(): number {
 export async function projectStore(storeDir: string, options: ProjectOptions = {}): Promise<ProjectResult> {
   const store = await openStore(storeDir, { readOnly: true, create: false });
   try {
-    return await projectFrom(store, options.dbPath ?? defaultDbPath(storeDir), options);
+    const r = await projectFrom(store, options.dbPath ?? defaultDbPath(storeDir), options);
+    return { ...r, unreadable: damagedRanges(store) };
   } finally {
     await store.close();
   }

@@ -4,6 +4,7 @@
  * held in memory: no database, no snapshot, so it is by construction a rebuild from zero.
  */
 import { TapedeckError } from '../domain/core/errors.js';
+import { damagedRanges, type DamagedRange } from '../src/store/damage.js';
 import { openStore } from '../src/store/open.js';
 import { foldBatch } from './catchup.js';
 import { Projector, stateViews, type RunStateView } from './projector.js';
@@ -13,7 +14,11 @@ export interface RebuildResult {
   at: number;
   head: number;
   events: number;
+  /** Events that could not be folded, plus ranges of the log the store reports unreadable. */
   errors: number;
+  /** False when the store is damaged: `unreadable` names what the rebuild could not see. */
+  complete: boolean;
+  unreadable: DamagedRange[];
   runs: RunStateView[];
 }
 
@@ -32,7 +37,8 @@ export async function rebuild(storeDir: string, options: { at?: number; runId?: 
       runs = runs.filter((r) => r.runId === options.runId);
       if (runs.length === 0) throw new TapedeckError('RUN_NOT_FOUND', `no run "${options.runId}" at or before position ${at}`, { field: '--run' });
     }
-    return { at, head, events: p.events, errors: p.stats.errors, runs };
+    const unreadable = damagedRanges(store).filter((c) => c.fromPosition === undefined || c.fromPosition <= at);
+    return { at, head, events: p.events, errors: p.stats.errors + unreadable.length, complete: unreadable.length === 0, unreadable, runs };
   } finally {
     await store.close();
   }

@@ -2,6 +2,9 @@
  * Parity: feed a recorded run's inputs through the same strategy again and compare the decisions one
  * by one. The kernel is deterministic, so a difference means the code, the config or the recorded
  * inputs changed: the first divergence is reported with both versions.
+ * A run that cannot be compared in full is never called identical: a run with no RunEnded (killed,
+ * abandoned or still running) or with revisions missing from its stream (a damaged store) is
+ * incomplete, and the result says what was compared and what is missing.
  */
 import { canonicalJson } from '../domain/core/canonical.js';
 import { TapedeckError } from '../domain/core/errors.js';
@@ -14,8 +17,15 @@ import { codeHash } from '../src/runtime/hashes.js';
 import type { EventStore, RecordedEvent } from '../src/store/port.js';
 
 export interface ParityResult {
+  /** True only when the run is complete and every decision and the final hash match. */
   identical: boolean;
+  /** False when the run has no end or its stream has holes: `incomplete` says why. */
+  complete: boolean;
+  incomplete: string[];
+  /** Decisions compared (all equal up to here unless `divergence` says otherwise). */
   decisions: number;
+  /** Inputs re-fed. */
+  inputs: number;
   hash: string;
   recordedHash: string | null;
   codeHashMatches: boolean;
@@ -43,26 +53,43 @@ export async function checkParity(store: EventStore, runId: string): Promise<Par
   const k = initKernel(setup);
   const stream = `run-${runId}`;
 
-  // The recorded decisions, normalized the way the kernel hashes them.
+  // The recorded decisions, normalized the way the kernel hashes them; and whether the stream is whole.
   const recordedNumbers = new Map<string, number>();
   const recorded: unknown[] = [];
   const recordedFull: string[] = [];
   let recordedHash: string | null = null;
+  const incomplete: string[] = [];
+  let nextRevision = 0;
+  let ended = false;
+  let last: RecordedEvent = first;
   for await (const e of store.readStream(stream)) {
-    if (e.type === 'RunEnded') recordedHash = (e.data as { decisionsHash: string }).decisionsHash;
+    if (e.revision !== nextRevision) incomplete.push(`revisions ${nextRevision}..${e.revision - 1} of ${stream} are unreadable (the store is damaged: run tapedeck store verify)`);
+    nextRevision = e.revision + 1;
+    last = e;
+    if (e.type === 'RunEnded') {
+      ended = true;
+      recordedHash = (e.data as { decisionsHash: string }).decisionsHash;
+    }
+    if (e.type === 'RunAbandoned') incomplete.push(`the run was abandoned: ${(e.data as { reason?: string }).reason ?? 'its process died'}`);
     if (e.metadata.role !== 'decision') continue;
     const env = storedToEnvelope(e.stream, e, { stream: e.stream, position: e.position });
     if (env.type === 'OrderIntended') recordedNumbers.set(env.data.orderId, recordedNumbers.size + 1);
     recorded.push(normalizeDecision(env.type, env.data as Record<string, unknown>, recordedNumbers));
     recordedFull.push(canonicalJson({ type: env.type, data: env.data }));
   }
+  if (!ended) incomplete.push(`the run has no RunEnded (killed, abandoned or still running): its last event is ${last.type} at revision ${last.revision}, position ${last.position}`);
+  const complete = incomplete.length === 0;
 
   const out: KernelOutput[] = [];
   let index = 0;
   const actualNumbers = k.orderNumbers;
+  let inputs = 0;
   const diverge = (inputPosition: number | null, actual: unknown): ParityResult => ({
     identical: false,
+    complete,
+    incomplete,
     decisions: index,
+    inputs,
     hash: k.decisionsHash,
     recordedHash,
     codeHashMatches: manifest.codeHash === codeHash(),
@@ -71,6 +98,7 @@ export async function checkParity(store: EventStore, runId: string): Promise<Par
   for await (const e of store.readStream(stream)) {
     if (e.metadata.role !== 'input') continue;
     const input = storedToEnvelope(e.stream, e, { stream: e.stream, position: e.position });
+    inputs++;
     clear(out);
     try {
       processInput(k, input, e.position, out);
@@ -88,6 +116,6 @@ export async function checkParity(store: EventStore, runId: string): Promise<Par
     }
   }
   if (index !== recorded.length) return diverge(null, null);
-  const identical = recordedHash === null || recordedHash === k.decisionsHash;
-  return { identical, decisions: index, hash: k.decisionsHash, recordedHash, codeHashMatches: manifest.codeHash === codeHash() };
+  const identical = complete && recordedHash === k.decisionsHash;
+  return { identical, complete, incomplete, decisions: index, inputs, hash: k.decisionsHash, recordedHash, codeHashMatches: manifest.codeHash === codeHash() };
 }

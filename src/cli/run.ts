@@ -6,6 +6,7 @@
 import { isTapedeckError } from '../../domain/core/errors.js';
 import { toJsonValue } from '../../domain/events/envelope.js';
 
+export const EXIT_CHECK_FAILED = 1;
 export const EXIT_USER_ERROR = 2;
 export const EXIT_INTERNAL = 70;
 
@@ -33,6 +34,15 @@ export function reportError(e: unknown): number {
   }
   process.stderr.write(`tapedeck: internal error (a bug, please report it):\n${e instanceof Error ? e.stack : String(e)}\n`);
   return EXIT_INTERNAL;
+}
+
+/**
+ * An answer given from partial data: says so in one line on stderr and returns the exit code to throw
+ * (1), after the command has printed what it could.
+ */
+export function partialAnswer(why: string): ExitCode {
+  process.stderr.write(`tapedeck: partial: ${why}\n`);
+  return new ExitCode(EXIT_CHECK_FAILED);
 }
 
 /** Writes a value as one line of JSON (bigint as strings, bytes as base64). */

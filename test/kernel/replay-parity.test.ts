@@ -50,7 +50,7 @@ describe('replay, paper and parity over recorded Binance traffic', () => {
     }
     const p = tapedeck(['parity', '--store', store, '--run', summary.runId, '--json']);
     expect(p.code).toBe(0);
-    expect(JSON.parse(p.stdout)).toEqual({ identical: true, decisions: summary.decisions, hash: summary.decisionsHash });
+    expect(JSON.parse(p.stdout)).toEqual({ identical: true, complete: true, decisions: summary.decisions, inputs: summary.events, hash: summary.decisionsHash });
     // A second replay of the same recording decides exactly the same.
     const again = JSON.parse(tapedeck(['replay', BINANCE, '--strategy', strategy, '--store', store, '--json']).stdout);
     expect(again.runId).not.toBe(summary.runId);

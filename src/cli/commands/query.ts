@@ -5,7 +5,8 @@
  * errors (exit 2) and change nothing.
  */
 import { Option, type Command } from 'commander';
-import { action, intOption } from '../run.js';
+import { describeDamage } from '../../store/damage.js';
+import { action, intOption, partialAnswer } from '../run.js';
 
 // DuckDB loads only when a query runs, so the rest of the CLI starts fast.
 const catchup = () => import('../../../projections/catchup.js');
@@ -25,7 +26,7 @@ export function register(program: Command): void {
     .action(
       action(async (sql: string, o: { store: string; db?: string; update: boolean; json: boolean; batchEvents?: number }) => {
         const dbPath = o.db ?? (await db()).defaultDbPath(o.store);
-        if (o.update) await (await catchup()).projectStore(o.store, { dbPath, ...(o.batchEvents !== undefined ? { batchEvents: o.batchEvents } : {}) });
+        const caught = o.update ? await (await catchup()).projectStore(o.store, { dbPath, ...(o.batchEvents !== undefined ? { batchEvents: o.batchEvents } : {}) }) : null;
         const q = await query();
         const r = await q.runReadOnlyQuery(dbPath, sql);
         if (o.json) {
@@ -38,6 +39,7 @@ export function register(program: Command): void {
         } else {
           process.stdout.write(q.formatTable(r));
         }
+        if (caught?.unreadable?.length) throw partialAnswer(describeDamage(caught.unreadable));
       }),
     );
 }

@@ -123,12 +123,21 @@ export function register(program: Command): void {
         try {
           const r = await checkParity(store, opts.run);
           if (opts.json) {
-            printJson(r.identical ? { identical: true, decisions: r.decisions, hash: r.hash } : { identical: false, decisions: r.decisions, hash: r.hash, recordedHash: r.recordedHash, firstDivergence: r.divergence });
+            printJson({
+              identical: r.identical, complete: r.complete, decisions: r.decisions, inputs: r.inputs, hash: r.hash,
+              ...(r.complete ? {} : { incomplete: r.incomplete }),
+              ...(r.divergence || (r.complete && !r.identical) ? { recordedHash: r.recordedHash, firstDivergence: r.divergence ?? null } : {}),
+            });
           } else if (r.identical) {
             process.stdout.write(`identical: ${r.decisions} decisions, hash ${r.hash}${r.codeHashMatches ? '' : ' (note: the code changed since the run was recorded)'}\n`);
           } else {
-            process.stdout.write(`DIVERGED at decision ${r.divergence?.index ?? r.decisions}\n  expected ${JSON.stringify(r.divergence?.expected)}\n  actual   ${JSON.stringify(r.divergence?.actual)}\n`);
+            if (!r.complete) {
+              const sofar = r.divergence ? `diverged at decision ${r.divergence.index}` : 'all identical so far';
+              process.stdout.write(`INCOMPLETE: compared ${r.decisions} decisions over ${r.inputs} inputs (${sofar}); ${r.incomplete.join('; ')}\n`);
+            } else process.stdout.write(`DIVERGED at decision ${r.divergence?.index ?? r.decisions}${r.divergence ? '' : `: recorded hash ${r.recordedHash}, replayed ${r.hash}`}\n`);
+            if (r.divergence) process.stdout.write(`  expected ${JSON.stringify(r.divergence.expected)}\n  actual   ${JSON.stringify(r.divergence.actual)}\n`);
           }
+          if (!r.complete) process.stderr.write(`tapedeck: incomplete: run ${opts.run} cannot be compared in full: ${r.incomplete.join('; ')}\n`);
           if (!r.identical) throw new ExitCode(1);
         } finally {
           await store.close();

@@ -10,7 +10,8 @@ import { describeCorrupt } from '../../store/embedded/store.js';
 import { checkByReading, copyStore } from '../../store/copy.js';
 import { openStore } from '../../store/open.js';
 import type { EventData, ExpectedRevision, RecordedEvent } from '../../store/port.js';
-import { action, ExitCode, intOption, printJson } from '../run.js';
+import { damagedRanges, describeDamage } from '../../store/damage.js';
+import { action, ExitCode, intOption, partialAnswer, printJson } from '../run.js';
 
 const lineSchema = z.object({
   id: z.string().regex(UUID_RE, 'must be a UUID').optional(),
@@ -126,6 +127,8 @@ export function register(program: Command): void {
             }
           }
           if (out.length) process.stdout.write(out.join('\n') + '\n');
+          const damaged = damagedRanges(s);
+          if (damaged.length > 0) throw partialAnswer(describeDamage(damaged));
         } finally {
           await s.close();
         }

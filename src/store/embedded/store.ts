@@ -31,6 +31,7 @@ import {
   StoreUnavailableError,
   WrongExpectedRevisionError,
 } from '../port.js';
+import { describeCorrupt } from '../damage.js';
 import { acquireLock } from './lock.js';
 import { EventCursor, encodeAppendRecord, probeRecord, WriteBuffer, type RecordHeader } from './record.js';
 import { listSegments, scanSegment, segmentFirstPosition, segmentName, SEGMENTS_DIR, type CorruptRange } from './segments.js';
@@ -39,6 +40,8 @@ function fsWrite(fd: number, buf: Buffer, off: number, len: number, pos: number)
   return new Promise((resolve, reject) => fs.write(fd, buf, off, len, pos, (err, n) => (err ? reject(err) : resolve(n))));
 }
 const fsDatasync = promisify(fs.fdatasync);
+
+export { describeCorrupt };
 
 export const MARKER_FILE = 'tapedeck-store.json';
 
@@ -945,12 +948,6 @@ export class EmbeddedEventStore implements EventStore {
       s.readFd = null;
     }
   }
-}
-
-/** One line for a corrupt range: where it is, what is wrong, and which positions it makes unreadable. */
-export function describeCorrupt(c: CorruptRange): string {
-  const positions = c.fromPosition === undefined ? '' : c.toPosition === null ? `, positions ${c.fromPosition} onwards unreadable` : `, positions ${c.fromPosition}..${c.toPosition} unreadable`;
-  return `segment ${c.segment} offset ${c.offset}${c.length > 0 ? ` (${c.length} bytes)` : ''}: ${c.reason}${positions}`;
 }
 
 function fsyncDir(dir: string): void {
