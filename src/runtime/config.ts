@@ -19,6 +19,13 @@ export const runConfigSchema = configObject({
   /** Merged over DEFAULT_RISK key by key; a key set to null removes that default limit. */
   risk: z.record(z.string(), z.unknown()).optional(),
   venues: z.array(z.record(z.string(), z.unknown())).optional(),
+  /** `tapedeck live` only: what to do with open orders at the end, our request budget, a testnet, a secrets file. */
+  live: configObject({
+    onEnd: z.enum(['cancel', 'leave']).default('cancel'),
+    requestsPerSecond: z.number().positive().max(1000).default(20),
+    sandbox: z.boolean().default(false),
+    secretsFile: z.string().min(1).optional(),
+  }).optional(),
 });
 
 /** The config as the run used it, in plain JSON (what the manifest records and the config hash covers). */

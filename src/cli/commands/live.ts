@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { TapedeckError } from '../../../domain/core/errors.js';
-import { action, intOption, printJson } from '../run.js';
+import { action, ExitCode, intOption, printJson } from '../run.js';
 
 function positiveNumber(name: string) {
   return (text: string): number => {
@@ -28,6 +28,7 @@ function untilSignal(stop: () => Promise<void>): Promise<void> {
 }
 
 export function register(program: Command): void {
+  registerLiveRun(program);
   program
     .command('sim-venue')
     .description('a simulated exchange on 127.0.0.1 speaking the venue\'s REST and WebSocket API, matching against a recorded capture')
@@ -56,6 +57,99 @@ export function register(program: Command): void {
         const sim = await SimBinance.start({ capture: o.capture, port: o.port, speed: o.speed, loop: o.loop, ...(o.faults !== undefined ? { faults: o.faults } : {}), apiKey, apiSecret, ...(rules ? { rules } : {}) });
         printJson(sim.urls);
         await untilSignal(() => sim.close());
+      }),
+    );
+}
+
+interface LiveOpts {
+  venue: string;
+  baseUrl?: string;
+  strategy: string;
+  config?: string;
+  store: string;
+  duration?: number;
+  confirmLive: boolean;
+  json: boolean;
+}
+
+export function registerLiveRun(program: Command): void {
+  program
+    .command('live')
+    .description('trade live on a ccxt exchange with the same kernel as replay and paper: reconciles first, runs until SIGINT/SIGTERM or --duration, ends with RunEnded')
+    .requiredOption('--venue <id>', 'ccxt exchange id (binance)')
+    .option('--base-url <url>', 'REST base of the venue (e.g. the simulated Binance); without it, production needs --confirm-live')
+    .requiredOption('--strategy <name>', 'strategy (see tapedeck strategies)')
+    .option('--config <file>', 'JSON: {seed, params, risk, live: {onEnd, requestsPerSecond, sandbox, secretsFile}}')
+    .requiredOption('--store <dir>', 'event store directory (created if missing)')
+    .option('--duration <seconds>', 'stop after this many seconds', positiveNumber('--duration'))
+    .option('--confirm-live', 'allow trading on the production endpoints', false)
+    .option('--json', 'print the summary as JSON', false)
+    .action(
+      action(async (o: LiveOpts) => {
+        const { getStrategy } = await import('../../../domain/strategies/registry.js');
+        getStrategy(o.strategy);
+        const { readConfigFile, resolveRunConfig } = await import('../../runtime/config.js');
+        const cfg = readConfigFile(o.config);
+        const liveCfg = cfg.live ?? { onEnd: 'cancel' as const, requestsPerSecond: 20, sandbox: false };
+        const { openVenueSession, runLive } = await import('../../runtime/live.js');
+        const session = await openVenueSession({ venue: o.venue, ...(o.baseUrl !== undefined ? { baseUrl: o.baseUrl } : {}), confirmLive: o.confirmLive, sandbox: liveCfg.sandbox, ...(liveCfg.secretsFile !== undefined ? { secretsFile: liveCfg.secretsFile } : {}) });
+        const { EmbeddedEventStore } = await import('../../store/embedded/store.js');
+        const store = await EmbeddedEventStore.open(o.store);
+        const stop = new AbortController();
+        const onSignal = (): void => stop.abort();
+        process.on('SIGINT', onSignal);
+        process.on('SIGTERM', onSignal);
+        try {
+          const survey = { instruments: new Map([...session.instruments.values()].map((i) => [i.instrument, { venue: session.venue, symbol: i.marketId, priceScale: i.priceScale, qtyScale: i.qtyScale, events: 0 }])) };
+          if (cfg.params.instrument === undefined) throw new TapedeckError('CONFIG_INVALID', 'live needs params.instrument in the config (e.g. "BINANCE:NKNUSDT")', { file: o.config ?? '--config', field: 'params.instrument' });
+          const config = resolveRunConfig(o.strategy, { ...cfg, venues: [] }, survey, o.config ?? '--config');
+          const r = await runLive({
+            store, session, config, onEnd: liveCfg.onEnd, requestsPerSecond: liveCfg.requestsPerSecond, signal: stop.signal,
+            ...(o.duration !== undefined ? { durationMs: o.duration * 1000 } : {}),
+            onLog: (line) => process.stderr.write(`tapedeck: ${session.redact(line)}\n`),
+          });
+          const out = {
+            ...(r.summary ? { runId: r.summary.runId, events: r.summary.events, decisions: r.summary.decisions, orders: r.summary.orders, fills: r.summary.fills, realizedPnl: r.summary.realizedPnl, decisionsHash: r.summary.decisionsHash } : {}),
+            reconciliation: { start: r.startReconciliation, end: r.endReconciliation },
+            ...(r.haltReason ? { halted: r.haltReason } : {}),
+            ...(r.clientStats ? { venue: r.clientStats } : {}),
+          };
+          if (o.json) printJson(out);
+          else process.stdout.write(session.redact(JSON.stringify(out, null, 2)) + '\n');
+          if (r.haltReason !== null) throw new ExitCode(1);
+        } finally {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+          await session.close();
+          await store.close();
+        }
+      }),
+    );
+
+  program
+    .command('reconcile')
+    .description('compare the log with the venue\'s orders, trades and balances; prints {ok, differences} and changes nothing')
+    .requiredOption('--store <dir>', 'event store directory')
+    .requiredOption('--venue <id>', 'ccxt exchange id (binance)')
+    .option('--base-url <url>', 'REST base of the venue (e.g. the simulated Binance)')
+    .option('--confirm-live', 'allow the production endpoints', false)
+    .option('--json', 'JSON', false)
+    .action(
+      action(async (o: { store: string; venue: string; baseUrl?: string; confirmLive: boolean; json: boolean }) => {
+        const { openVenueSession, reconcileVenue } = await import('../../runtime/live.js');
+        const session = await openVenueSession({ venue: o.venue, ...(o.baseUrl !== undefined ? { baseUrl: o.baseUrl } : {}), confirmLive: o.confirmLive });
+        const { EmbeddedEventStore } = await import('../../store/embedded/store.js');
+        const store = await EmbeddedEventStore.open(o.store, { readOnly: true });
+        try {
+          const r = await reconcileVenue(store, session, { apply: false });
+          const differences = r.differences.map((d) => ({ kind: d.kind, key: d.key, ledger: d.ledger, venue: d.venue, explained: d.fixed }));
+          if (o.json) printJson({ ok: r.ok, differences });
+          else process.stdout.write(`${r.ok ? 'ok' : `NOT OK: ${r.haltReason}`}\n${differences.map((d) => `  ${d.kind} ${d.key}: ledger ${d.ledger}; venue ${d.venue}`).join('\n')}\n`);
+          if (!r.ok) throw new ExitCode(1);
+        } finally {
+          await session.close();
+          await store.close();
+        }
       }),
     );
 }
