@@ -331,7 +331,10 @@ export async function runLive(o: LiveOptions): Promise<LiveResult> {
     if (!info) throw new TapedeckError('CONFIG_INVALID', `${i} is not a market of ${s.venue} (known: ${[...s.instruments.keys()].slice(0, 10).join(', ')}...)`, { field: 'params.instrument' });
     return info;
   });
+  // Event time is venue time: what the venue does not timestamp takes the latest venue time seen.
+  let venueNowNs = 0n;
   const client = new CcxtExecutionClient({
+    eventClockNs: () => venueNowNs,
     exchange: s.exchange, exchangeId: s.exchangeId, venue: s.venue, instruments: s.instruments, redact: s.redact,
     requestsPerSecond: o.requestsPerSecond ?? 20, knownFillIds: r.ledger.fills.keys(), ...(o.onLog ? { onLog: o.onLog } : {}),
   });
@@ -339,25 +342,43 @@ export async function runLive(o: LiveOptions): Promise<LiveResult> {
   const streams = infos.flatMap((i) => [`${i.marketId.toLowerCase()}@depth@100ms`, `${i.marketId.toLowerCase()}@bookTicker`, `${i.marketId.toLowerCase()}@aggTrade`]);
   const wsBase = (s.exchange.urls.api.ws.spot as string).replace(/\/ws\/?$/, '');
   const restBase = new URL(s.exchange.urls.api.public as string).origin;
-  const market = new BinanceMarketDataClient({ wsUrl: `${wsBase}/stream?streams=${streams.join('/')}`, restUrl: restBase, venue: s.venue, onBadFrame: 'skip' });
+  const marketUrl = `${wsBase}/stream?streams=${streams.join('/')}`;
+  let market = new BinanceMarketDataClient({ wsUrl: marketUrl, restUrl: restBase, venue: s.venue, onBadFrame: 'skip' });
   const stop = new AbortController();
   const timer = o.durationMs !== undefined ? setTimeout(() => stop.abort(), o.durationMs) : null;
   const onOuter = (): void => stop.abort();
   o.signal?.addEventListener('abort', onOuter);
   if (o.signal?.aborted) stop.abort();
-  const atNs = wallClockNs();
-  const defs = infos.map((i) => instrumentDefined(s, i, atNs));
+  let defined = false;
+  const aborted = new Promise<'stop'>((resolve) => {
+    if (stop.signal.aborted) resolve('stop');
+    stop.signal.addEventListener('abort', () => resolve('stop'));
+  });
   async function* events(): AsyncGenerator<AnyEnvelope> {
-    for (const d of defs) yield d;
-    const it = market.events()[Symbol.asyncIterator]();
-    const aborted = new Promise<'stop'>((resolve) => {
-      if (stop.signal.aborted) resolve('stop');
-      stop.signal.addEventListener('abort', () => resolve('stop'));
-    });
-    for (;;) {
-      const next = await Promise.race([it.next(), aborted]);
-      if (next === 'stop' || next.done) return;
-      yield next.value;
+    // A dropped market stream reconnects with back-off (a new client: the book procedure starts over with a snapshot).
+    for (let failures = 0; ; failures++) {
+      const it = market.events()[Symbol.asyncIterator]();
+      try {
+        for (;;) {
+          const next = await Promise.race([it.next(), aborted]);
+          if (next === 'stop' || next.done) return;
+          failures = 0;
+          if (next.value.eventTimeNs > venueNowNs) venueNowNs = next.value.eventTimeNs;
+          // The exchange's instrument rules go first, at the venue time of the first market event.
+          if (!defined) {
+            defined = true;
+            for (const i of infos) yield instrumentDefined(s, i, next.value.eventTimeNs);
+          }
+          yield next.value;
+        }
+      } catch (e) {
+        if (stop.signal.aborted) return;
+        o.onLog?.(s.redact(`market stream lost (${e instanceof Error ? e.message : String(e)}): reconnecting`));
+        await market.close().catch(() => undefined);
+        const wait = new Promise<void>((r) => setTimeout(r, Math.min(2000, 50 * 2 ** Math.min(failures, 6))));
+        if ((await Promise.race([wait, aborted])) === 'stop') return;
+        market = new BinanceMarketDataClient({ wsUrl: marketUrl, restUrl: restBase, venue: s.venue, onBadFrame: 'skip' });
+      }
     }
   }
   let summary: RunSummary;

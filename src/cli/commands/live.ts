@@ -37,10 +37,11 @@ export function register(program: Command): void {
     .option('--port <n>', 'port (0 = any free port)', intOption('--port', 0), 0)
     .option('--speed <x>', 'capture time per wall time (1 = recorded speed)', positiveNumber('--speed'), 1)
     .option('--loop', 'play the capture again (shifted times and ids) when it ends', false)
+    .option('--start-on-subscribe', 'hold the capture at its start until the first market-stream client connects', false)
     .option('--faults <spec>', 'faults to inject: name:probability[:ms],... (lose-ack, delay-ack, dup-exec, 429, 5xx, drop, restart)')
     .option('--rules <json>', 'per-symbol instrument rules, e.g. {"NKNUSDT":{"tickSize":"0.0001","stepSize":"1","minNotional":"5"}}')
     .action(
-      action(async (venue: string, o: { capture: string; port: number; speed: number; loop: boolean; faults?: string; rules?: string }) => {
+      action(async (venue: string, o: { capture: string; port: number; speed: number; loop: boolean; startOnSubscribe: boolean; faults?: string; rules?: string }) => {
         if (venue.toLowerCase() !== 'binance') throw new TapedeckError('USAGE', `sim-venue: only "binance" is simulated, got "${venue}"`, { field: 'venue' });
         const apiKey = process.env.BINANCE_API_KEY;
         const apiSecret = process.env.BINANCE_API_SECRET;
@@ -54,7 +55,7 @@ export function register(program: Command): void {
           }
         }
         const { SimBinance } = await import('../../venues/binance/sim.js');
-        const sim = await SimBinance.start({ capture: o.capture, port: o.port, speed: o.speed, loop: o.loop, ...(o.faults !== undefined ? { faults: o.faults } : {}), apiKey, apiSecret, ...(rules ? { rules } : {}) });
+        const sim = await SimBinance.start({ capture: o.capture, port: o.port, speed: o.speed, loop: o.loop, startOnSubscribe: o.startOnSubscribe, ...(o.faults !== undefined ? { faults: o.faults } : {}), apiKey, apiSecret, ...(rules ? { rules } : {}) });
         printJson(sim.urls);
         await untilSignal(() => sim.close());
       }),

@@ -48,7 +48,7 @@ import type { VenueCommand } from '../../../domain/orders/commands.js';
 import type { SimVenueConfigInput } from '../../../domain/venue/config.js';
 import { initialState, liveOrders, step, stepMarket, type SimVenueState, type VenueReport } from '../../../domain/venue/simulated.js';
 import { wallClockNs } from '../common/clock.js';
-import { captureEventSource, readCapture } from '../cryptofeed/capture.js';
+import { captureEventSource, findRestCompanions, readCapture } from '../cryptofeed/capture.js';
 
 /** Binance spot writes every price and quantity with 8 decimals. */
 const SCALE = 8;
@@ -79,6 +79,8 @@ export interface SimBinanceOptions {
   balances?: Record<string, string>;
   /** Per-symbol instrument rules (default: the wire format's finest step, 0.00000001). */
   rules?: Record<string, SimBinanceRules>;
+  /** Hold the capture at its start until the first market-stream client connects (a session then sees it all). */
+  startOnSubscribe?: boolean;
   /** Fees of the simulated venue (bps of notional, charged in the quote asset). */
   fees?: { makerBps?: string; takerBps?: string };
   seed?: number;
@@ -215,6 +217,8 @@ export class SimBinance {
   private closed = false;
   private refuseUntilMs = 0;
   private readonly lastSeq = new Map<string, number>();
+  /** The capture's own REST depth snapshots, served to the first client of a held capture (see depth()). */
+  private readonly recordedDepth = new Map<string, unknown>();
   private readonly userSockets = new Set<WebSocket>();
   private readonly marketSockets = new Map<WebSocket, Set<string> & { raw?: boolean }>();
   private readonly sockets = new Set<Socket>();
@@ -251,8 +255,7 @@ export class SimBinance {
       sim.server.once('error', reject);
       sim.server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
     });
-    sim.wallStartNs = wallClockNs();
-    sim.schedule();
+    if (!options.startOnSubscribe) sim.startClock();
     return sim;
   }
 
@@ -320,6 +323,15 @@ export class SimBinance {
       }
       this.events.push(e);
     }
+    if (this.o.startOnSubscribe) {
+      for (const f of findRestCompanions(this.o.capture, VENUE)) {
+        for await (const r of readCapture(f)) {
+          if (r.kind !== 'http' || r.url === null || !r.url.includes('/api/v3/depth')) continue;
+          const sym = new URL(r.url).searchParams.get('symbol');
+          if (sym !== null && !this.recordedDepth.has(sym)) this.recordedDepth.set(sym, JSON.parse(decoder.decode(r.payload)) as unknown);
+        }
+      }
+    }
     if (this.frames.length === 0) throw new TapedeckError('CAPTURE_EMPTY', 'the capture holds no received frames', { file: this.o.capture });
     const times = [...this.frames.map((f) => f.timeNs), ...this.events.filter((e) => e.type !== 'InstrumentDefined').map((e) => e.eventTimeNs)];
     this.firstNs = times.reduce((a, b) => (b < a ? b : a));
@@ -331,8 +343,18 @@ export class SimBinance {
     for (const [a, v] of Object.entries(this.o.balances ?? {})) this.balances.set(a, parseDecimal(v, SCALE));
   }
 
+  private started = false;
+
+  private startClock(): void {
+    if (this.started) return;
+    this.started = true;
+    this.wallStartNs = wallClockNs();
+    this.schedule();
+  }
+
   /** Capture time now (shifted by the passes already played). */
   nowNs(): bigint {
+    if (!this.started) return this.firstNs;
     const elapsed = wallClockNs() - this.wallStartNs;
     return this.firstNs + BigInt(Math.floor(Number(elapsed) * this.o.speed));
   }
@@ -452,6 +474,7 @@ export class SimBinance {
     }
     const u = new URL(req.url ?? '/', 'ws://x');
     if (u.pathname === '/stream') {
+      this.startClock();
       const streams = new Set((u.searchParams.get('streams') ?? '').split('/').filter((s) => s !== ''));
       this.marketSockets.set(ws, streams);
       ws.on('close', () => this.marketSockets.delete(ws));
@@ -714,6 +737,14 @@ export class SimBinance {
 
   private depth(p: URLSearchParams): unknown {
     const s = this.symbol(p);
+    // A held capture's first subscriber has every diff since the start, so the snapshot recorded with the
+    // capture is valid for it, and its event ids match a backtest of the same capture. Served once; a stale
+    // answer would only make the client's book procedure see a gap and ask again.
+    const recorded = this.loopNo === 0 ? this.recordedDepth.get(s.symbol) : undefined;
+    if (recorded !== undefined) {
+      this.recordedDepth.delete(s.symbol);
+      return recorded;
+    }
     const limit = Math.min(5000, Number(p.get('limit') ?? '100') || 100);
     const book = this.venue.market.books.get(s.instrument);
     const side = (l: { prices: number[]; qtys: number[] } | undefined): string[][] => {

@@ -46,7 +46,13 @@ export interface CcxtExecutionOptions {
   venue: string;
   instruments: Map<string, InstrumentInfo>;
   redact: (text: string) => string;
+  /** Receive clock, ns (default: the wall clock). */
   clockNs?: () => bigint;
+  /**
+   * Event time for what the venue did not timestamp (an unknown outcome, a refusal made here): the latest
+   * venue time seen (the market data's), so event time stays venue time. Default: the receive clock.
+   */
+  eventClockNs?: () => bigint;
   /** Our own request budget on top of ccxt's limiter. */
   requestsPerSecond?: number;
   /** Fill ids already in the log: never reported again. */
@@ -95,6 +101,7 @@ export class CcxtExecutionClient implements ExecutionClient {
   private readonly buffered: AnyEnvelope[] = [];
   private readonly als = new AsyncLocalStorage<RequestContext>();
   private readonly clock: () => bigint;
+  private readonly eventClock: () => bigint;
   private readonly redact: (t: string) => string;
   private closed = false;
   private backoffUntilMs = 0;
@@ -110,6 +117,7 @@ export class CcxtExecutionClient implements ExecutionClient {
     this.venue = o.venue;
     this.ex = o.exchange;
     this.clock = o.clockNs ?? wallClockNs;
+    this.eventClock = o.eventClockNs ?? this.clock;
     this.redact = o.redact;
     for (const f of o.knownFillIds ?? []) this.seenFills.add(f);
     const rps = o.requestsPerSecond ?? 20;
@@ -659,7 +667,7 @@ export class CcxtExecutionClient implements ExecutionClient {
     const now = this.clock();
     const env = {
       id: venueEventId(this.venue, key), type, schemaVersion: 1, stream: STREAM,
-      eventTimeNs: atMs !== null && atMs !== undefined ? BigInt(Math.trunc(atMs)) * 1_000_000n : now, receiveTimeNs: now,
+      eventTimeNs: atMs !== null && atMs !== undefined ? BigInt(Math.trunc(atMs)) * 1_000_000n : this.eventClock(), receiveTimeNs: now,
       causationId: null, correlationId: null, data,
       ...(raw !== undefined ? { raw: { format: 'json' as const, bytes: new TextEncoder().encode(this.redact(safeJson(raw))) } } : {}),
     } as unknown as AnyEnvelope;
@@ -671,7 +679,7 @@ export class CcxtExecutionClient implements ExecutionClient {
     const now = this.clock();
     const env = {
       id: venueEventId(this.venue, `sent:${orderId}:${messageType}:${this.sentSeq++}:${now}`), type: 'VenueMessageSent', schemaVersion: 1, stream: STREAM,
-      eventTimeNs: now, receiveTimeNs: now, causationId: null, correlationId: null,
+      eventTimeNs: this.eventClock(), receiveTimeNs: now, causationId: null, correlationId: null,
       data: { orderId, venue: this.venue, messageType },
       raw: { format: 'text' as const, bytes: new TextEncoder().encode(this.redact(text)) },
     } as unknown as AnyEnvelope;

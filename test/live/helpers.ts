@@ -1,0 +1,52 @@
+/**
+ * Live sessions against the simulated Binance on loopback, in process: the sim (src/venues/binance/sim.ts), a
+ * ccxt session pointed at it, a store, and the market maker's config.
+ */
+import path from 'node:path';
+import type { ResolvedRunConfig } from '../../src/runtime/config.js';
+import { openVenueSession, runLive, type LiveResult, type VenueSession } from '../../src/runtime/live.js';
+import { EmbeddedEventStore } from '../../src/store/embedded/store.js';
+import { collect } from '../../src/store/port.js';
+import { SimBinance, type SimBinanceOptions } from '../../src/venues/binance/sim.js';
+import { repoRoot } from '../helpers/tmp.js';
+
+export const CAPTURE = path.join(repoRoot, 'datasets/samples/binance/BINANCE.ws.1.0');
+export const KEY = 'tapedeck-test-key-7f3a9c';
+export const SECRET = 'tapedeck-test-SECRET-4b1e8d02a9';
+export const ENV = { BINANCE_API_KEY: KEY, BINANCE_API_SECRET: SECRET };
+
+/** 500 NKN quotes one tick inside the touch, inventory limit one quote: fills, partial fills, replaces and cancels in 30 s of capture. */
+export const MM_CONFIG: ResolvedRunConfig = {
+  strategy: 'market-maker',
+  seed: 1,
+  params: { venue: 'BINANCE', instrument: 'BINANCE:NKNUSDT', priceScale: 8, qtyScale: 8, quoteQtyLots: 50_000_000_000, halfSpreadTicks: 1, maxInventoryLots: 50_000_000_000, skewPerLots: 100_000_000_000 },
+  risk: { maxOpenOrders: 10, allowUnknownInstruments: true },
+  venues: [],
+};
+
+export async function startSim(o: Partial<SimBinanceOptions> = {}): Promise<SimBinance> {
+  return SimBinance.start({ capture: CAPTURE, speed: 6, apiKey: KEY, apiSecret: SECRET, startOnSubscribe: true, ...o });
+}
+
+export async function session(sim: SimBinance): Promise<VenueSession> {
+  return openVenueSession({ venue: 'binance', baseUrl: sim.urls.rest, env: ENV });
+}
+
+export async function liveRun(sim: SimBinance, dir: string, o: { durationMs: number; onEnd?: 'cancel' | 'leave'; logs?: string[]; config?: ResolvedRunConfig }): Promise<{ result: LiveResult; store: EmbeddedEventStore }> {
+  const s = await session(sim);
+  const store = await EmbeddedEventStore.open(dir);
+  try {
+    const result = await runLive({ store, session: s, config: o.config ?? MM_CONFIG, onEnd: o.onEnd ?? 'cancel', durationMs: o.durationMs, onLog: (l) => o.logs?.push(l) });
+    return { result, store };
+  } finally {
+    await s.close();
+  }
+}
+
+export async function simJson<T>(sim: SimBinance, p: string): Promise<T> {
+  return (await (await fetch(`${sim.urls.rest}${p}`)).json()) as T;
+}
+
+export async function allEvents(store: EmbeddedEventStore) {
+  return collect(store.readAll());
+}
