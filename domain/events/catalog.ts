@@ -194,6 +194,12 @@ export const ReconciliationCompleted = z.object({
   mismatches: z.array(z.object({ what: nonEmpty, key: nonEmpty, expected: z.string(), actual: z.string() })),
 });
 
+/**
+ * A venue's session started afresh (SoupBinTCP: another session id, or sequence numbers that went back):
+ * what it said in the old session and we did not read is unknown. Trading halts until reconciled.
+ */
+export const VenueSessionReset = z.object({ venue, previousSession: z.string(), session: z.string(), reason: z.string() });
+
 // ---------- control ----------
 export const KillSwitchChanged = z.object({
   state: z.enum(['ACTIVE', 'REDUCING', 'HALTED']),
@@ -217,7 +223,8 @@ export const RunManifest = z.object({
 export const RunStarted = z.object({ manifest: RunManifest });
 export const RunEnded = z.object({
   runId: nonEmpty,
-  outcome: z.enum(['completed', 'failed', 'stopped']),
+  /** `halted`: the source ended (or was stopped) while the kill switch was HALTED; `reason` says why it halted. */
+  outcome: z.enum(['completed', 'failed', 'stopped', 'halted']),
   reason: z.string().optional(),
   events: z.int().nonnegative(),
   decisions: z.int().nonnegative(),
@@ -259,6 +266,7 @@ export const CATALOG = {
   BalanceReported: { schema: BalanceReported, version: 1, category: 'account' },
   PositionReported: { schema: PositionReported, version: 1, category: 'account' },
   ReconciliationCompleted: { schema: ReconciliationCompleted, version: 1, category: 'account' },
+  VenueSessionReset: { schema: VenueSessionReset, version: 1, category: 'account' },
   KillSwitchChanged: { schema: KillSwitchChanged, version: 1, category: 'control' },
   TimerFired: { schema: TimerFired, version: 1, category: 'control' },
   RunStarted: { schema: RunStarted, version: 1, category: 'run' },

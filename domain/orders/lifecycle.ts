@@ -360,10 +360,14 @@ function resolveStatus(order: OrderState, st: VenueOrderStatus, no: (why: string
       events.push({ type: 'OrderRejected', data: { orderId, reason: 'venue query: rejected' } });
       break;
     case 'not-found':
-      // Never reached the venue (or the venue forgot it): nothing can trade any more.
-      if (known === 0 && order.statusBeforeUnknown === 'submitted') events.push({ type: 'OrderRejected', data: { orderId, reason: 'venue query: order not found' } });
-      else if (leaves > 0) events.push({ type: 'OrderCanceled', data: { orderId, canceledLots: leaves, reason: 'venue query: order not found' } });
-      break;
+      // Never acknowledged, never traded: it did not reach the venue, and nothing can trade any more.
+      if (known === 0 && order.venueOrderId === null && order.statusBeforeUnknown === 'submitted') {
+        events.push({ type: 'OrderRejected', data: { orderId, reason: 'venue query: order not found' } });
+        break;
+      }
+      // The venue had it (acknowledged, or traded) and now does not know it: whether it traded since cannot be
+      // told, so this is not taken as canceled (fail closed: the caller halts and reconciles).
+      return no(`venue reports not found for an order it had ${known > 0 ? `filled ${known} lots of` : 'acknowledged'}: whether it traded since cannot be told`);
   }
   return events;
 }

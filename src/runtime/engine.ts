@@ -7,13 +7,23 @@
  * venues the venue is part of the deterministic kernel, so the journal is flushed in batches; with a
  * real venue the journal is flushed (durably) before each command is sent.
  * Fail closed: if the store fails, the run stops; if the strategy throws or the source breaks, the
- * run stream is closed with RunEnded saying why, and the error is reported.
+ * run stream is closed with RunEnded saying why, and the error is reported. A run that ends while the kill
+ * switch is HALTED ends `halted`, with the kill switch's reason.
+ *
+ * Live, the engine also keeps trading honest with the venues (every event it makes is an input, so parity
+ * replays it): an order whose outcome is unknown is queried; a venue session reset (VenueSessionReset) halts
+ * trading and marks every working order at that venue unknown, to be queried; after any halt of its own the
+ * engine reconciles the ledger (folded from exactly what is journaled) with the venue's report
+ * (domain/reconcile), records the fixes and the verdict, and resumes only when the books agree. A command the
+ * client certainly did not send (port.ts isNotSent) is recorded as refused; any other send error ends the run.
  */
 import { randomUUID } from 'node:crypto';
 import { TapedeckError } from '../../domain/core/errors.js';
 import { uuidFromName } from '../../domain/core/sha256.js';
+import { CATALOG, type EventType } from '../../domain/events/catalog.js';
 import { envelopeToStored, storedToEnvelope, type AnyEnvelope, type EventEnvelope } from '../../domain/events/envelope.js';
 import * as lifecycle from '../../domain/orders/lifecycle.js';
+import * as reconcile from '../../domain/reconcile/reconcile.js';
 import { initKernel, processInput, releaseDue, summary, type EventRole, type KernelOutput, type KernelSetup, type KernelState } from '../../domain/kernel/kernel.js';
 import { clear } from '../../domain/kernel/kernel.js';
 import type { VenueCommand } from '../../domain/orders/commands.js';
@@ -22,7 +32,7 @@ import { getStrategy, parseStrategyParams, strategyIdentity } from '../../domain
 import type { Strategy } from '../../domain/strategies/strategy.js';
 import { parseSimVenueConfig } from '../../domain/venue/config.js';
 import type { EventData, EventStore } from '../store/port.js';
-import type { ExecutionClient } from '../venues/port.js';
+import { isNotSent, type ExecutionClient } from '../venues/port.js';
 import type { ResolvedRunConfig } from './config.js';
 import { codeHash, configHash, strategyCodeHash } from './hashes.js';
 
@@ -72,9 +82,13 @@ export interface RunSummary {
   realizedPnl: string;
   realizedPnlByCurrency: Record<string, string>;
   decisionsHash: string;
-  outcome: 'completed' | 'failed';
+  outcome: 'completed' | 'failed' | 'halted';
   reason?: string;
 }
+
+/** Reconciliation after a halt: attempts per venue, and the wall-clock pause between them. */
+const RECONCILE_ATTEMPTS_MAX = 8;
+const RECONCILE_RETRY_MS = 250;
 
 /** Builds the kernel's setup from a resolved config (shared by runs and parity). */
 export function kernelSetup(runId: string, config: ResolvedRunConfig, live = false, strategyOverride?: Strategy): KernelSetup {
@@ -161,7 +175,8 @@ export async function runKernel(req: RunRequest): Promise<RunSummary> {
   const setup = kernelSetup(runId, req.config, live, req.strategyOverride);
   const k: KernelState = initKernel(setup);
   const journal = new Journal(req.store, k.stream, req.inputMetadata);
-  const resumed = req.resume === true ? await resumeRun(req.store, k, setup.configHash) : null;
+  const guard = live ? new LiveGuard(k, req) : null;
+  const resumed = req.resume === true ? await resumeRun(req.store, k, setup.configHash, guard) : null;
   await journal.init(resumed?.revision ?? -1);
   const started: AnyEnvelope = {
     id: runId,
@@ -193,10 +208,17 @@ export async function runKernel(req: RunRequest): Promise<RunSummary> {
   const inputs = live ? mergeLiveInputs(req.events, req.executionClients ?? new Map()) : req.events;
   const sent: AnyEnvelope[] = [];
   if (live) for (const c of req.executionClients?.values() ?? []) c.onSent?.((e) => sent.push(e));
+  /** Journals an output, and (live) folds it into the reconciliation ledgers: they hold exactly what the log holds. */
+  const add = (env: AnyEnvelope, role: EventRole): void => {
+    journal.add(env, role);
+    guard?.fold(env);
+  };
   const every = req.progressEvery ?? 10_000;
   let firstNs: bigint | null = resumed?.firstNs ?? null;
   let lastNs: bigint | null = resumed?.lastNs ?? null;
   let failure: unknown = null;
+  /** Inputs the engine made while handling the current one (refused sends), processed right after it. */
+  const followUps: AnyEnvelope[] = [];
   /** One input through the kernel: journal what it produced, and send commands once they are durable. */
   const step = async (input: AnyEnvelope): Promise<void> => {
     clear(out);
@@ -204,34 +226,47 @@ export async function runKernel(req: RunRequest): Promise<RunSummary> {
     releaseDue(k, input.eventTimeNs, out);
     const commands: VenueCommand[] = [];
     for (const o of out) {
-      if (o.kind === 'event') journal.add(o.env, o.role);
+      if (o.kind === 'event') add(o.env, o.role);
       else commands.push(o.command);
     }
     clear(out);
     processInput(k, input, journal.predictPosition(), out);
     for (const o of out) {
-      if (o.kind === 'event') journal.add(o.env, o.role);
+      if (o.kind === 'event') add(o.env, o.role);
       else commands.push(o.command);
     }
     if (commands.length > 0) {
       await journal.durable(); // durable before any real venue sees the command
       for (const c of commands) {
-        await sendLive(req, c);
-        while (sent.length > 0) journal.add(sent.shift()!, 'venue');
+        try {
+          await sendLive(req, c);
+        } catch (e) {
+          if (!isNotSent(e)) throw e;
+          followUps.push(notSentEvent(k, c, e as TapedeckError));
+        }
+        while (sent.length > 0) add(sent.shift()!, 'venue');
       }
     } else if (journal.pending >= batch) {
       await journal.flush();
+    }
+  };
+  /** An input and everything the engine decides to feed after it (query answers, halts, reconciliation). */
+  const handle = async (first: AnyEnvelope): Promise<void> => {
+    const queue = [first];
+    while (queue.length > 0) {
+      const input = queue.shift()!;
+      await step(input);
+      const more = followUps.splice(0);
+      if (guard) more.push(...(await guard.after(input)));
+      queue.unshift(...more);
+      if (guard && queue.length === 0) queue.push(...(await guard.reconcileDue(input)));
     }
   };
   try {
     for await (const input of inputs) {
       firstNs ??= input.eventTimeNs;
       lastNs = input.eventTimeNs;
-      await step(input);
-      // Fail closed: an order whose outcome is unknown is asked about before trading goes on.
-      if (live && input.type === 'OrderStatusUnknown') {
-        for (const e of await resolveUnknown(k, req, input as EventEnvelope<'OrderStatusUnknown'>)) await step(e);
-      }
+      await handle(input);
       if (req.onProgress && k.inputs % every === 0) req.onProgress(k.inputs, k.decisions);
     }
   } catch (e) {
@@ -241,7 +276,12 @@ export async function runKernel(req: RunRequest): Promise<RunSummary> {
     if (failed?.kind === 'event' && failed.role === 'input' && out.length > 0 && k.cause.id === failed.env.id) journal.add(failed.env, 'input');
   }
   const s = summary(k);
-  const reason = failure === null ? undefined : failure instanceof TapedeckError ? failure.describe() : String((failure as Error)?.message ?? failure);
+  // A source that ends while trading is halted did not complete: the run says it halted, and why.
+  const halted = failure === null && k.risk.killSwitch === 'HALTED';
+  const outcome = failure !== null ? 'failed' : halted ? 'halted' : 'completed';
+  const reason = failure !== null
+    ? failure instanceof TapedeckError ? failure.describe() : String((failure as Error)?.message ?? failure)
+    : halted ? `kill switch HALTED: ${k.risk.killSwitchReason || 'no reason given'}` : undefined;
   const ended: AnyEnvelope = {
     id: uuidFromName(runId, 'run-ended'),
     type: 'RunEnded',
@@ -252,7 +292,7 @@ export async function runKernel(req: RunRequest): Promise<RunSummary> {
     causationId: null,
     correlationId: runId,
     data: {
-      runId, outcome: failure === null ? 'completed' : 'failed', ...(reason ? { reason } : {}), events: s.inputs, decisions: s.decisions,
+      runId, outcome, ...(reason ? { reason } : {}), events: s.inputs, decisions: s.decisions,
       decisionsHash: s.decisionsHash, dataRange: { fromNs: firstNs, toNs: lastNs },
     },
   };
@@ -267,8 +307,148 @@ export async function runKernel(req: RunRequest): Promise<RunSummary> {
   if (failure !== null) throw failure;
   return {
     runId, mode: req.mode, strategy: setup.strategyId, events: s.inputs, decisions: s.decisions, orders: s.orders, fills: s.fills,
-    realizedPnl: s.realizedPnl, realizedPnlByCurrency: s.realizedPnlByCurrency, decisionsHash: s.decisionsHash, outcome: 'completed',
+    realizedPnl: s.realizedPnl, realizedPnlByCurrency: s.realizedPnlByCurrency, decisionsHash: s.decisionsHash,
+    outcome: halted ? 'halted' : 'completed', ...(reason ? { reason } : {}),
   };
+}
+
+const ENGINE = 'engine';
+
+/** An event the engine makes (fed to the kernel as an input, so parity replays it), with a name-based id. */
+function engineEvent(k: KernelState, type: EventType, data: unknown, name: string, cause: { id: string; eventTimeNs: bigint; receiveTimeNs: bigint }): AnyEnvelope {
+  return {
+    id: uuidFromName(k.setup.runId, name), type, schemaVersion: CATALOG[type].version, stream: k.stream, eventTimeNs: cause.eventTimeNs,
+    receiveTimeNs: cause.receiveTimeNs, causationId: cause.id, correlationId: k.setup.runId, data,
+  } as AnyEnvelope;
+}
+
+/** A command the client certainly did not send, recorded as refused: the order, cancel or replace did not happen. */
+function notSentEvent(k: KernelState, c: VenueCommand, e: TapedeckError): AnyEnvelope {
+  const reason = `not sent: ${e.message}`;
+  const name = `not-sent:${k.cause.id}:${c.kind}:${c.orderId}`;
+  switch (c.kind) {
+    case 'SubmitOrder':
+      return engineEvent(k, 'OrderRejected', { orderId: c.orderId, reason }, name, k.cause);
+    case 'CancelOrder':
+      return engineEvent(k, 'CancelRejected', { orderId: c.orderId, reason }, name, k.cause);
+    case 'ReplaceOrder':
+      return engineEvent(k, 'ReplaceRejected', { orderId: c.orderId, reason }, name, k.cause);
+  }
+}
+
+/**
+ * Live mode's watch over the venues. It keeps a reconciliation ledger per venue folded from exactly what is
+ * journaled; queries orders whose outcome is unknown; on a venue session reset halts trading and marks every
+ * working order there unknown; and after any halt of its own reconciles with the venue's report, feeding the
+ * fixes and the verdict to the kernel, resuming only when every venue it halted for agrees. A halt set by
+ * someone else (an operator) is never lifted here.
+ */
+class LiveGuard {
+  private readonly ledgers = new Map<string, reconcile.LedgerState>();
+  /** Venues to reconcile before trading resumes: attempts made, and the earliest wall time of the next. */
+  private readonly due = new Map<string, { attempts: number; nextAtMs: number }>();
+  /** Venues that cannot be reconciled (no client, no report, attempts exhausted): trading stays halted. */
+  private readonly stuck = new Set<string>();
+  private haltedByOther = false;
+  private attempts = 0;
+
+  constructor(private readonly k: KernelState, private readonly req: RunRequest) {
+    for (const v of req.executionClients?.keys() ?? []) this.ledgers.set(v, reconcile.initialState(v));
+  }
+
+  fold(env: AnyEnvelope): void {
+    for (const l of this.ledgers.values()) reconcile.evolve(l, env);
+  }
+
+  /** What to feed after `input` has been through the kernel. */
+  async after(input: AnyEnvelope): Promise<AnyEnvelope[]> {
+    switch (input.type) {
+      case 'KillSwitchChanged': {
+        const d = (input as EventEnvelope<'KillSwitchChanged'>).data;
+        if (d.by !== ENGINE) this.haltedByOther = d.state === 'HALTED';
+        return [];
+      }
+      case 'OrderStatusUnknown': {
+        const unknown = input as EventEnvelope<'OrderStatusUnknown'>;
+        const events = await resolveUnknown(this.k, this.req, unknown);
+        const venue = lifecycle.getOrder(this.k.orders, unknown.data.orderId)?.venue;
+        if (venue !== undefined && events.some((e) => e.type === 'KillSwitchChanged')) this.needReconcile(venue);
+        return events;
+      }
+      case 'VenueSessionReset':
+        return this.sessionReset(input as EventEnvelope<'VenueSessionReset'>);
+      default:
+        return [];
+    }
+  }
+
+  private needReconcile(venue: string): void {
+    const client = this.req.executionClients?.get(venue);
+    if (!client?.reconciliationReport) this.stuck.add(venue);
+    else this.due.set(venue, { attempts: 0, nextAtMs: 0 });
+  }
+
+  /** The venue's session started afresh: halt, and ask about every order working there. */
+  private sessionReset(input: EventEnvelope<'VenueSessionReset'>): AnyEnvelope[] {
+    const venue = input.data.venue;
+    const out = [engineEvent(this.k, 'KillSwitchChanged', {
+      state: 'HALTED', reason: `${venue} ${input.data.reason}: trading halted until ledger and venue are reconciled`, by: ENGINE,
+    }, `reset:${input.id}:halt`, input)];
+    for (const o of lifecycle.workingOrders(this.k.orders)) {
+      if (o.venue !== venue) continue;
+      out.push(engineEvent(this.k, 'OrderStatusUnknown', { orderId: o.orderId, reason: `${venue} session reset: an answer may be lost with the old session` }, `reset:${input.id}:unknown:${o.orderId}`, input));
+    }
+    this.needReconcile(venue);
+    return out;
+  }
+
+  /** Once nothing else is queued: reconcile one venue that is due, and resume when all agree. */
+  async reconcileDue(cause: AnyEnvelope): Promise<AnyEnvelope[]> {
+    if (this.due.size === 0) return [];
+    const nowMs = Date.now();
+    for (const [venue, d] of this.due) {
+      if (nowMs < d.nextAtMs) continue;
+      d.attempts++;
+      const n = ++this.attempts;
+      const ledger = this.ledgers.get(venue)!;
+      const id = `reconcile:${cause.id}:${venue}:${n}`;
+      let decision: { ok: boolean; haltReason: string | null; events: Array<{ type: EventType; data: unknown; idKey: string }> };
+      try {
+        const orderIds = [...ledger.orders.orders.values()].filter((o) => lifecycle.isWorking(o.status)).map((o) => o.orderId);
+        const report = await this.req.executionClients!.get(venue)!.reconciliationReport!({ orderIds, instruments: [...ledger.positions.keys()] });
+        decision = reconcile.decide(ledger, report, { id });
+      } catch (e) {
+        const why = e instanceof TapedeckError ? e.describe() : String((e as Error)?.message ?? e);
+        decision = {
+          ok: false,
+          haltReason: `${venue}: no reconciliation report: ${why}`,
+          events: [{ type: 'ReconciliationCompleted', data: { venue, ok: false, mismatches: [{ what: 'report', key: venue, expected: 'a report', actual: why }] }, idKey: `${id}:completed` }],
+        };
+      }
+      const events = decision.events.map((e) => engineEvent(this.k, e.type, e.data, e.idKey, cause));
+      if (decision.ok) {
+        this.due.delete(venue);
+        this.req.executionClients!.get(venue)!.reconciled?.();
+        if (this.due.size === 0 && this.stuck.size === 0 && !this.haltedByOther && this.k.risk.killSwitch === 'HALTED') {
+          events.push(engineEvent(this.k, 'KillSwitchChanged', { state: 'ACTIVE', reason: `reconciled: ledger and ${venue} agree`, by: ENGINE }, `${id}:resume`, cause));
+        }
+        return events;
+      }
+      const last = d.attempts >= RECONCILE_ATTEMPTS_MAX;
+      if (last) {
+        this.due.delete(venue);
+        this.stuck.add(venue);
+      } else {
+        d.nextAtMs = nowMs + RECONCILE_RETRY_MS;
+      }
+      if (d.attempts === 1 || last) {
+        const reason = `${decision.haltReason ?? `${venue}: not reconciled`}${last ? ` (gave up after ${d.attempts} attempts)` : ''}`;
+        events.push(engineEvent(this.k, 'KillSwitchChanged', { state: 'HALTED', reason, by: ENGINE }, `${id}:halt`, cause));
+      }
+      return events;
+    }
+    return [];
+  }
 }
 
 /**
@@ -277,7 +457,7 @@ export async function runKernel(req: RunRequest): Promise<RunSummary> {
  * Null when the run does not exist yet. A run that was closed, or started with another config, is
  * refused: continuing it would mix two different runs under one id.
  */
-async function resumeRun(store: EventStore, k: KernelState, configHash: string): Promise<{ revision: number; firstNs: bigint | null; lastNs: bigint | null } | null> {
+async function resumeRun(store: EventStore, k: KernelState, configHash: string, guard: LiveGuard | null): Promise<{ revision: number; firstNs: bigint | null; lastNs: bigint | null } | null> {
   const revision = await store.streamRevision(k.stream);
   if (revision < 0) return null;
   const out: KernelOutput[] = [];
@@ -292,6 +472,8 @@ async function resumeRun(store: EventStore, k: KernelState, configHash: string):
       continue;
     }
     if (e.type === 'RunEnded') throw new TapedeckError('RUN_ENDED', `run ${k.setup.runId} has ended (${String((e.data as { outcome?: string }).outcome)}): it takes no more events`, { stream: k.stream });
+    // The live guard's ledgers hold everything the log holds, whatever its role.
+    if (guard !== null && lifecycle.isOrderEvent(e)) guard.fold(storedToEnvelope(e.stream, e, { stream: e.stream, position: e.position }));
     if (e.metadata.role !== 'input') continue;
     const input = storedToEnvelope(e.stream, e, { stream: e.stream, position: e.position });
     firstNs ??= input.eventTimeNs;
@@ -321,7 +503,7 @@ async function resolveUnknown(k: KernelState, req: RunRequest, unknown: EventEnv
       id: uuidFromName(k.setup.runId, `resolve:${unknown.id}:${n}`), type, schemaVersion: 1, stream: k.stream, ...at,
       causationId: unknown.id, correlationId: k.setup.runId, data,
     }) as AnyEnvelope;
-  const halt = (reason: string): AnyEnvelope[] => [envelope('KillSwitchChanged', { state: 'HALTED', reason, by: 'engine' }, 0)];
+  const halt = (reason: string): AnyEnvelope[] => [envelope('KillSwitchChanged', { state: 'HALTED', reason, by: ENGINE }, 0)];
   const client = req.executionClients?.get(order.venue);
   if (!client) return halt(`order ${orderId} is in an unknown state and no client for ${order.venue} can be asked`);
   let answer;

@@ -34,7 +34,7 @@ const payloads: Partial<Record<EventType, fc.Arbitrary<unknown>>> = {
   }),
   BalanceReported: fc.record({ venue: fc.constant('COINBASE'), currency: fc.constant('USD'), total: money, available: money, scale: fc.integer({ min: 0, max: 18 }) }),
   RunEnded: fc.record({
-    runId: uuid, outcome: fc.constantFrom('completed', 'failed', 'stopped'), events: fc.nat(), decisions: fc.nat(), decisionsHash: fc.stringMatching(/^[0-9a-f]{0,64}$/),
+    runId: uuid, outcome: fc.constantFrom('completed', 'failed', 'stopped', 'halted'), events: fc.nat(), decisions: fc.nat(), decisionsHash: fc.stringMatching(/^[0-9a-f]{0,64}$/),
     dataRange: fc.record({ fromNs: fc.option(ns, { nil: null }), toNs: fc.option(ns, { nil: null }) }),
   }),
 };

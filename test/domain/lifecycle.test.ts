@@ -191,6 +191,39 @@ describe('order lifecycle: status unknown and its resolution (decide)', () => {
     expect(orderOf(s).status).toBe('rejected');
   });
 
+  it('a fill that arrives while the outcome is unknown is applied and the order stays unknown until it is resolved', () => {
+    const s = unknown();
+    evolve(s, filled('o1', 3, 101, 5, { fillId: 'f2' }));
+    expect(orderOf(s)).toMatchObject({ status: 'unknown', statusBeforeUnknown: 'partially-filled', filledLots: 5, leavesLots: 5, fillIds: ['f1', 'f2'] });
+    // The answer counts the fill that already came: nothing is filled twice.
+    const ev = decide(orderOf(s), 'o1', { kind: 'ResolveStatus', status: { state: 'open', filledLots: 5, leavesLots: 5, fills: [
+      { fillId: 'f1', priceTicks: 100, qtyLots: 2, fee: 0n, feeScale: 2, feeCurrency: 'USD', liquidity: 'maker' },
+      { fillId: 'f2', priceTicks: 101, qtyLots: 3, fee: 0n, feeScale: 2, feeCurrency: 'USD', liquidity: 'maker' }] } });
+    expect(ev).toEqual([{ type: 'OrderAccepted', data: { orderId: 'o1', venueOrderId: 'v1' } }]);
+    applyAll(s, ev as never[]);
+    expect(orderOf(s)).toMatchObject({ status: 'partially-filled', filledLots: 5, statusBeforeUnknown: null });
+    // The last lots arriving while unknown finish the order: filled, not unknown.
+    const t = unknown();
+    evolve(t, filled('o1', 8, 101, 0, { fillId: 'f2' }));
+    expect(orderOf(t)).toMatchObject({ status: 'filled', leavesLots: 0, statusBeforeUnknown: null });
+    // And a fill beyond what is left is still refused while unknown.
+    const u = unknown();
+    expect((evolve(u, filled('o1', 9, 101, 0, { fillId: 'f3' })) as TapedeckError).code).toBe('ORDER_TRANSITION');
+    expect(orderOf(u)).toMatchObject({ status: 'unknown', filledLots: 2 });
+  });
+
+  it('"not found" for an order the venue had accepted, or had filled part of, is an error: it may have traded', () => {
+    const accepted = given(...live, at('OrderStatusUnknown', { orderId: 'o1', reason: 'timeout' }));
+    const r = decide(orderOf(accepted), 'o1', { kind: 'ResolveStatus', status: { state: 'not-found', filledLots: 0, leavesLots: 0 } });
+    expect(r).toBeInstanceOf(TapedeckError);
+    expect((r as TapedeckError).message).toBe('order o1: ResolveStatus is impossible in state unknown: venue reports not found for an order it had acknowledged: whether it traded since cannot be told');
+    const partial = decide(orderOf(unknown()), 'o1', { kind: 'ResolveStatus', status: { state: 'not-found', filledLots: 2, leavesLots: 0 } });
+    expect((partial as TapedeckError).message).toMatch(/it had filled 2 lots of/);
+    // A fill that raced ahead of the lost acknowledgement: the venue had it too.
+    const raced = given(...live.slice(0, 3), filled('o1', 1, 100, 9, { fillId: 'f1' }), at('OrderStatusUnknown', { orderId: 'o1', reason: 'timeout' }));
+    expect(decide(orderOf(raced), 'o1', { kind: 'ResolveStatus', status: { state: 'not-found', filledLots: 1, leavesLots: 0 } })).toBeInstanceOf(TapedeckError);
+  });
+
   it('resolving an order that is not unknown is an error', () => {
     const r = decide(orderOf(given(...live)), 'o1', { kind: 'ResolveStatus', status: { state: 'open', filledLots: 0, leavesLots: 10 } });
     expect((r as TapedeckError).code).toBe('ORDER_TRANSITION');

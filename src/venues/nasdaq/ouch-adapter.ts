@@ -21,6 +21,13 @@
  * the venue's messages; an order the venue never mentioned is 'not-found'. OUCH has no status query:
  * a command still queued unprocessed inside the venue at that moment would also read 'not-found'.
  *
+ * A new session (the SoupBinTCP client saw another session id, or numbering that went back): the venue's
+ * answers to what was in flight are lost with the old session. The client reports VenueSessionReset (the engine
+ * halts trading, marks every working order unknown and queries it), and refuses new orders and replaces with
+ * VENUE_NOT_SENT until the engine calls `reconciled()`. Orders of an earlier session are answered from the
+ * drop copy (`dropCopy`, the venue's own record of the account, see drop-copy.ts); without one their queries
+ * fail (VENUE_QUERY_UNAVAILABLE) and reconciliation cannot be ok, so trading stays halted.
+ *
  * Not mapped to events (no catalogue type): Broken Trade, Trade Correction; they are passed to
  * `onStatus` as `unmapped`. System Event, Cancel Pending, Order Priority Update and Order Modified
  * carry no state change the catalogue knows and are skipped. Fees are not in OUCH: fills carry fee 0.
@@ -31,7 +38,9 @@ import { sha256, uuidFromName } from '../../../domain/core/sha256.js';
 import type { EventType, PayloadOf } from '../../../domain/events/catalog.js';
 import { makeEvent, type AnyEnvelope } from '../../../domain/events/envelope.js';
 import type { VenueCommand } from '../../../domain/orders/commands.js';
-import type { ExecutionClient, OrderStatusReport } from '../port.js';
+import type { VenueFill, VenueOrderReport, VenueReport } from '../../../domain/reconcile/reconcile.js';
+import type { ExecutionClient, OrderStatusReport, ReconciliationRequest } from '../port.js';
+import type { OuchDropCopy } from './drop-copy.js';
 import { decodeVenueMessage, encodeOuch } from './ouch42/codec.js';
 import {
   OUCH_MAX_PRICE_TICKS,
@@ -100,6 +109,8 @@ export interface OuchAdapterOptions {
   /** Stream of an order's events; default `order-<orderId>`. */
   streamFor?: (orderId: string) => string;
   onStatus?: (status: OuchAdapterStatus) => void;
+  /** The venue's record of the account (drop copy): answers for orders of earlier sessions, and positions. */
+  dropCopy?: () => Promise<OuchDropCopy>;
 }
 
 type Awaiting = 'submit' | 'cancel' | 'replace';
@@ -121,6 +132,8 @@ interface TrackedOrder {
   totalLots: number;
   filledLots: number;
   priceTicks: number | null;
+  /** Session resets seen when it was entered: an order of an earlier session is answered from the drop copy. */
+  resetEpoch: number;
 }
 
 export class OuchExecutionClient implements ExecutionClient {
@@ -134,6 +147,11 @@ export class OuchExecutionClient implements ExecutionClient {
   private readonly qtyFactor = new Map<number, number>();
   private epoch = 0;
   private midnightNs: bigint | null;
+  /** Session resets seen; new orders are refused while one is not reconciled. */
+  private resets = 0;
+  private reconciling = false;
+  /** `resets` when the last reconciliation report was made: `reconciled()` after an older report changes nothing. */
+  private reportResets = -1;
 
   constructor(private readonly options: OuchAdapterOptions) {
     this.venue = options.venue ?? 'NASDAQ';
@@ -210,12 +228,92 @@ export class OuchExecutionClient implements ExecutionClient {
       throw new TapedeckError('VENUE_QUERY_TIMEOUT', `cannot answer for order ${orderId}: ${isTapedeckError(e) ? e.message : String(e)}; ask again later`, { field: 'orderId' });
     }
     const o = this.orders.get(orderId);
+    if (o && o.resetEpoch < this.resets) {
+      // Entered in an earlier session: what the venue did with it is only in its own record.
+      const report = this.dropCopyReport(await this.fetchDropCopy(`order ${orderId}`));
+      const r = report.orders.find((x) => x.orderId === orderId)!;
+      const fills = report.fills.filter((f) => f.orderId === orderId).map((f) => ({
+        fillId: f.fillId, priceTicks: f.priceTicks, qtyLots: f.qtyLots, fee: f.fee, feeScale: f.feeScale, feeCurrency: f.feeCurrency, liquidity: f.liquidity,
+      }));
+      return { orderId, state: r.state, filledLots: r.filledLots, leavesLots: r.leavesLots, ...(r.venueOrderId ? { venueOrderId: r.venueOrderId } : {}), fills };
+    }
     if (!o || !o.venueSeen) return { orderId, state: 'not-found', filledLots: o?.filledLots ?? 0, leavesLots: 0 };
     const state = o.state === 'pending' ? 'open' : o.state;
     const leavesLots = state === 'open' ? o.totalLots - o.filledLots : 0;
     const report: OrderStatusReport & { venueOrderId?: string } = { orderId, state, filledLots: o.filledLots, leavesLots };
     if (o.venueOrderId !== null) report.venueOrderId = o.venueOrderId;
     return report;
+  }
+
+  /**
+   * What the venue can report: with a drop copy, every order, execution and position of the account; without
+   * one, only what this session's OUCH messages said, and no positions (reconciliation then cannot be ok).
+   */
+  async reconciliationReport(_request: ReconciliationRequest): Promise<VenueReport> {
+    this.reportResets = this.resets;
+    if (this.options.dropCopy) return this.dropCopyReport(await this.fetchDropCopy('reconciliation'));
+    const orders: VenueOrderReport[] = [];
+    for (const o of this.orders.values()) {
+      if (o.resetEpoch < this.resets || !o.venueSeen) continue; // OUCH cannot say: leave it unreported
+      const state = o.state === 'pending' ? 'open' : o.state;
+      orders.push({ orderId: o.orderId, state, filledLots: o.filledLots, leavesLots: state === 'open' ? o.totalLots - o.filledLots : 0, ...(o.venueOrderId ? { venueOrderId: o.venueOrderId } : {}) });
+    }
+    return { venue: this.venue, orders, openOrdersComplete: false, fills: [], positions: null, positionsComplete: false };
+  }
+
+  /** The engine found the books in agreement: new orders may go out again (unless the session reset since the report). */
+  reconciled(): void {
+    if (this.reportResets === this.resets) this.reconciling = false;
+  }
+
+  private async fetchDropCopy(what: string): Promise<OuchDropCopy> {
+    if (!this.options.dropCopy) {
+      throw new TapedeckError('VENUE_QUERY_UNAVAILABLE', `${what}: the ${this.venue} session was reset and OUCH cannot report an earlier session's orders; no drop copy is configured`, { field: 'dropCopy' });
+    }
+    try {
+      return await this.options.dropCopy();
+    } catch (e) {
+      throw new TapedeckError('VENUE_QUERY_UNAVAILABLE', `${what}: the ${this.venue} drop copy could not be read: ${e instanceof Error ? e.message : String(e)}`, { field: 'dropCopy' });
+    }
+  }
+
+  /** The drop copy in the ledger's terms: orders by our order id, fills with the same ids as live fills. */
+  private dropCopyReport(copy: OuchDropCopy): VenueReport {
+    const orders: VenueOrderReport[] = [];
+    const fills: VenueFill[] = [];
+    const listed = new Set<string>();
+    const ours = (token: string): TrackedOrder | undefined => {
+      const o = this.tokens.get(token);
+      return o && o.enter.orderToken === token ? o : undefined;
+    };
+    for (const d of copy.orders) {
+      const o = ours(d.token);
+      const qs = o?.command.qtyScale ?? 0;
+      const orderId = o?.orderId ?? `ouch-token:${d.token}`;
+      listed.add(orderId);
+      orders.push({
+        orderId, state: d.state, filledLots: this.lotsFromShares(d.filledShares, qs), leavesLots: d.state === 'open' ? this.lotsFromShares(d.openShares, qs) : 0,
+        ...(d.orderReferenceNumber !== null ? { venueOrderId: d.orderReferenceNumber.toString() } : {}),
+      });
+    }
+    // The record is complete: an order it does not hold never reached the venue.
+    for (const o of this.orders.values()) if (!listed.has(o.orderId)) orders.push({ orderId: o.orderId, state: 'not-found', filledLots: 0, leavesLots: 0 });
+    for (const x of copy.executions) {
+      const o = ours(x.token);
+      const price = this.fromOuchPrice(x.priceTicks, o?.command.priceScale ?? OUCH_PRICE_SCALE);
+      const qs = o?.command.qtyScale ?? 0;
+      fills.push({
+        fillId: `${this.venue}-${x.matchNumber}-${x.side === 'B' ? 'B' : 'S'}`, orderId: o?.orderId ?? `ouch-token:${x.token}`,
+        instrument: o?.command.instrument ?? `${this.venue}:${x.stock}`, side: x.side === 'B' ? 'buy' : 'sell',
+        priceTicks: price.priceTicks, priceScale: price.priceScale, qtyLots: this.lotsFromShares(x.shares, qs), qtyScale: qs,
+        fee: 0n, feeScale: OUCH_PRICE_SCALE, feeCurrency: 'USD',
+        liquidity: MAKER_FLAGS.has(x.liquidityFlag) ? 'maker' : TAKER_FLAGS.has(x.liquidityFlag) ? 'taker' : 'unknown',
+      });
+    }
+    return {
+      venue: this.venue, orders, openOrdersComplete: true, fills,
+      positions: copy.positions.map((p) => ({ instrument: `${this.venue}:${p.stock}`, qtyLots: p.shares, qtyScale: 0 })), positionsComplete: true,
+    };
   }
 
   async close(): Promise<void> {
@@ -254,7 +352,7 @@ export class OuchExecutionClient implements ExecutionClient {
     };
     const o: TrackedOrder = {
       orderId: c.orderId, command: c, enter, generation: 0, token, pendingReplace: null, awaiting: [], unknownEpoch: -1,
-      state: 'pending', venueSeen: false, venueOrderId: null, totalLots: c.qtyLots, filledLots: 0, priceTicks: c.priceTicks,
+      state: 'pending', venueSeen: false, venueOrderId: null, totalLots: c.qtyLots, filledLots: 0, priceTicks: c.priceTicks, resetEpoch: this.resets,
     };
     this.orders.set(c.orderId, o);
     this.tokens.set(token, o);
@@ -274,8 +372,12 @@ export class OuchExecutionClient implements ExecutionClient {
     if ((spec.orderType === 'market') !== (c.priceTicks === null)) {
       throw new TapedeckError('OUCH_REPLACE', `order ${c.orderId}: a ${spec.orderType} order is replaced ${spec.orderType === 'market' ? 'without' : 'with'} a price`, { field: 'priceTicks' });
     }
+    // The venue's answers can be ahead of the ledger: a fill or cancel it has not folded in yet. Not sent.
+    if (o.state !== 'pending' && o.state !== 'open') {
+      throw new TapedeckError('VENUE_NOT_SENT', `ReplaceOrder for order ${c.orderId} not sent: the venue already reported it ${o.state}`, { field: 'orderId' });
+    }
     const openLots = c.qtyLots - o.filledLots;
-    if (openLots <= 0) throw new TapedeckError('OUCH_REPLACE', `order ${c.orderId}: new total ${c.qtyLots} lots does not exceed the ${o.filledLots} filled`, { field: 'qtyLots' });
+    if (openLots <= 0) throw new TapedeckError('VENUE_NOT_SENT', `ReplaceOrder for order ${c.orderId} not sent: new total ${c.qtyLots} lots does not exceed the ${o.filledLots} the venue reports filled`, { field: 'qtyLots' });
     const shares = this.toShares(openLots, spec.qtyScale, c.orderId);
     const ouchPrice = c.priceTicks === null ? o.enter.priceTicks : this.toOuchPrice(c.priceTicks, spec.priceScale, c.orderId);
     const generation = o.generation + 1;
@@ -308,6 +410,14 @@ export class OuchExecutionClient implements ExecutionClient {
     const timeoutMs = this.options.sendTimeoutMs ?? 5000;
     try {
       await this.client.whenLoggedIn(timeoutMs);
+    } catch (e) {
+      throw new TapedeckError('VENUE_DISCONNECTED', `${msg.kind} for order ${o.orderId} not sent: ${isTapedeckError(e) ? e.message : String(e)}`, { field: 'orderId' });
+    }
+    // After a session reset, nothing new goes out until the books are reconciled (cancels may: they only reduce risk).
+    if (this.reconciling && awaiting !== 'cancel') {
+      throw new TapedeckError('VENUE_NOT_SENT', `${msg.kind} for order ${o.orderId} not sent: the ${this.venue} session was reset and ledger and venue are not reconciled yet`, { field: 'orderId' });
+    }
+    try {
       this.client.send(bytes);
     } catch (e) {
       throw new TapedeckError('VENUE_DISCONNECTED', `${msg.kind} for order ${o.orderId} not sent: ${isTapedeckError(e) ? e.message : String(e)}`, { field: 'orderId' });
@@ -483,7 +593,29 @@ export class OuchExecutionClient implements ExecutionClient {
   private clientStatus(s: SoupClientStatus): void {
     if (s.kind === 'disconnected') this.reportUnknown(s.reason);
     if (s.kind === 'loggedIn') this.epoch++;
+    if (s.kind === 'sessionReset') this.sessionReset(s);
     this.options.onStatus?.(s);
+  }
+
+  /** A new session: answers to what was in flight will never come; the engine halts, queries and reconciles. */
+  private sessionReset(s: Extract<SoupClientStatus, { kind: 'sessionReset' }>): void {
+    this.resets++;
+    this.reconciling = true;
+    for (const o of this.orders.values()) o.awaiting.length = 0;
+    const now = this.now();
+    const day = (this.midnightNs ?? 0n).toString();
+    const why = s.session !== s.previousSession
+      ? `the server is in session ${s.session}, was ${s.previousSession}`
+      : `the server resumed at message ${s.serverSequenceNumber} of session ${s.session}, ${s.expectedSequenceNumber} was expected`;
+    const event = makeEvent({
+      id: uuidFromName(EVENT_NAMESPACE, `${this.venue}:${day}:reset:${this.resets}:${s.previousSession}:${s.session}`),
+      type: 'VenueSessionReset',
+      stream: `venue-${this.venue}`,
+      eventTimeNs: now,
+      receiveTimeNs: now,
+      data: { venue: this.venue, previousSession: s.previousSession, session: s.session, reason: `new SoupBinTCP session: ${why}` },
+    }) as unknown as AnyEnvelope;
+    for (const l of this.listeners) l(event);
   }
 
   /** Every order with an unanswered command: its outcome is unknown until the venue says more. */
@@ -501,7 +633,9 @@ export class OuchExecutionClient implements ExecutionClient {
   private emit<T extends EventType>(type: T, orderId: string, data: PayloadOf<T>, eventTimeNs: bigint, seq: number | null, raw: Uint8Array | null): void {
     // Session names and sequence numbers repeat from day to day: the session's midnight keeps ids apart.
     const day = (this.midnightNs ?? 0n).toString();
-    const key = seq === null ? `${this.venue}:${day}:unknown:${orderId}:${this.epoch}` : `${this.venue}:${day}:${this.client.session}:${seq}`;
+    // A session name can come back after a reset with its numbering restarted: the reset count keeps ids apart.
+    const session = this.resets === 0 ? this.client.session : `${this.client.session}#${this.resets}`;
+    const key = seq === null ? `${this.venue}:${day}:unknown:${orderId}:${this.epoch}` : `${this.venue}:${day}:${session}:${seq}`;
     const event = makeEvent({
       id: uuidFromName(EVENT_NAMESPACE, key),
       type,

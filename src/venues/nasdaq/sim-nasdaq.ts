@@ -14,6 +14,11 @@
  * display 'P'/'L' → post-only; price 0x7FFFFFFF (market cross price) → a market order.
  * Timestamps are ns since UTC midnight of the venue clock (Nasdaq uses US Eastern midnight).
  *
+ * Faults: `hold` queues client messages unprocessed; `restart` kills the venue and brings it back with a fresh
+ * SoupBinTCP session (new numbering, optionally a new session id) on the same port: connections drop, messages
+ * not yet read are lost, resting orders are canceled (the restarted matching engine is empty), and only the
+ * venue's own record survives: `dropCopy()` (orders, executions, positions), as a real drop copy would.
+ *
  * Market data: `feed()` takes catalogue market events (e.g. from itch/to-events.ts) for `NASDAQ:<stock>` at price
  * scale 4 and quantity scale 0 (what an ITCH reader produces). Time is the wall clock in ns,
  * or `clockNs` when given; with latency configured, due reports are released by a timer.
@@ -37,6 +42,7 @@ import {
   type ReplaceOrder,
 } from './ouch42/messages.js';
 import { validateOuch } from './ouch42/validate.js';
+import type { OuchDropCopy, OuchDropCopyExecution } from './drop-copy.js';
 import { SoupBinTcpServer, type SoupServerEvent } from './soupbintcp/server.js';
 
 const NS_PER_DAY = 86_400_000_000_000n;
@@ -75,6 +81,8 @@ interface OuchOrder {
   /** Replaces and reductions sent to the venue, answered in order. */
   pending: Array<{ kind: 'replace'; msg: ReplaceOrder; filledAtSend: number } | { kind: 'reduce'; fromOpen: number; toOpen: number; filledAtSend: number }>;
   done: boolean;
+  /** The venue's record (drop copy). */
+  state: 'open' | 'filled' | 'canceled' | 'rejected' | 'expired';
 }
 
 export class SimNasdaq {
@@ -89,32 +97,90 @@ export class SimNasdaq {
   private held: Uint8Array[] | null = null;
   private timer: NodeJS.Timeout | null = null;
   private readonly out: VenueReport[] = [];
+  /** The venue's record: orders rejected on entry (never in `orders`), executions, net shares per stock. */
+  private readonly rejectedOnEntry: EnterOrder[] = [];
+  private readonly executions: OuchDropCopyExecution[] = [];
+  private readonly positions = new Map<string, number>();
+  /** Killed, not yet restarted: reports update the record, nothing is published. */
+  private down = false;
+  private server: SoupBinTcpServer;
   /** Client messages that could not be decoded or kept, for tests and logs (the latest MAX_ERRORS). */
   readonly protocolErrors: TapedeckError[] = [];
 
-  private constructor(readonly soup: SoupBinTcpServer, private readonly options: SimNasdaqOptions) {
+  private constructor(soup: SoupBinTcpServer, private readonly options: SimNasdaqOptions) {
+    this.server = soup;
     this.venue = options.venue ?? 'NASDAQ';
     this.state = initialState({ ...(options.sim ?? {}), venue: this.venue });
   }
 
   static async start(options: SimNasdaqOptions): Promise<SimNasdaq> {
-    let sim: SimNasdaq | null = null;
-    const soup = await SoupBinTcpServer.listen({
+    const holder: { sim: SimNasdaq | null } = { sim: null };
+    const soup = await SimNasdaq.listen(options, options.port ?? 0, options.session ?? 'SIMNASDAQ', holder);
+    holder.sim = new SimNasdaq(soup, options);
+    return holder.sim;
+  }
+
+  private static listen(options: SimNasdaqOptions, port: number, session: string, holder: { sim: SimNasdaq | null }): Promise<SoupBinTcpServer> {
+    return SoupBinTcpServer.listen({
       host: options.host,
-      port: options.port,
-      session: options.session ?? 'SIMNASDAQ',
+      port,
+      session,
       credentials: options.credentials,
       heartbeatIntervalMs: options.heartbeatIntervalMs,
       heartbeatTimeoutMs: options.heartbeatTimeoutMs,
-      onUnsequenced: (payload) => sim?.receive(payload),
+      onUnsequenced: (payload) => holder.sim?.receive(payload),
       onEvent: (e) => options.onServerEvent?.(e),
     });
-    sim = new SimNasdaq(soup, options);
-    return sim;
+  }
+
+  /** The SoupBinTCP server of the current session. */
+  get soup(): SoupBinTcpServer {
+    return this.server;
   }
 
   get port(): number {
-    return this.soup.port;
+    return this.server.port;
+  }
+
+  /**
+   * Fault injection: the venue dies and comes back on the same port, `downMs` later, with a fresh session
+   * (numbering from 1; `session` names it, default the same name). Connections drop; client messages not yet processed are lost;
+   * resting orders are canceled on record, with no session to say so. Only the drop copy remembers.
+   */
+  async restart(options: { session?: string; downMs?: number } = {}): Promise<void> {
+    const port = this.server.port;
+    const session = options.session ?? this.server.session;
+    this.down = true;
+    this.held = null;
+    await this.server.close();
+    for (const o of this.orders.values()) {
+      o.pending = [];
+      if (!o.done) this.command({ kind: 'CancelOrder', orderId: o.orderId, venue: this.venue, instrument: `${this.venue}:${o.enter.stock}` });
+    }
+    for (let due = nextDueNs(this.state); due !== null; due = nextDueNs(this.state)) this.stepWith({ kind: 'advance', nowNs: due > this.now() ? due : this.now() });
+    if (options.downMs) await new Promise((resolve) => setTimeout(resolve, options.downMs));
+    const holder: { sim: SimNasdaq | null } = { sim: this };
+    this.server = await SimNasdaq.listen(this.options, port, session, holder);
+    this.down = false;
+  }
+
+  /** The venue's own record of the account, as a drop copy would deliver it. */
+  dropCopy(): OuchDropCopy {
+    const orders: OuchDropCopy['orders'] = [];
+    for (const m of this.rejectedOnEntry) {
+      orders.push({ token: m.orderToken, stock: m.stock, side: m.side, state: 'rejected', filledShares: 0, openShares: 0, orderReferenceNumber: null });
+    }
+    for (const o of this.orders.values()) {
+      orders.push({
+        token: o.orderId, stock: o.enter.stock, side: o.enter.side, state: o.state,
+        filledShares: o.filledShares, openShares: o.state === 'open' ? o.openShares : 0, orderReferenceNumber: o.orderReferenceNumber === 0n ? null : o.orderReferenceNumber,
+      });
+    }
+    return {
+      orders,
+      executions: this.executions.map((x) => ({ ...x })),
+      positions: [...this.positions].map(([stock, shares]) => ({ stock, shares })),
+    };
   }
 
   /** Market data for the simulated venue (instruments `NASDAQ:<stock>`, price scale 4, qty scale 0). */
@@ -145,7 +211,7 @@ export class SimNasdaq {
   async close(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    await this.soup.close();
+    await this.server.close();
   }
 
   // ---------- client → venue ----------
@@ -191,7 +257,10 @@ export class SimNasdaq {
   private enter(m: EnterOrder): void {
     if (this.tokens.has(m.orderToken)) return; // duplicate token: ignored, as Nasdaq does
     const invalid = validateOuch(m);
-    const reject = (reason: string): void => this.publish({ kind: 'Rejected', timestampNs: this.ouchTime(this.now()), orderToken: m.orderToken, reason });
+    const reject = (reason: string): void => {
+      this.rejectedOnEntry.push(m);
+      this.publish({ kind: 'Rejected', timestampNs: this.ouchTime(this.now()), orderToken: m.orderToken, reason });
+    };
     if (invalid) {
       const field = String(invalid.where?.field ?? '');
       return reject(field.endsWith('stock') ? 'S' : field.endsWith('display') ? 'D' : 'O');
@@ -202,7 +271,7 @@ export class SimNasdaq {
     if (m.minimumQuantity > m.shares) return reject('N');
     const o: OuchOrder = {
       orderId: m.orderToken, token: m.orderToken, enter: m, priceTicks: m.priceTicks, openShares: m.shares, filledShares: 0,
-      orderReferenceNumber: 0n, pending: [], done: false,
+      orderReferenceNumber: 0n, pending: [], done: false, state: 'open',
     };
     this.orders.set(o.orderId, o);
     this.tokens.set(m.orderToken, o);
@@ -303,6 +372,7 @@ export class SimNasdaq {
       }
       case 'OrderRejected': {
         o.done = true;
+        o.state = 'rejected';
         const why = r.data.reason;
         const code = /instrument/.test(why) ? 'S' : /price|tick/.test(why) ? 'X' : /quantity|lot/.test(why) ? 'Z' : 'O';
         this.publish({ kind: 'Rejected', timestampNs: ts, orderToken: o.token, reason: code });
@@ -311,11 +381,16 @@ export class SimNasdaq {
       case 'OrderFilled': {
         o.filledShares += r.data.qtyLots;
         o.openShares -= r.data.qtyLots;
-        if (o.openShares <= 0) o.done = true;
-        this.publish({
-          kind: 'Executed', timestampNs: ts, orderToken: o.token, executedShares: r.data.qtyLots, executionPriceTicks: r.data.priceTicks,
-          liquidityFlag: r.data.liquidity === 'maker' ? 'A' : 'R', matchNumber: this.nextMatchNumber++,
-        });
+        if (o.openShares <= 0) {
+          o.done = true;
+          o.state = 'filled';
+        }
+        const liquidityFlag = r.data.liquidity === 'maker' ? 'A' : 'R';
+        const matchNumber = this.nextMatchNumber++;
+        const e = o.enter;
+        this.executions.push({ token: o.orderId, stock: e.stock, side: e.side, matchNumber, shares: r.data.qtyLots, priceTicks: r.data.priceTicks, liquidityFlag });
+        this.positions.set(e.stock, (this.positions.get(e.stock) ?? 0) + (e.side === 'B' ? r.data.qtyLots : -r.data.qtyLots));
+        this.publish({ kind: 'Executed', timestampNs: ts, orderToken: o.token, executedShares: r.data.qtyLots, executionPriceTicks: r.data.priceTicks, liquidityFlag, matchNumber });
         return;
       }
       case 'OrderCanceled':
@@ -324,6 +399,7 @@ export class SimNasdaq {
         const reason = r.type === 'OrderExpired' ? 'T' : /IOC|FOK|market/.test(r.data.reason ?? '') ? 'I' : 'U';
         o.openShares = 0;
         o.done = true;
+        o.state = r.type === 'OrderExpired' ? 'expired' : 'canceled';
         this.publish({ kind: 'Canceled', timestampNs: ts, orderToken: o.token, decrementShares: decrement, reason });
         return;
       }
@@ -367,7 +443,8 @@ export class SimNasdaq {
   }
 
   private publish(msg: OuchVenueMessage): void {
-    this.soup.publish(encodeOuch(msg));
+    if (this.down) return; // no session: the drop copy has it, the client never will
+    this.server.publish(encodeOuch(msg));
   }
 
   /** Venue clock in ns, never going backwards. */

@@ -201,6 +201,34 @@ describe('SoupBinTCP client and server on loopback', () => {
     expect(resumedAt.slice(1).every((s) => (s - 1) % BURST !== 0)).toBe(true);
   });
 
+  // A venue that restarts starts a new session: its numbering goes back to 1 (same session id or another).
+  // The client must deliver every new message, not drop them as repeats of the old session's numbers.
+  for (const rename of [false, true]) {
+    it(`a server that restarts with a fresh sequence${rename ? ' and another session id' : ''} is a new session: nothing new is dropped`, async () => {
+      const first = await startServer();
+      const port = first.server.port;
+      const { client, got, statuses } = startClient(port, { reconnect: { delayMs: 10, maxAttempts: 100 } });
+      await client.connect();
+      for (let i = 1; i <= 4; i++) first.server.publish(bytesOf(`old${i}`));
+      await waitFor('4 old messages', () => got.length === 4);
+      await first.server.close();
+      // The restarted venue says two things before the client is back, then more once it is.
+      const second = await startServer({ port, session: rename ? 'TEST02' : 'TEST01' });
+      second.server.publish(bytesOf('new1'));
+      second.server.publish(bytesOf('new2'));
+      await waitFor('the new session', () => statuses.some((st) => st.kind === 'loggedIn' && st.reconnect && st.sequenceNumber === 1), 4000);
+      second.server.publish(bytesOf('new3'));
+      await waitFor('3 new messages', () => got.length === 7);
+      await sleep(30);
+      expect(got.map((g) => `${g.seq}:${g.text}`)).toEqual(['1:old1', '2:old2', '3:old3', '4:old4', '1:new1', '2:new2', '3:new3']);
+      expect(statuses.find((st) => st.kind === 'sessionReset')).toEqual({
+        kind: 'sessionReset', previousSession: 'TEST01', session: rename ? 'TEST02' : 'TEST01', expectedSequenceNumber: 5, serverSequenceNumber: 3,
+      });
+      expect(client.session).toBe(rename ? 'TEST02' : 'TEST01');
+      expect(client.nextSequenceNumber).toBe(4);
+    });
+  }
+
   it('a silent server is detected and the client reconnects on its own', async () => {
     const { server } = await startServer();
     const { client, got, statuses } = startClient(server.port, { reconnect: { delayMs: 10, maxAttempts: 20 } });

@@ -3,9 +3,15 @@
  *
  * The client counts sequenced messages itself: the first after Login Accepted has the number the
  * server gave, each next one is one more. `nextSequenceNumber` is the number it expects next, and a
- * reconnect logs in with exactly that number, so the server replays what was missed. Should a server
- * answer a reconnect with an earlier number, the repeats are dropped here; a later number would be a
- * gap, which ends the client with SOUP_GAP rather than hide lost messages.
+ * reconnect logs in with exactly that number (asking for the server's current session), so the server
+ * replays what was missed. A later number would be a gap, which ends the client with SOUP_GAP rather than
+ * hide lost messages.
+ *
+ * A new session: when a reconnect is answered with another session id, or with an earlier number than the
+ * one expected (a server that restarted and lost its messages), this is not a replay of repeats but a new
+ * session. The client reports `sessionReset`, counts the new session from message 1 (logging in again from
+ * 1 when the server resumed later) and delivers every message of it: nothing new is dropped as a repeat.
+ * What happened in the old session that the client did not read is for the layer above to find out.
  *
  * Timeouts: the connection is abandoned when the server is silent for `heartbeatTimeoutMs` (no data,
  * no heartbeats), then reconnected if `reconnect` allows. Attempts are bounded by `maxAttempts`.
@@ -34,6 +40,8 @@ export interface SoupClientOptions {
 
 export type SoupClientStatus =
   | { kind: 'loggedIn'; session: string; sequenceNumber: number; reconnect: boolean }
+  /** The server is in a new session (another id, or numbering that went back): counting restarts at 1. */
+  | { kind: 'sessionReset'; previousSession: string; session: string; expectedSequenceNumber: number; serverSequenceNumber: number }
   | { kind: 'disconnected'; reason: string }
   | { kind: 'heartbeatTimeout'; silentMs: number }
   | { kind: 'reconnecting'; attempt: number; maxAttempts: number; afterMs: number }
@@ -238,7 +246,8 @@ export class SoupBinTcpClient {
           kind: 'loginRequest',
           username: this.options.username,
           password: this.options.password,
-          requestedSession: this.sessionName,
+          // A reconnect asks for the current session, whatever it is now, and checks it (loginAccepted).
+          requestedSession: this.everLoggedIn ? '' : this.sessionName,
           requestedSequenceNumber: requested,
         });
       });
@@ -289,14 +298,28 @@ export class SoupBinTcpClient {
       return;
     }
     const seq = this.connectionSeq++;
-    if (seq < this.expected) return; // a repeat after reconnect: already delivered
+    if (seq < this.expected) {
+      // loginAccepted turns a resume below `expected` into a new session, so this is a bug: never drop silently.
+      session.destroy(`message ${seq} arrived while ${this.expected} was expected`);
+      return;
+    }
     this.expected = seq + 1;
     this.handlers.onSequenced(payload, seq);
   }
 
   private loginAccepted(session: SoupSession, sessionName: string, next: number): { error: TapedeckError | null; result?: LoginResult } {
     const resuming = this.everLoggedIn || (this.options.sequenceNumber ?? 1) > 0;
-    if (resuming && next > this.expected) {
+    const previous = this.sessionName;
+    if (this.everLoggedIn && ((previous !== '' && sessionName !== previous) || next < this.expected)) {
+      this.status({ kind: 'sessionReset', previousSession: previous, session: sessionName, expectedSequenceNumber: this.expected, serverSequenceNumber: next });
+      this.sessionName = sessionName;
+      this.expected = 1;
+      if (next !== 1) {
+        // The server would start this login at `next`: messages 1..next-1 of the new session would be missed.
+        session.destroy(`new session ${sessionName}: logging in again from message 1`);
+        return { error: null, result: { session: sessionName, sequenceNumber: next } };
+      }
+    } else if (resuming && next > this.expected) {
       const error = new TapedeckError('SOUP_GAP', `server resumes at message ${next} but ${this.expected} is the next one not yet received: messages ${this.expected}..${next - 1} would be lost`);
       this.fail(error);
       session.destroy('sequence gap');
