@@ -19,6 +19,7 @@
  * market data, and immutability lets tests and the kernel keep the previous state for error reports.
  * The collection (`OrdersState`) is updated in place by `evolve`, like every kernel-owned state.
  */
+import type { Decider } from '../core/decider.js';
 import { TapedeckError } from '../core/errors.js';
 import type { EventType, PayloadOf, RiskDenialCode } from '../events/catalog.js';
 import type { OrderSpec } from './commands.js';
@@ -371,3 +372,30 @@ function resolveStatus(order: OrderState, st: VenueOrderStatus, no: (why: string
   }
   return events;
 }
+
+/** A request about one order: cancel it, replace it, or resolve its unknown status from a venue answer. */
+export interface LifecycleRequest {
+  orderId: string;
+  input: LifecycleInput;
+}
+
+/**
+ * The order lifecycle as a Decider (domain/core/decider.ts) over all orders: evolve with order events
+ * (other events pass through unchanged, as in `evolve`),
+ * decide a request about one order into the events that carry it out. An impossible transition or
+ * request (ORDER_TRANSITION, ORDER_FILLS_MISSING) is thrown here; `evolve` and `decide` above return
+ * it as a value, which the kernel checks without a try.
+ */
+export const orderLifecycle: Decider<OrdersState, { type: string; data: unknown }, LifecycleRequest, LifecycleEvent> = {
+  initialState,
+  evolve: (state, event) => {
+    const r = evolve(state, event);
+    if (r instanceof TapedeckError) throw r;
+    return r;
+  },
+  decide: (state, { orderId, input }) => {
+    const r = decide(getOrder(state, orderId), orderId, input);
+    if (r instanceof TapedeckError) throw r;
+    return r;
+  },
+};

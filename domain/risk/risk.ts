@@ -18,6 +18,7 @@
  * State is owned by the kernel and updated in place by `evolve` (which returns it); `check` never
  * mutates.
  */
+import type { Decider } from '../core/decider.js';
 import { divRound, pow10 } from '../core/fixed.js';
 import type { PayloadOf, RiskDenialCode } from '../events/catalog.js';
 import type { TimedEvent } from '../events/event.js';
@@ -534,4 +535,24 @@ export function exposure(state: RiskState, market: MarketView): { gross: bigint;
   const t = exposureTotals(state, market, '', { instrument: '', venue: '', priceScale: 0, qtyScale: 0, side: 'buy', fallbackTicks: null }, 0);
   if (typeof t === 'string') return null;
   return { gross: t.gross, net: netOf(t) };
+}
+
+/** What risk is asked: an intent, at a time, against the market (and a cancel's reason). */
+export interface RiskRequest {
+  intent: RiskIntent;
+  ctx: RiskContext;
+  reason?: string;
+}
+
+/**
+ * Risk as a Decider (domain/core/decider.ts): evolve with order events, fills, the kill switch and
+ * timers; decide a request into the one event the kernel records (RiskApproved / RiskDenied,
+ * ReplaceRequested / ReplaceRejected, CancelRequested).
+ */
+export function riskDecider(config: RiskConfig): Decider<RiskState, TimedEvent, RiskRequest, RiskOutcome> {
+  return {
+    initialState: () => initialState(config),
+    evolve,
+    decide: (state, r) => [decide(state, r.intent, r.ctx, r.reason)],
+  };
 }

@@ -6,6 +6,7 @@
  *   decide(state, event, market)       → StrategyCommand[]   (pure: reads, never mutates)
  *
  * The kernel calls evolve THEN decide for each event, so decide sees the state including the event.
+ * `strategyDecider` below is the same strategy seen as a Decider (domain/core/decider.ts).
  * `market` is the kernel's read-only MarketView (one book per instrument maintained once for all
  * consumers), so a strategy need not rebuild books from L2 deltas. Commands a strategy returns come
  * back to it as events before its next input: PlaceOrder → OrderIntended (its `tag` becomes
@@ -21,8 +22,9 @@
  * is nothing to do, and filter on the event type and instrument first.
  */
 import type { z } from 'zod';
+import type { Decider } from '../core/decider.js';
 import type { TimedEvent } from '../events/event.js';
-import type { MarketView } from '../market/book.js';
+import { applyMarketEvent, initialMarketState, type MarketState, type MarketView } from '../market/book.js';
 import type { StrategyCommand } from '../orders/commands.js';
 
 export interface Strategy<P = any, S = any> {
@@ -50,4 +52,28 @@ export function marketInstrument(event: TimedEvent): string | null {
     default:
       return null;
   }
+}
+
+/** A strategy's state with the market view it reads (the kernel keeps the market once for everyone). */
+export interface StrategyDeciderState<S> {
+  strategy: S;
+  market: MarketState;
+}
+
+/**
+ * A strategy as a Decider (domain/core/decider.ts) over the events it sees (market data and its own
+ * order events), with its own market view. Its input is itself an event: `decide` folds it in first and
+ * then decides, as the kernel calls evolve THEN decide.
+ */
+export function strategyDecider<P, S>(strategy: Strategy<P, S>, params: P, seed = 1): Decider<StrategyDeciderState<S>, TimedEvent, TimedEvent, StrategyCommand> {
+  const evolve = (state: StrategyDeciderState<S>, event: TimedEvent): StrategyDeciderState<S> => {
+    applyMarketEvent(state.market, event);
+    state.strategy = strategy.evolve(state.strategy, event, state.market);
+    return state;
+  };
+  return {
+    initialState: () => ({ strategy: strategy.initialState(params, seed), market: initialMarketState() }),
+    evolve,
+    decide: (state, event) => strategy.decide(evolve(state, event).strategy, event, state.market),
+  };
 }

@@ -27,12 +27,16 @@
  *   instrument (bps of notional and/or per lot), rounded up (a rebate rounds toward zero).
  *
  * Purity and performance: no clock, no Math.random (jitter comes from the xoshiro state kept here).
- * `step` is a decider with decide and evolve fused (a Mealy machine): the matching decision and the
- * state change it causes are one computation, and splitting them would double the per-event cost.
+ * As a decider: `evolve(state, input)` takes in an input (matching included: the matching decision and
+ * the state change it causes are one computation, and splitting them would double the per-event cost);
+ * `decide(state, { nowNs })` releases the reports sent by then. `step` (evolve, then release what is due
+ * at the venue's clock) and `stepMarket` (the same for a market event, allocation-free) are the kernel's
+ * fused forms; `simulatedVenue(config)` is the Decider record.
  * State is owned by the engine and updated in place; do not keep old states (clone with
  * structuredClone, hash with canonicalJson). A market event that touches no own order costs one
  * book update and a few comparisons; bigint appears only on command/fill paths.
  */
+import type { Decider } from '../core/decider.js';
 import { divRound, pow10 } from '../core/fixed.js';
 import { nextInt, seedPrng, type PrngState } from '../core/prng.js';
 import type { PayloadOf } from '../events/catalog.js';
@@ -162,19 +166,42 @@ export function venueMarket(state: SimVenueState): Readonly<MarketState> {
 }
 
 /**
- * Feeds one input and appends to `out` every report whose receive time has come (in receive order).
- * Returns the number of reports appended. Inputs earlier than the venue clock are taken at the clock.
+ * evolve: the venue takes in one input (market data, a command as it was sent, time passing). Its clock
+ * moves to the input's time (never back: an earlier input is taken at the clock), the arrivals and
+ * expiries due by then happen, then the input itself (matching against the book, or scheduling the
+ * command's arrival after its latency). The reports this causes wait in the outbox until their receive
+ * time (see `decide`).
  */
-export function step(state: SimVenueState, input: SimInput, out: VenueReport[]): number {
+export function evolve(state: SimVenueState, input: SimInput): SimVenueState {
   const t = input.kind === 'market' ? input.event.eventTimeNs : input.kind === 'command' ? input.sentNs : input.nowNs;
   if (t > state.nowNs) state.nowNs = t;
-  const before = out.length;
   if (state.pending.length > 0) runDue(state, state.nowNs);
   if (input.kind === 'market') onMarket(state, input.event, state.nowNs);
   else if (input.kind === 'command') {
     schedule(state, input.command, state.nowNs);
     runDue(state, state.nowNs);
   }
+  return state;
+}
+
+/**
+ * decide: what the venue has sent by `nowNs` — the reports whose receive time has come, in receive
+ * order. Time passing is itself an input: the clock moves to `nowNs` first (evolve with `advance`), so
+ * arrivals and expiries due by then take place. The reports released leave the outbox.
+ */
+export function decide(state: SimVenueState, at: { nowNs: bigint }): VenueReport[] {
+  const out: VenueReport[] = [];
+  step(state, { kind: 'advance', nowNs: at.nowNs }, out);
+  return out;
+}
+
+/**
+ * The kernel's form: evolve with one input, then append to `out` every report whose receive time has
+ * come (what `decide` would return at the venue's clock). Returns the number appended.
+ */
+export function step(state: SimVenueState, input: SimInput, out: VenueReport[]): number {
+  const before = out.length;
+  evolve(state, input);
   if (state.outbox.length > 0) flush(state, state.nowNs, out);
   return out.length - before;
 }
@@ -193,11 +220,19 @@ export function stepMarket(state: SimVenueState, event: TimedEvent, out: VenueRe
   return out.length - before;
 }
 
-/** Convenience: advance to `nowNs` and return the reports due. */
+/** Advance to `nowNs` and return the reports due: `decide(state, { nowNs })`. */
 export function advance(state: SimVenueState, nowNs: bigint): VenueReport[] {
-  const out: VenueReport[] = [];
-  step(state, { kind: 'advance', nowNs }, out);
-  return out;
+  return decide(state, { nowNs });
+}
+
+/**
+ * The simulated venue as a Decider (domain/core/decider.ts): events are what the venue is told
+ * (SimInput), the input is a moment, and what it decides is the reports it has sent by then. Like every
+ * kernel reducer its state is updated in place; unlike the others its `decide` moves its clock (the
+ * matching and the state change it causes are one computation, see the header).
+ */
+export function simulatedVenue(config: SimVenueConfig | unknown, options: SimVenueOptions = {}): Decider<SimVenueState, SimInput, { nowNs: bigint }, VenueReport> {
+  return { initialState: () => initialState(config, options), evolve, decide };
 }
 
 // ---------- time and queues ----------

@@ -2,9 +2,12 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { TapedeckError } from '../../domain/core/errors.js';
 import type { TimedEvent } from '../../domain/events/event.js';
+import { isTapedeckError } from '../../domain/core/errors.js';
 import {
-  decide, evolve, initialState, isTerminal, transition, type OrderEvent, type OrderState, type OrdersState,
+  evolve, initialState, isTerminal, orderLifecycle, transition,
+  type LifecycleEvent, type LifecycleRequest, type OrderEvent, type OrderState, type OrdersState, type VenueOrderStatus,
 } from '../../domain/orders/lifecycle.js';
+import { DeciderSpecification } from '../helpers/decider.js';
 import { at, filled, intended } from './builders.js';
 
 /** Given: apply events; each must be valid. */
@@ -144,51 +147,40 @@ describe('order lifecycle: impossible transitions are errors, never applied', ()
   });
 });
 
-describe('order lifecycle: status unknown and its resolution (decide)', () => {
-  const unknown = (): OrdersState => given(...live, filled('o1', 2, 100, 8, { fillId: 'f1' }), at('OrderStatusUnknown', { orderId: 'o1', reason: 'timeout' }));
-
-  function applyAll(s: OrdersState, events: ReadonlyArray<{ type: string; data: unknown }>): void {
-    for (const e of events) {
-      const r = evolve(s, e);
-      if (r instanceof TapedeckError) throw r;
-    }
-  }
+describe('order lifecycle: status unknown and its resolution (decide, Given/When/Then)', () => {
+  const spec = DeciderSpecification.for(orderLifecycle);
+  const unknownOrder = [...live, filled('o1', 2, 100, 8, { fillId: 'f1' }), at('OrderStatusUnknown', { orderId: 'o1', reason: 'timeout' })];
+  const resolve = (status: VenueOrderStatus): LifecycleRequest => ({ orderId: 'o1', input: { kind: 'ResolveStatus', status } });
+  /** Then-check: the events decided carry the order to `expected` when applied (they are valid transitions). */
+  const leadsTo = (types: string[], expected: Partial<OrderState>) => (events: readonly LifecycleEvent[], s: OrdersState) => {
+    expect(events.map((e) => e.type)).toEqual(types);
+    for (const e of events) orderLifecycle.evolve(s, e);
+    expect(orderOf(s)).toMatchObject(expected);
+  };
 
   it('open at the venue → accepted again (partially filled)', () => {
-    const s = unknown();
-    expect(orderOf(s)).toMatchObject({ status: 'unknown', statusBeforeUnknown: 'partially-filled' });
-    const ev = decide(orderOf(s), 'o1', { kind: 'ResolveStatus', status: { state: 'open', filledLots: 2, leavesLots: 8 } });
-    expect(ev).toEqual([{ type: 'OrderAccepted', data: { orderId: 'o1', venueOrderId: 'v1' } }]);
-    applyAll(s, ev as never[]);
-    expect(orderOf(s).status).toBe('partially-filled');
+    spec.given(unknownOrder).thenState((s) => expect(orderOf(s)).toMatchObject({ status: 'unknown', statusBeforeUnknown: 'partially-filled' }));
+    spec.given(unknownOrder).when(resolve({ state: 'open', filledLots: 2, leavesLots: 8 }))
+      .then([{ type: 'OrderAccepted', data: { orderId: 'o1', venueOrderId: 'v1' } }]);
+    spec.given(unknownOrder).when(resolve({ state: 'open', filledLots: 2, leavesLots: 8 })).then(leadsTo(['OrderAccepted'], { status: 'partially-filled' }));
   });
 
   it('fills we missed come from the answer, then the cancel', () => {
-    const s = unknown();
-    const ev = decide(orderOf(s), 'o1', {
-      kind: 'ResolveStatus',
-      status: {
-        state: 'canceled', filledLots: 5, leavesLots: 0,
-        fills: [{ fillId: 'f1', priceTicks: 100, qtyLots: 2, fee: 0n, feeScale: 2, feeCurrency: 'USD', liquidity: 'maker' },
-          { fillId: 'f2', priceTicks: 101, qtyLots: 3, fee: 1n, feeScale: 2, feeCurrency: 'USD', liquidity: 'maker' }],
-      },
-    });
-    expect(Array.isArray(ev)).toBe(true);
-    expect((ev as Array<{ type: string }>).map((e) => e.type)).toEqual(['OrderFilled', 'OrderCanceled']);
-    applyAll(s, ev as never[]);
-    expect(orderOf(s)).toMatchObject({ status: 'canceled', filledLots: 5, leavesLots: 0 });
+    spec.given(unknownOrder).when(resolve({
+      state: 'canceled', filledLots: 5, leavesLots: 0,
+      fills: [{ fillId: 'f1', priceTicks: 100, qtyLots: 2, fee: 0n, feeScale: 2, feeCurrency: 'USD', liquidity: 'maker' },
+        { fillId: 'f2', priceTicks: 101, qtyLots: 3, fee: 1n, feeScale: 2, feeCurrency: 'USD', liquidity: 'maker' }],
+    })).then(leadsTo(['OrderFilled', 'OrderCanceled'], { status: 'canceled', filledLots: 5, leavesLots: 0 }));
   });
 
   it('fills the answer does not carry are an error, not invented', () => {
-    const r = decide(orderOf(unknown()), 'o1', { kind: 'ResolveStatus', status: { state: 'filled', filledLots: 10, leavesLots: 0 } });
-    expect((r as TapedeckError).code).toBe('ORDER_FILLS_MISSING');
+    spec.given(unknownOrder).when(resolve({ state: 'filled', filledLots: 10, leavesLots: 0 })).thenThrows('ORDER_FILLS_MISSING');
   });
 
   it('an order the venue never saw becomes rejected', () => {
-    const s = given(...live.slice(0, 3), at('OrderStatusUnknown', { orderId: 'o1', reason: 'timeout' }));
-    const ev = decide(orderOf(s), 'o1', { kind: 'ResolveStatus', status: { state: 'not-found', filledLots: 0, leavesLots: 0 } });
-    applyAll(s, ev as never[]);
-    expect(orderOf(s).status).toBe('rejected');
+    spec.given([...live.slice(0, 3), at('OrderStatusUnknown', { orderId: 'o1', reason: 'timeout' })])
+      .when(resolve({ state: 'not-found', filledLots: 0, leavesLots: 0 }))
+      .then(leadsTo(['OrderRejected'], { status: 'rejected' }));
   });
 
   it('a fill that arrives while the outcome is unknown is applied and the order stays unknown until it is resolved', () => {
@@ -225,14 +217,21 @@ describe('order lifecycle: status unknown and its resolution (decide)', () => {
   });
 
   it('resolving an order that is not unknown is an error', () => {
-    const r = decide(orderOf(given(...live)), 'o1', { kind: 'ResolveStatus', status: { state: 'open', filledLots: 0, leavesLots: 10 } });
-    expect((r as TapedeckError).code).toBe('ORDER_TRANSITION');
+    spec.given(live).when(resolve({ state: 'open', filledLots: 0, leavesLots: 10 })).thenThrows('ORDER_TRANSITION');
   });
 
   it('decide turns a cancel request into CancelRequested, or an error on a finished order', () => {
-    expect(decide(orderOf(given(...live)), 'o1', { kind: 'RequestCancel' })).toEqual([{ type: 'CancelRequested', data: { orderId: 'o1' } }]);
-    const done = given(...live, filled('o1', 10, 100, 0));
-    expect((decide(orderOf(done), 'o1', { kind: 'RequestCancel' }) as TapedeckError).code).toBe('ORDER_TRANSITION');
+    const cancel: LifecycleRequest = { orderId: 'o1', input: { kind: 'RequestCancel' } };
+    spec.given(live).when(cancel).then([{ type: 'CancelRequested', data: { orderId: 'o1' } }]);
+    spec.given([...live, filled('o1', 10, 100, 0)]).when(cancel).thenThrows('ORDER_TRANSITION');
+    spec.given([]).when(cancel).thenThrows((e) => isTapedeckError(e) && /unknown order/.test(e.message));
+  });
+
+  it('a replace request while one is in flight is refused; given events that are impossible fail the test', () => {
+    const replace: LifecycleRequest = { orderId: 'o1', input: { kind: 'RequestReplace', priceTicks: 99, qtyLots: 10 } };
+    spec.given(live).when(replace).then([{ type: 'ReplaceRequested', data: { orderId: 'o1', priceTicks: 99, qtyLots: 10 } }]);
+    spec.given([...live, at('ReplaceRequested', { orderId: 'o1', priceTicks: 98, qtyLots: 10 })]).when(replace).thenThrows('ORDER_TRANSITION');
+    expect(() => spec.given([at('OrderAccepted', { orderId: 'o1', venueOrderId: 'v' })]).thenState(() => undefined)).toThrow(/impossible/);
   });
 });
 

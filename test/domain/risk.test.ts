@@ -4,7 +4,10 @@ import { TapedeckError } from '../../domain/core/errors.js';
 import type { TimedEvent } from '../../domain/events/event.js';
 import { applyMarketEvent, initialMarketState, type MarketState } from '../../domain/market/book.js';
 import { parseRiskConfig, type RiskConfigInput } from '../../domain/risk/config.js';
-import { check, decide, evolve, exposure, initialState, worstCasePositionLots, type PlaceOrderFacts, type RiskState } from '../../domain/risk/risk.js';
+import {
+  check, decide, evolve, exposure, initialState, riskDecider, worstCasePositionLots, type PlaceOrderFacts, type RiskOutcome, type RiskRequest, type RiskState,
+} from '../../domain/risk/risk.js';
+import { DeciderSpecification } from '../helpers/decider.js';
 import { at, filled, INSTR, intended, quote, VENUE } from './builders.js';
 
 const OTHER = 'ALT:BTCUSD';
@@ -144,38 +147,60 @@ describe('pre-trade checks: each denial code', () => {
   });
 });
 
-describe('kill switch', () => {
-  const base = (): RiskState => given({}, ...approvedOrder('a', { qtyLots: 3, fill: 3 }));
+describe('risk as a decider: Given (events) / When (a request) / Then (the event recorded)', () => {
+  const spec = (cfg: RiskConfigInput) => DeciderSpecification.for(riskDecider(parseRiskConfig(cfg)));
+  const place = (over: Partial<PlaceOrderFacts> = {}, c = ctx): RiskRequest => ({ intent: { kind: 'place', order: order(over) }, ctx: c });
+  const approvedFilled = approvedOrder('a', { qtyLots: 3, fill: 3 });
+  const halt = at('KillSwitchChanged', { state: 'HALTED', reason: 'ops', by: 'alice' });
+  const reducing = at('KillSwitchChanged', { state: 'REDUCING', reason: 'loss', by: 'risk' });
+  const deniedWith = (code: string) => (out: readonly RiskOutcome[]) => expect(out).toMatchObject([{ type: 'RiskDenied', data: { orderId: 'n1', code } }]);
+  const approved = (out: readonly RiskOutcome[]) => expect(out).toMatchObject([{ type: 'RiskApproved', data: { orderId: 'n1' } }]);
 
-  it('HALTED: nothing but cancels', () => {
-    const s = base();
-    evolve(s, at('KillSwitchChanged', { state: 'HALTED', reason: 'ops', by: 'alice' }));
-    expect(denied(s, order({ side: 'sell' }))).toBe('KILL_SWITCH');
-    expect(check(s, { kind: 'cancel', orderId: 'a' }, ctx).approved).toBe(true);
-    expect(decide(s, { kind: 'cancel', orderId: 'a' }, ctx)).toEqual({ type: 'CancelRequested', data: { orderId: 'a' } });
+  it('kill switch HALTED: nothing but cancels', () => {
+    spec({}).given([...approvedFilled, halt]).when(place({ side: 'sell' })).then(deniedWith('KILL_SWITCH'));
+    spec({}).given([...approvedFilled, halt]).when({ intent: { kind: 'cancel', orderId: 'a' }, ctx }).then([{ type: 'CancelRequested', data: { orderId: 'a' } }]);
+    spec({}).given([...approvedFilled, halt]).when({ intent: { kind: 'cancel', orderId: 'a' }, ctx, reason: 'flatten' })
+      .then([{ type: 'CancelRequested', data: { orderId: 'a', reason: 'flatten' } }]);
   });
 
-  it('REDUCING: only orders that reduce positions', () => {
-    const s = base();
-    evolve(s, at('KillSwitchChanged', { state: 'REDUCING', reason: 'loss', by: 'risk' }));
-    expect(denied(s, order())).toBe('KILL_SWITCH');
-    expect(denied(s, order({ side: 'sell', qtyLots: 4 }))).toBe('KILL_SWITCH');
-    expect(check(s, { kind: 'place', order: order({ side: 'sell', qtyLots: 3 }) }, ctx).approved).toBe(true);
-    evolve(s, at('KillSwitchChanged', { state: 'ACTIVE', reason: 'ok', by: 'risk' }));
-    expect(check(s, { kind: 'place', order: order() }, ctx).approved).toBe(true);
+  it('kill switch REDUCING: only orders that reduce positions; ACTIVE again: anything within limits', () => {
+    spec({}).given([...approvedFilled, reducing]).when(place()).then(deniedWith('KILL_SWITCH'));
+    spec({}).given([...approvedFilled, reducing]).when(place({ side: 'sell', qtyLots: 4 })).then(deniedWith('KILL_SWITCH'));
+    spec({}).given([...approvedFilled, reducing]).when(place({ side: 'sell', qtyLots: 3 })).then(approved);
+    spec({}).given([...approvedFilled, reducing, at('KillSwitchChanged', { state: 'ACTIVE', reason: 'ok', by: 'risk' })]).when(place()).then(approved);
+  });
+
+  it('MAX_OPEN_ORDERS counts approved, unfinished orders', () => {
+    const two = [...approvedOrder('a'), ...approvedOrder('b')];
+    spec({ maxOpenOrders: 2 }).given(two).when(place()).then(deniedWith('MAX_OPEN_ORDERS'));
+    spec({ maxOpenOrders: 2 }).given([...two, at('OrderCanceled', { orderId: 'a', canceledLots: 1 })]).when(place()).then(approved);
+  });
+
+  it('ORDER_RATE is a sliding window in EVENT time', () => {
+    const given = [...approvedOrder('a', {}, 100n), ...approvedOrder('b', {}, 600n)];
+    spec({ orderRate: { maxOrders: 2, windowNs: 1_000 } }).given(given).when(place({}, { eventTimeNs: 1_099n, market: mkt })).then(deniedWith('ORDER_RATE'));
+    spec({ orderRate: { maxOrders: 2, windowNs: 1_000 } }).given(given).when(place({}, { eventTimeNs: 1_100n, market: mkt })).then(approved);
+  });
+
+  it('replaces are checked on the new size; a denied replace becomes ReplaceRejected with the code', () => {
+    const limits = spec({ defaults: { maxPositionLots: 5 } });
+    const working = approvedOrder('a', { qtyLots: 3 });
+    const replace = (qtyLots: number, priceTicks = 10_000): RiskRequest => ({ intent: { kind: 'replace', orderId: 'a', priceTicks, qtyLots }, ctx });
+    limits.given(working).when(replace(6)).then((out) => expect(out).toMatchObject([{ type: 'ReplaceRejected', data: { orderId: 'a', code: 'POSITION_LIMIT' } }]));
+    limits.given(working).when(replace(5, 10_001)).then([{ type: 'ReplaceRequested', data: { orderId: 'a', priceTicks: 10_001, qtyLots: 5 } }]);
+    // The request, once recorded, counts in the worst case until the venue answers; a refusal undoes it.
+    const requested = at('ReplaceRequested', { orderId: 'a', priceTicks: 10_001, qtyLots: 5 }, 1n);
+    limits.given([...working, requested]).thenState((s) => expect(worstCasePositionLots(s, INSTR)).toBe(5));
+    limits.given([...working, requested, at('ReplaceRejected', { orderId: 'a', reason: 'venue says no' })]).thenState((s) => expect(worstCasePositionLots(s, INSTR)).toBe(3));
   });
 });
 
-describe('replaces', () => {
-  it('are checked on the new size; a denied replace becomes ReplaceRejected with the code', () => {
-    const s = given({ defaults: { maxPositionLots: 5 } }, ...approvedOrder('a', { qtyLots: 3 }));
-    expect(decide(s, { kind: 'replace', orderId: 'a', priceTicks: 10_000, qtyLots: 6 }, ctx)).toMatchObject({ type: 'ReplaceRejected', data: { code: 'POSITION_LIMIT' } });
-    const ok = decide(s, { kind: 'replace', orderId: 'a', priceTicks: 10_001, qtyLots: 5 }, ctx);
-    expect(ok).toEqual({ type: 'ReplaceRequested', data: { orderId: 'a', priceTicks: 10_001, qtyLots: 5 } });
-    evolve(s, { ...ok, eventTimeNs: 1n } as TimedEvent);
-    expect(worstCasePositionLots(s, INSTR)).toBe(5);
-    evolve(s, at('ReplaceRejected', { orderId: 'a', reason: 'venue says no' }));
-    expect(worstCasePositionLots(s, INSTR)).toBe(3);
+describe('kill switch (check)', () => {
+  it('HALTED approves a cancel in check, as decide records it', () => {
+    const s = given({}, ...approvedOrder('a', { qtyLots: 3, fill: 3 }));
+    evolve(s, at('KillSwitchChanged', { state: 'HALTED', reason: 'ops', by: 'alice' }));
+    expect(check(s, { kind: 'cancel', orderId: 'a' }, ctx).approved).toBe(true);
+    expect(decide(s, { kind: 'cancel', orderId: 'a' }, ctx)).toEqual({ type: 'CancelRequested', data: { orderId: 'a' } });
   });
 });
 

@@ -6,7 +6,10 @@ import type { TimedEvent } from '../../domain/events/event.js';
 import { applyMarketEvent, initialMarketState } from '../../domain/market/book.js';
 import type { VenueCommand } from '../../domain/orders/commands.js';
 import { evolve as evolveOrders, initialState as initialOrders, type OrdersState } from '../../domain/orders/lifecycle.js';
-import { advance, initialState, liveOrders, nextDueNs, step, type SimVenueState, type VenueReport } from '../../domain/venue/simulated.js';
+import {
+  advance, decide as decideSim, evolve as evolveSim, initialState, liveOrders, nextDueNs, simulatedVenue, step, type SimInput, type SimVenueState, type VenueReport,
+} from '../../domain/venue/simulated.js';
+import { DeciderSpecification } from '../helpers/decider.js';
 import { at, delta, INSTR, intended, quote, snapshot, trade, VENUE } from './builders.js';
 
 function venue(cfg: Record<string, unknown> = {}): SimVenueState {
@@ -91,6 +94,86 @@ describe('simulated venue: latency in event time', () => {
     };
     expect(run(7)).toEqual(run(7));
     expect(run(7).reports).not.toBe(run(8).reports);
+  });
+});
+
+describe('simulated venue as a decider: Given (what it was told) / When (a moment) / Then (what it sent by then)', () => {
+  const sim = (cfg: Record<string, unknown> = {}) => DeciderSpecification.for(simulatedVenue({ venue: VENUE, ...cfg }));
+  const market = (event: TimedEvent): SimInput => ({ kind: 'market', event });
+  const sent = (command: VenueCommand, sentNs = 0n): SimInput => ({ kind: 'command', command, sentNs });
+  const book = market(snapshot([[99, 5]], [[101, 5]]));
+
+  it('an order arrives after the submit latency; its ack reaches the kernel after the ack latency', () => {
+    const v = sim({ latency: { submitNs: 100, ackNs: 50 } });
+    const told = [book, sent(submit(), 10n)];
+    v.given(told).thenState((s) => expect(nextDueNs(s)).toBe(110n));
+    v.given(told).when({ nowNs: 109n }).then((out, s) => {
+      expect(out).toEqual([]);
+      expect(liveOrders(s)).toEqual([]);
+    });
+    v.given(told).when({ nowNs: 110n }).then((out, s) => {
+      expect(out).toEqual([]);
+      expect(liveOrders(s).map((o) => o.orderId)).toEqual(['o1']);
+      expect(nextDueNs(s)).toBe(160n);
+    });
+    v.given(told).when({ nowNs: 160n }).then((out, s) => {
+      expect(out).toMatchObject([{ type: 'OrderAccepted', eventTimeNs: 110n, receiveTimeNs: 160n, data: { orderId: 'o1', venueOrderId: 'SIM-1' } }]);
+      expect(nextDueNs(s)).toBeNull();
+    });
+  });
+
+  it('market data before the arrival is matched against the book the order finds on arrival', () => {
+    sim({ latency: { submitNs: 100 } })
+      .given([market(snapshot([[99, 5]], [[101, 5]], 0n)), sent(submit({ orderType: 'market', priceTicks: null, qtyLots: 2, timeInForce: 'IOC' })), market(snapshot([[99, 5]], [[103, 5]], 50n))])
+      .when({ nowNs: 150n })
+      .then((out) => {
+        // The ask moved before the order landed: it fills at 103, not 101, at the arrival time.
+        expect(fills([...out])).toMatchObject([{ priceTicks: 103, qtyLots: 2, liquidity: 'taker' }]);
+        expect(out.find((r) => r.type === 'OrderFilled')!.eventTimeNs).toBe(100n);
+      });
+  });
+
+  it('a cancel uses the cancel latency and can overtake nothing sent before it (FIFO)', () => {
+    sim({ latency: { submitNs: 100, cancelNs: 10 } })
+      .given([book, sent(submit(), 0n), sent({ kind: 'CancelOrder', orderId: 'o1', venue: VENUE, instrument: INSTR }, 1n)])
+      .when({ nowNs: 200n })
+      .then((out) => {
+        expect(types([...out])).toEqual(['OrderAccepted', 'OrderCanceled']);
+        expect(out[1]!.eventTimeNs).toBe(100n);
+      });
+  });
+
+  it('a market order walks the book, with taker fees in bps (rounded up)', () => {
+    sim({ fees: { takerBps: 5, makerBps: '-0.5', feeCurrency: 'USD', feeScale: 8 } })
+      .given([market(snapshot([[99, 5]], [[101, 3], [102, 4], [103, 10]])), sent(submit({ orderType: 'market', priceTicks: null, qtyLots: 8, timeInForce: 'IOC' }))])
+      .when({ nowNs: 0n })
+      .then((out) => {
+        expect(types([...out])).toEqual(['OrderAccepted', 'OrderFilled', 'OrderFilled', 'OrderFilled']);
+        expect(fills([...out]).map((f) => [f.priceTicks, f.qtyLots, f.leavesLots, f.fee])).toEqual([[101, 3, 5, 151_500n], [102, 4, 1, 204_000n], [103, 1, 0, 51_500n]]);
+      });
+  });
+
+  it('a cancel or replace for an unknown order is refused, not invented', () => {
+    sim().given([book, sent({ kind: 'CancelOrder', orderId: 'zz', venue: VENUE, instrument: INSTR })]).when({ nowNs: 0n })
+      .then((out) => expect(out).toMatchObject([{ type: 'CancelRejected', data: { orderId: 'zz' } }]));
+    sim().given([book, sent({ kind: 'ReplaceOrder', orderId: 'zz', venue: VENUE, instrument: INSTR, priceTicks: 100, qtyLots: 1 })]).when({ nowNs: 0n })
+      .then((out) => expect(types([...out])).toEqual(['ReplaceRejected']));
+  });
+
+  it('step is evolve then decide at the venue clock: the same reports, the same state', () => {
+    const inputs: SimInput[] = [book, sent(submit({ qtyLots: 3 }), 5n), market(trade(100, 4, 'sell', 20n)), market(trade(99, 4, 'sell', 30n)), { kind: 'advance', nowNs: 1_000n }];
+    const a = venue({ latency: { submitNs: 7, ackNs: 3 } });
+    const b = venue({ latency: { submitNs: 7, ackNs: 3 } });
+    const viaStep: VenueReport[] = [];
+    const viaDecider: VenueReport[] = [];
+    for (const i of inputs) {
+      step(a, i, viaStep);
+      evolveSim(b, i);
+      viaDecider.push(...decideSim(b, { nowNs: b.nowNs }));
+    }
+    expect(viaStep.length).toBeGreaterThan(1);
+    expect(canonicalJson(viaDecider)).toBe(canonicalJson(viaStep));
+    expect(canonicalJson(b)).toBe(canonicalJson(a));
   });
 });
 

@@ -2,27 +2,40 @@ import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../../domain/core/canonical.js';
 import { marketMaker, targetQuotes } from '../../../domain/strategies/market-maker.js';
 import { parseStrategyParams } from '../../../domain/strategies/registry.js';
-import { NO_COMMANDS } from '../../../domain/strategies/strategy.js';
+import { NO_COMMANDS, strategyDecider } from '../../../domain/strategies/strategy.js';
+import type { StrategyCommand } from '../../../domain/orders/commands.js';
+import { DeciderSpecification } from '../../helpers/decider.js';
 import { at, filled, INSTR, quote, VENUE } from '../builders.js';
-import { Harness } from './harness.js';
+import { Harness, placed } from './harness.js';
 
 const params = (over: Record<string, unknown> = {}) => parseStrategyParams(marketMaker, { venue: VENUE, instrument: INSTR, priceScale: 2, qtyScale: 0, halfSpreadTicks: 2, skewTicks: 1, skewPerLots: 1, maxInventoryLots: 3, ...over });
 
-describe('market maker', () => {
+describe('market maker (Given/When/Then)', () => {
+  const mm = (over: Record<string, unknown> = {}) => DeciderSpecification.for(strategyDecider(marketMaker, params(over)));
+  const firstQuotes = [
+    { kind: 'PlaceOrder', tag: 'mm-bid', side: 'buy', priceTicks: 103, qtyLots: 1, postOnly: true, timeInForce: 'GTC' },
+    { kind: 'PlaceOrder', tag: 'mm-ask', side: 'sell', priceTicks: 107, qtyLots: 1, postOnly: true },
+  ];
+
   it('quotes both sides around the mid, post-only GTC', () => {
-    const h = new Harness(marketMaker, params());
-    const cmds = h.on(quote(100, 5, 110, 5, 1n));
-    expect(cmds).toMatchObject([
-      { kind: 'PlaceOrder', tag: 'mm-bid', side: 'buy', priceTicks: 103, qtyLots: 1, postOnly: true, timeInForce: 'GTC' },
-      { kind: 'PlaceOrder', tag: 'mm-ask', side: 'sell', priceTicks: 107, qtyLots: 1, postOnly: true },
-    ]);
+    mm().given([]).when(quote(100, 5, 110, 5, 1n)).then((cmds) => expect(cmds).toMatchObject(firstQuotes));
   });
 
   it('does not re-send while its quotes are in flight, and returns the shared empty answer', () => {
-    const h = new Harness(marketMaker, params());
-    for (const c of h.on(quote(100, 5, 110, 5, 1n))) h.accept(c, 1n, { ack: false });
-    expect(h.on(quote(100, 5, 110, 5, 2n))).toBe(NO_COMMANDS);
+    const [bid, ask] = firstQuotes as unknown as StrategyCommand[];
+    const inFlight = [quote(100, 5, 110, 5, 1n), placed(bid!, 'k1', 1n), at('RiskApproved', { orderId: 'k1', checks: [] }, 1n), placed(ask!, 'k2', 1n), at('RiskApproved', { orderId: 'k2', checks: [] }, 1n)];
+    mm().given(inFlight).when(quote(100, 5, 110, 5, 2n)).then((cmds) => expect(cmds).toBe(NO_COMMANDS));
+    // Acknowledged and then canceled by the venue: it quotes again.
+    mm().given([...inFlight, at('OrderAccepted', { orderId: 'k1', venueOrderId: 'v1' }, 1n), at('OrderCanceled', { orderId: 'k1', canceledLots: 1 }, 2n)])
+      .when(quote(100, 5, 110, 5, 3n)).then((cmds) => expect(cmds).toMatchObject([firstQuotes[0]]));
   });
+
+  it('quotes nothing without a two-sided market', () => {
+    mm().given([]).when(quote(100, 5, null, 0, 1n)).then((cmds) => expect(cmds).toBe(NO_COMMANDS));
+  });
+});
+
+describe('market maker', () => {
 
   it('skews both quotes against inventory after a fill, replacing the live quotes', () => {
     const h = new Harness(marketMaker, params());
