@@ -14,6 +14,7 @@ import { resolveSource } from '../../runtime/sources.js';
 import { startWorker } from '../../runtime/worker.js';
 import { openStore } from '../../store/open.js';
 import { action, intOption, printJson } from '../run.js';
+import { captureVenues } from '../../venues/registry.js';
 
 /** kafkajs errors are the environment's (broker down, topic missing), not bugs: one line, not a stack. */
 async function onBus<T>(what: string, fn: () => Promise<T>): Promise<T> {
@@ -35,7 +36,7 @@ export function register(program: Command): void {
   program
     .command('gateway')
     .description('publish market data, normalized once, to Kafka: one partition per instrument, keyed by instrument, each record carrying its event id')
-    .requiredOption('--venue <venue>', 'venue code (BINANCE, KRAKEN, COINBASE)')
+    .requiredOption('--venue <venue>', `venue code (${captureVenues('cryptofeed').map((v) => v.id).join(', ')})`)
     .requiredOption('--capture <file>', 'a recorded capture of that venue (cryptofeed format)')
     .requiredOption('--kafka <brokers>', 'bootstrap brokers host:port[,host:port]')
     .option('--topic <name>', 'topic (default tapedeck.md.<venue>)')
