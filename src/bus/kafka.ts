@@ -179,6 +179,9 @@ export class KafkaBus implements Bus {
             const b: ConsumedBatch = { topic: batch.topic, partition: batch.partition, messages };
             try {
               await handler(b, ctx);
+              // Handled: the next fetch starts after it (committing is the handler's own, explicit step).
+              const last = batch.messages.at(-1);
+              if (last !== undefined) resolveOffset(last.offset);
             } catch (e) {
               // The handler's failure is final (a store that cannot write): stop, do not retry the batch.
               fail(e);

@@ -199,4 +199,22 @@ describe.runIf(runKafka)('workers on a real Kafka broker', () => {
     expect([...ids.entries()].filter(([, n]) => n !== 1)).toEqual([]);
     expect(new Set(ids.keys())).toEqual(replayIds);
   });
+
+  it('publish streams the log to a topic and resumes after its checkpoint: every position once, in order', async () => {
+    const topic = `t-log-${randomUUID()}`;
+    const store = path.join(tmp.dir, 'replay');
+    const first = tapedeck(['publish', '--store', store, '--kafka', brokers, '--topic', topic, '--json']);
+    expect(first.code, first.stderr).toBe(0);
+    const a = JSON.parse(first.stdout);
+    expect(a.checkpoint).toBe(-1);
+    expect(a.published).toBe(a.head + 1);
+    const r = tapedeck(['replay', CAPTURE, '--strategy', 'momentum', '--store', store, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const second = JSON.parse(tapedeck(['publish', '--store', store, '--kafka', brokers, '--topic', topic, '--json']).stdout);
+    expect(second.checkpoint).toBe(a.head);
+    expect(second.published).toBeGreaterThan(0);
+    const positions: number[] = [];
+    for await (const m of bus.readPartition(topic, 0, 0n)) positions.push(Number(m.headers['store-position']));
+    expect(positions).toEqual(Array.from({ length: second.head + 1 }, (_, i) => i));
+  });
 });
