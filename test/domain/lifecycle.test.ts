@@ -4,7 +4,7 @@ import { TapedeckError } from '../../domain/core/errors.js';
 import type { TimedEvent } from '../../domain/events/event.js';
 import { isTapedeckError } from '../../domain/core/errors.js';
 import {
-  evolve, initialState, isTerminal, orderLifecycle, transition,
+  decide, evolve, initialState, isTerminal, orderLifecycle, transition,
   type LifecycleEvent, type LifecycleRequest, type OrderEvent, type OrderState, type OrdersState, type VenueOrderStatus,
 } from '../../domain/orders/lifecycle.js';
 import { DeciderSpecification } from '../helpers/decider.js';
@@ -150,6 +150,13 @@ describe('order lifecycle: impossible transitions are errors, never applied', ()
 describe('order lifecycle: status unknown and its resolution (decide, Given/When/Then)', () => {
   const spec = DeciderSpecification.for(orderLifecycle);
   const unknownOrder = [...live, filled('o1', 2, 100, 8, { fillId: 'f1' }), at('OrderStatusUnknown', { orderId: 'o1', reason: 'timeout' })];
+  const unknown = (): OrdersState => given(...unknownOrder);
+  function applyAll(s: OrdersState, events: ReadonlyArray<{ type: string; data: unknown }>): void {
+    for (const e of events) {
+      const r = evolve(s, e);
+      if (r instanceof TapedeckError) throw r;
+    }
+  }
   const resolve = (status: VenueOrderStatus): LifecycleRequest => ({ orderId: 'o1', input: { kind: 'ResolveStatus', status } });
   /** Then-check: the events decided carry the order to `expected` when applied (they are valid transitions). */
   const leadsTo = (types: string[], expected: Partial<OrderState>) => (events: readonly LifecycleEvent[], s: OrdersState) => {
