@@ -101,7 +101,8 @@ export async function checkParity(store: EventStore, runId: string): Promise<Par
     inputs++;
     clear(out);
     try {
-      processInput(k, input, e.position, out);
+      // A live run recorded no store positions (it shares its store with the control stream).
+      processInput(k, input, manifest.mode === 'live' ? null : e.position, out);
     } catch (err) {
       return diverge(e.position, { error: err instanceof TapedeckError ? err.describe() : String(err) });
     }

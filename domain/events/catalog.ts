@@ -201,10 +201,22 @@ export const ReconciliationCompleted = z.object({
 export const VenueSessionReset = z.object({ venue, previousSession: z.string(), session: z.string(), reason: z.string() });
 
 // ---------- control ----------
+/**
+ * The kill switch: ACTIVE, REDUCING (only orders that lower risk), HALTED (only cancels). Without
+ * `venue` it holds for every venue; with it, for that venue (the stricter of the two applies). `by`
+ * names who set it (an operator through `tapedeck serve`, or `engine`); the envelope's time says when.
+ */
 export const KillSwitchChanged = z.object({
   state: z.enum(['ACTIVE', 'REDUCING', 'HALTED']),
   reason: z.string(),
   by: nonEmpty,
+  venue: venue.optional(),
+});
+/** An operator asked to cancel every working order (of `venue`, or of every venue): who, and why. */
+export const CancelAllRequested = z.object({
+  reason: z.string(),
+  by: nonEmpty,
+  venue: venue.optional(),
 });
 export const TimerFired = z.object({ timerId: nonEmpty, scheduledNs: timeNs });
 
@@ -268,6 +280,7 @@ export const CATALOG = {
   ReconciliationCompleted: { schema: ReconciliationCompleted, version: 1, category: 'account' },
   VenueSessionReset: { schema: VenueSessionReset, version: 1, category: 'account' },
   KillSwitchChanged: { schema: KillSwitchChanged, version: 1, category: 'control' },
+  CancelAllRequested: { schema: CancelAllRequested, version: 1, category: 'control' },
   TimerFired: { schema: TimerFired, version: 1, category: 'control' },
   RunStarted: { schema: RunStarted, version: 1, category: 'run' },
   RunEnded: { schema: RunEnded, version: 1, category: 'run' },

@@ -167,6 +167,7 @@ export function processInput(k: KernelState, input: AnyEnvelope, position: numbe
     if (!liveReport(k, input)) return;
   } else {
     applyToBooks(k, input);
+    if (input.type === 'CancelAllRequested') cancelAll(k, input.data.venue, `cancel-all by ${input.data.by}: ${input.data.reason}`, work);
   }
   const commands = strategyStep(k, input as unknown as TimedEvent, true);
   for (const c of commands) work.push({ kind: 'command', command: c });
@@ -382,6 +383,17 @@ function onCommand(k: KernelState, c: StrategyCommand, work: Work[], out: Kernel
   if (outcome.type === 'ReplaceRequested') {
     toVenue(k, { kind: 'ReplaceOrder', orderId: c.orderId, venue: order.venue, instrument: order.instrument, priceTicks: c.priceTicks, qtyLots: c.qtyLots }, work, out);
   }
+}
+
+/**
+ * An operator's cancel-all: every working order (of `venue`, or of all venues) without a cancel in
+ * flight gets one, in order id sequence, through the same path as a strategy's cancel (risk, record,
+ * venue), so a replay of the run cancels the same orders.
+ */
+function cancelAll(k: KernelState, venue: string | undefined, reason: string, work: Work[]): void {
+  const orders = lifecycle.workingOrders(k.orders).filter((o) => !o.cancelRequested && (venue === undefined || o.venue === venue));
+  orders.sort((a, b) => (k.orderNumbers.get(a.orderId) ?? 0) - (k.orderNumbers.get(b.orderId) ?? 0));
+  for (const o of orders) work.push({ kind: 'command', command: { kind: 'CancelOrder', orderId: o.orderId, reason } });
 }
 
 /** The strategy sees its own decisions (evolve only: it decides again on the next input or report). */

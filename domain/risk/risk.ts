@@ -58,6 +58,8 @@ export interface RiskState {
   config: RiskConfig;
   killSwitch: KillSwitchState;
   killSwitchReason: string;
+  /** Kill switches set for one venue (KillSwitchChanged with `venue`); the stricter of it and the global one applies. */
+  venueKillSwitch: Map<string, { state: KillSwitchState; reason: string }>;
   exposures: Map<string, InstrumentExposure>;
   /** Intended orders awaiting the risk decision. */
   intents: Map<string, RiskOrder>;
@@ -74,7 +76,7 @@ export interface RiskState {
 
 export function initialState(config: RiskConfig): RiskState {
   return {
-    config, killSwitch: 'ACTIVE', killSwitchReason: '', exposures: new Map(), intents: new Map(), open: new Map(),
+    config, killSwitch: 'ACTIVE', killSwitchReason: '', venueKillSwitch: new Map(), exposures: new Map(), intents: new Map(), open: new Map(),
     rateTimesNs: [], dayIndex: null, feesTotal: 0n, feesAtDayStart: 0n,
   };
 }
@@ -233,6 +235,11 @@ export function evolve(state: RiskState, event: TimedEvent): RiskState {
       state.intents.delete(event.data.orderId);
       return state;
     case 'KillSwitchChanged':
+      if (event.data.venue !== undefined) {
+        if (event.data.state === 'ACTIVE') state.venueKillSwitch.delete(event.data.venue);
+        else state.venueKillSwitch.set(event.data.venue, { state: event.data.state, reason: event.data.reason });
+        return state;
+      }
       state.killSwitch = event.data.state;
       state.killSwitchReason = event.data.reason;
       return state;
@@ -385,9 +392,10 @@ export function check(state: RiskState, intent: RiskIntent, ctx: RiskContext): R
   const reducing = (o.side === 'sell' ? pos > 0 : pos < 0) && sameSideOpen + addLots <= Math.abs(pos);
   const lowersRisk = reducing || shrinkOnly;
 
-  if (state.killSwitch === 'HALTED') return deny('KILL_SWITCH', `kill switch HALTED${state.killSwitchReason ? ` (${state.killSwitchReason})` : ''}: only cancels pass`);
-  if (state.killSwitch === 'REDUCING' && !lowersRisk) {
-    return deny('KILL_SWITCH', `kill switch REDUCING: ${o.side} ${o.qtyLots} lots of ${o.instrument} does not reduce the ${pos}-lot position`);
+  const ks = effectiveKillSwitch(state, o.venue);
+  if (ks.state === 'HALTED') return deny('KILL_SWITCH', `kill switch HALTED${ks.scope}${ks.reason ? ` (${ks.reason})` : ''}: only cancels pass`);
+  if (ks.state === 'REDUCING' && !lowersRisk) {
+    return deny('KILL_SWITCH', `kill switch REDUCING${ks.scope}: ${o.side} ${o.qtyLots} lots of ${o.instrument} does not reduce the ${pos}-lot position`);
   }
 
   checks.push('INVALID_ORDER');
@@ -555,4 +563,13 @@ export function riskDecider(config: RiskConfig): Decider<RiskState, TimedEvent, 
     evolve,
     decide: (state, r) => [decide(state, r.intent, r.ctx, r.reason)],
   };
+}
+
+const KILL_SEVERITY: Record<KillSwitchState, number> = { ACTIVE: 0, REDUCING: 1, HALTED: 2 };
+
+/** The stricter of the global kill switch and the venue's own. */
+export function effectiveKillSwitch(state: RiskState, venue: string): { state: KillSwitchState; reason: string; scope: string } {
+  const v = state.venueKillSwitch.get(venue);
+  if (v !== undefined && KILL_SEVERITY[v.state] > KILL_SEVERITY[state.killSwitch]) return { state: v.state, reason: v.reason, scope: ` for ${venue}` };
+  return { state: state.killSwitch, reason: state.killSwitchReason, scope: '' };
 }

@@ -34,6 +34,7 @@ import { parseSimVenueConfig } from '../../domain/venue/config.js';
 import type { EventData, EventStore } from '../store/port.js';
 import { isNotSent, type ExecutionClient } from '../venues/port.js';
 import type { ResolvedRunConfig } from './config.js';
+import { openControlFeed, type ControlFeed } from './control.js';
 import { codeHash, configHash, strategyCodeHash } from './hashes.js';
 
 export type RunMode = 'replay' | 'paper' | 'live';
@@ -52,6 +53,8 @@ export interface RunRequest {
   onProgress?: (inputs: number, decisions: number) => void;
   progressEvery?: number;
   journalBatch?: number;
+  /** Live mode: follow the store's control stream (default true). */
+  control?: boolean;
   /** A strategy not in the registry (tests, notebooks); the config's strategy name still labels the run. */
   strategyOverride?: Strategy;
   /**
@@ -112,7 +115,12 @@ class Journal {
   private revision = -1;
   private nextPosition = 0;
   private inflight: Promise<void> = Promise.resolve();
-  constructor(private readonly store: EventStore, readonly stream: string, private readonly inputMetadata?: RunRequest['inputMetadata']) {}
+  /**
+   * `exclusive`: this run is the store's only writer, so positions can be predicted (replay, paper). A
+   * live run shares its store with the operator's control stream (and, on a server store, with other
+   * writers), so it records no store positions and other appends between its own are expected.
+   */
+  constructor(private readonly store: EventStore, readonly stream: string, private readonly inputMetadata?: RunRequest['inputMetadata'], private readonly exclusive = true) {}
 
   async init(revision = -1): Promise<void> {
     this.revision = revision;
@@ -149,7 +157,7 @@ class Journal {
     this.revision += batch.length;
     this.nextPosition += batch.length;
     this.inflight = this.store.appendToStream(this.stream, batch, { expectedRevision }).then((r) => {
-      if (r.position !== expectedPosition) {
+      if (this.exclusive && r.position !== expectedPosition) {
         // Another writer interleaved: recorded cause positions would be wrong. Stop rather than mislead.
         throw new TapedeckError('JOURNAL_INTERLEAVED', `run stream ${this.stream} landed at position ${r.position}, expected ${expectedPosition}: another writer is appending to this store`);
       }
@@ -174,7 +182,7 @@ export async function runKernel(req: RunRequest): Promise<RunSummary> {
   const live = req.mode === 'live';
   const setup = kernelSetup(runId, req.config, live, req.strategyOverride);
   const k: KernelState = initKernel(setup);
-  const journal = new Journal(req.store, k.stream, req.inputMetadata);
+  const journal = new Journal(req.store, k.stream, req.inputMetadata, !live);
   const guard = live ? new LiveGuard(k, req) : null;
   const resumed = req.resume === true ? await resumeRun(req.store, k, setup.configHash, guard) : null;
   await journal.init(resumed?.revision ?? -1);
@@ -205,7 +213,9 @@ export async function runKernel(req: RunRequest): Promise<RunSummary> {
   const batch = req.journalBatch ?? 1000;
   // Live: the venues' reports join the market data as inputs, in the order they arrive; what went out
   // on the wire is journaled beside them (role venue, not a kernel input).
-  const inputs = live ? mergeLiveInputs(req.events, req.executionClients ?? new Map()) : req.events;
+  // Live: the operator's control stream (kill switch, cancel-all) joins them too, switches in force first.
+  const control = live && req.control !== false ? await openControlFeed(req.store, runId, k.stream) : null;
+  const inputs = live ? mergeLiveInputs(req.events, req.executionClients ?? new Map(), control) : req.events;
   const sent: AnyEnvelope[] = [];
   if (live) for (const c of req.executionClients?.values() ?? []) c.onSent?.((e) => sent.push(e));
   /** Journals an output, and (live) folds it into the reconciliation ledgers: they hold exactly what the log holds. */
@@ -230,10 +240,14 @@ export async function runKernel(req: RunRequest): Promise<RunSummary> {
       else commands.push(o.command);
     }
     clear(out);
-    processInput(k, input, journal.predictPosition(), out);
+    // A live run's inputs have no predictable store position (see Journal): decisions cite the cause by id.
+    processInput(k, input, live ? null : journal.predictPosition(), out);
     for (const o of out) {
       if (o.kind === 'event') add(o.env, o.role);
       else commands.push(o.command);
+    }
+    if (live && (input.type === 'KillSwitchChanged' || input.type === 'CancelAllRequested')) {
+      await journal.durable(); // the operator sees at once that the session took the control input
     }
     if (commands.length > 0) {
       await journal.durable(); // durable before any real venue sees the command
@@ -275,6 +289,7 @@ export async function runKernel(req: RunRequest): Promise<RunSummary> {
     const failed = out[0];
     if (failed?.kind === 'event' && failed.role === 'input' && out.length > 0 && k.cause.id === failed.env.id) journal.add(failed.env, 'input');
   }
+  await control?.close();
   const s = summary(k);
   // A source that ends while trading is halted did not complete: the run says it halted, and why.
   const halted = failure === null && k.risk.killSwitch === 'HALTED';
@@ -523,15 +538,15 @@ async function resolveUnknown(k: KernelState, req: RunRequest, unknown: EventEnv
  * Merges market data with the execution clients' reports into one input stream, in arrival order.
  * Ends when the market data ends (reports already received are delivered first).
  */
-async function* mergeLiveInputs(market: AsyncIterable<AnyEnvelope>, clients: Map<string, ExecutionClient>): AsyncGenerator<AnyEnvelope> {
-  const reports: AnyEnvelope[] = [];
+async function* mergeLiveInputs(market: AsyncIterable<AnyEnvelope>, clients: Map<string, ExecutionClient>, control: ControlFeed | null): AsyncGenerator<AnyEnvelope> {
+  const reports: AnyEnvelope[] = [...(control?.initial ?? [])];
   let wake: (() => void) | null = null;
-  for (const c of clients.values()) {
-    c.onReport((e) => {
-      reports.push(e);
-      wake?.();
-    });
-  }
+  const arrive = (e: AnyEnvelope): void => {
+    reports.push(e);
+    wake?.();
+  };
+  for (const c of clients.values()) c.onReport(arrive);
+  control?.onInput(arrive);
   const it = market[Symbol.asyncIterator]();
   let pending: Promise<IteratorResult<AnyEnvelope>> | null = null;
   while (true) {

@@ -66,6 +66,8 @@ export interface SimNasdaqOptions {
   /** Venue clock, ns since the Unix epoch; default the wall clock. */
   clockNs?: () => bigint;
   onServerEvent?(event: SoupServerEvent): void;
+  /** Every OUCH message a client sent, as it arrives (before hold or processing): what the venue received. */
+  onClientMessage?(payload: Uint8Array): void;
 }
 
 /** What the simulator tracks per order, beyond the simulated venue: OUCH's view of it. */
@@ -217,6 +219,7 @@ export class SimNasdaq {
   // ---------- client → venue ----------
 
   private receive(payload: Uint8Array): void {
+    this.options.onClientMessage?.(payload);
     if (this.held) {
       if (this.held.length < MAX_HELD) this.held.push(payload.slice());
       else this.error(new TapedeckError('SIM_HELD_FULL', `more than ${MAX_HELD} client messages held; this one is dropped`));
