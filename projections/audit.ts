@@ -8,8 +8,9 @@
  */
 import { TapedeckError } from '../domain/core/errors.js';
 import { storedToEnvelope, toJsonValue, type AnyEnvelope, type RawBytes } from '../domain/events/envelope.js';
-import { openStore } from '../src/store/open.js';
+import { openStore as openStoreAt } from '../src/store/open.js';
 import type { EventStore, RecordedEvent } from '../src/store/port.js';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { decodeMessage as decodeItch } from '../src/venues/nasdaq/itch/codec.js';
 import { decodeClientMessage, decodeVenueMessage } from '../src/venues/nasdaq/ouch42/codec.js';
 import { projectStore } from './catchup.js';
@@ -112,7 +113,19 @@ export async function auditOrder(storeDir: string, orderId: string, options: { r
   const db = await openDbWithRetry(dbPath, { readOnly: true });
   let store: EventStore | null = null;
   try {
-    const con = db.con;
+    return await auditOrderWith(db.con, async () => (store = await openStoreAt(storeDir, { readOnly: true, create: false })), orderId, options);
+  } finally {
+    db.close();
+    await (store as EventStore | null)?.close();
+  }
+}
+
+/**
+ * The audit over an open projections connection and a store (the server keeps both open); `openStore`
+ * is called once the order is known to exist.
+ */
+export async function auditOrderWith(con: DuckDBConnection, openStore: () => Promise<EventStore>, orderId: string, options: { runId?: string } = {}): Promise<AuditReport> {
+  {
     const orders = await queryRows(con, `SELECT * FROM orders WHERE order_id = ${sqlString(orderId)}${options.runId ? ` AND run_id = ${sqlString(options.runId)}` : ''} ORDER BY run_id`);
     if (orders.length === 0) {
       throw new TapedeckError('AUDIT_UNKNOWN_ORDER', `no order "${orderId}"${options.runId ? ` in run ${options.runId}` : ''} in this store (orders come from OrderIntended events; try tapedeck query "SELECT order_id, run_id FROM orders")`, { field: 'ORDER_ID' });
@@ -133,7 +146,7 @@ export async function auditOrder(storeDir: string, orderId: string, options: { r
     const [before] = await queryRows(con, `SELECT * FROM position_history WHERE ${posKey} AND position < ${firstPos} ORDER BY position DESC LIMIT 1`);
     const [after] = await queryRows(con, `SELECT * FROM position_history WHERE ${posKey} AND position <= ${lastPos} ORDER BY position DESC LIMIT 1`);
 
-    store = await openStore(storeDir, { readOnly: true, create: false });
+    const store = await openStore();
     const byPosition = new Map<number, AuditedEvent>();
     for (const e of events) {
       const rec = await readAt(store, Number(e.position));
@@ -181,9 +194,6 @@ export async function auditOrder(storeDir: string, orderId: string, options: { r
       positionAfter: after ? clean(after) : null,
       anomalies: events.filter((e) => e.anomaly !== null).map((e) => ({ position: Number(e.position), type: String(e.event_type), anomaly: String(e.anomaly) })),
     };
-  } finally {
-    db.close();
-    await store?.close();
   }
 }
 
