@@ -132,7 +132,22 @@ async function readLedger(store: EventStore, venue: string): Promise<LedgerView>
  * sessions left open are reported in `working`.
  */
 export async function reconcileVenue(store: EventStore, s: VenueSession, o: { apply: boolean; id?: string }): Promise<ReconcileResult> {
-  const id = o.id ?? randomUUID();
+  // The venue keeps trading while it is read (orders, then trades, then balances): a difference that a fill
+  // landing between two reads explains is read again, up to three times, before it counts.
+  const racy = new Set<rec.DifferenceKind>(['filled-qty', 'order-qty', 'order-status', 'fill-unknown-order', 'position', 'order-unknown']);
+  for (let attempt = 0; ; attempt++) {
+    const r = await reconcileOnce(store, s, o.id ?? randomUUID());
+    const retry = !r.result.ok && attempt < 2 && r.result.differences.some((d) => !d.fixed && racy.has(d.kind));
+    if (retry) {
+      await new Promise((res) => setTimeout(res, 100));
+      continue;
+    }
+    if (o.apply && r.events.length > 0) await appendEvents(store, `reconcile-${s.venue}`, r.events, r.baseline);
+    return r.result;
+  }
+}
+
+async function reconcileOnce(store: EventStore, s: VenueSession, id: string): Promise<{ result: ReconcileResult; events: AnyEnvelope[]; baseline: boolean }> {
   const venue = s.venue;
   const view = await readLedger(store, venue);
   const ledger = view.state;
@@ -236,11 +251,10 @@ export async function reconcileVenue(store: EventStore, s: VenueSession, o: { ap
   const decision = rec.decide(ledger, { venue, orders, openOrdersComplete: true, fills, positions, positionsComplete: false }, { id });
   const events: AnyEnvelope[] = [...baselineEvents, ...pre, ...decision.events.map((e) => mk(e.type, e.data, e.idKey, nowNs))];
   for (const e of decision.events) if (e.type !== 'PositionReported' && e.type !== 'ReconciliationCompleted') rec.evolve(ledger, e);
-  if (o.apply && events.length > 0) await appendEvents(store, `reconcile-${venue}`, events, baselineEvents.length > 0);
   const working = [...ledger.orders.orders.values()].filter((x) => lifecycle.isWorking(x.status)).map((x) => x.orderId);
   const differences = decision.differences;
   // Fixes already applied by an earlier reconciliation are not differences: only report what is still open or newly fixed.
-  return { ok: decision.ok, differences, haltReason: decision.haltReason, events: events.length, working, ledger };
+  return { result: { ok: decision.ok, differences, haltReason: decision.haltReason, events: events.length, working, ledger }, events, baseline: baselineEvents.length > 0 };
 }
 
 function mk(type: string, data: unknown, idKey: string, atNs: bigint): AnyEnvelope {

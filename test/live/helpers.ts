@@ -25,7 +25,7 @@ export const MM_CONFIG: ResolvedRunConfig = {
 };
 
 export async function startSim(o: Partial<SimBinanceOptions> = {}): Promise<SimBinance> {
-  return SimBinance.start({ capture: CAPTURE, speed: 6, apiKey: KEY, apiSecret: SECRET, startOnSubscribe: true, ...o });
+  return SimBinance.start({ capture: CAPTURE, speed: 6, loop: true, apiKey: KEY, apiSecret: SECRET, startOnSubscribe: true, ...o });
 }
 
 export async function session(sim: SimBinance): Promise<VenueSession> {

@@ -494,7 +494,17 @@ export class CcxtExecutionClient implements ExecutionClient {
     apply();
   }
 
+  private readonly reportKeys = new Set<string>();
+
   private onExecutionReport(t: Tracked, n: number, x: string, ev: Record<string, unknown>): void {
+    // The same execution report twice (a venue or network duplicate) is one report.
+    const key = `${String(ev.i)}:${x}:${String(ev.X)}:${String(ev.z)}:${String(ev.t)}`;
+    if (this.reportKeys.has(key)) {
+      this.stats.duplicateReports++;
+      return;
+    }
+    if (this.reportKeys.size > 100_000) this.reportKeys.clear();
+    this.reportKeys.add(key);
     const vid = ev.i === undefined ? null : String(ev.i);
     const atMs = typeof ev.E === 'number' ? ev.E : null;
     if (n > t.replaceCount) return; // a replacement we never heard of: left to queries
