@@ -105,10 +105,12 @@ export async function runKafkaBench(o: { brokers: string; events: number; partit
       const store = await EmbeddedEventStore.open(path.join(dir, `store-${partitions}`));
       const group = `bench-e2e-${run}-${partitions}`;
       let assigned = 0;
+      let batches = 0;
       const worker = await startWorker({
         bus, store, group, topic: e2eTopic, strategy: 'market-maker',
         config: { seed: BENCH_CONFIG.seed, params: BENCH_CONFIG.params, risk: BENCH_CONFIG.risk, venues: BENCH_CONFIG.venues },
         onAssignment: (ps) => void (assigned = ps.length),
+        onBatch: () => void batches++,
       });
       await until(async () => assigned === partitions, 60_000);
       t0 = sec();
@@ -128,6 +130,7 @@ export async function runKafkaBench(o: { brokers: string; events: number; partit
         busProduceEventsPerSec: Math.round(busProduce),
         endToEndEventsPerSec: Math.round(e2e),
         decisions: runs.reduce((a, r) => a + r.decisions, 0),
+        workerBatches: batches,
         baselineRawProduceEventsPerSec: Math.round(rawProduce),
         baselineRawConsumeEventsPerSec: Math.round(rawConsume),
       });

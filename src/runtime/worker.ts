@@ -213,8 +213,11 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
       if (run === null) {
         throw new TapedeckError('NO_SURVEY', `partition ${batch.partition} of ${o.topic} has data before any survey record: was it published by tapedeck gateway?`, { topic: o.topic, partition: batch.partition, kafkaOffset: m.offset.toString() });
       }
-      if (m.offset <= run.checkpoint || run.seen.has(m.eventId)) continue; // durable here already
-      items.push({ env: decodeEvent(m), m });
+      // Durable here already, or published twice (a gateway run again): applied once.
+      if (m.offset <= run.checkpoint || run.seen.has(m.eventId)) continue;
+      const env = decodeEvent(m);
+      run.seen.add(env.id);
+      items.push({ env, m });
     }
     if (run !== null && items.length > 0) await Promise.race([run.submit(items), failed]);
     const next = batch.messages.at(-1)!.offset + 1n;

@@ -132,10 +132,11 @@ describe.runIf(runKafka)('workers on a real Kafka broker', () => {
     expectOpenRunParity(active[0][0], active[0][1], stopped.flatMap((s) => s.runs).find((r: { runId: string }) => r.runId === active[0][1]));
   });
 
-  it('a worker killed mid-run and restarted on its store loses nothing and applies nothing twice', async () => {
+  it('a worker killed mid-run and restarted on its store loses nothing and applies nothing twice (the capture published twice)', async () => {
     const topic = `t-kill-${randomUUID()}`;
     const group = `g-kill-${randomUUID()}`;
     gateway(topic, true);
+    gateway(topic, true); // published twice: the worker dedupes by event id
     const total = [...(await bus.endOffsets(topic)).values()].reduce((a, b) => a + b, 0n);
     const store = path.join(tmp.dir, 'killed');
     const args = ['worker', '--kafka', brokers, '--group', group, '--topic', topic, '--strategy', 'market-maker', '--store', store, '--session-timeout-ms', '3000', '--max-batch-bytes', '1024', '--json'];
