@@ -17,7 +17,7 @@ import {
   type DatasetFormat, type DatasetManifest, type ManifestFile, type RowIssue,
 } from './manifest.js';
 import { EVENTS_SPEC, ParquetPartWriter, addEnvelopeRow } from './parquet.js';
-import { originalSource, sourceGroups, sourceOptionsFor } from './sources.js';
+import { formatVenue, originalSource, sourceGroups, sourceOptionsFor } from './sources.js';
 
 export const BARS_SPEC: TableSpec = {
   name: 'bars',
@@ -152,7 +152,7 @@ async function importGroup(files: string[], options: ImportOptions): Promise<Imp
       datasetFormat: options.format,
       source: { paths: files.map((f) => path.resolve(f)), sha256: sums },
       sourceOptions,
-      venue: venueOpt ?? venueSeen ?? String(sourceOptions.venue ?? 'NASDAQ'),
+      venue: venueOpt ?? venueSeen ?? String(sourceOptions.venue ?? formatVenue(options.format)),
       instruments: [...instruments].sort(),
       timeRange: { fromNs: fromNs === null ? null : String(fromNs), toNs: toNs === null ? null : String(toNs) },
       rows: { events: seq, bars: barParts.reduce((a, p) => a + p.rows, 0), bad },

@@ -18,6 +18,7 @@ import { binanceCsvKind, readBinanceCsv, type BinanceCsvRow, type FixedDecimal, 
 import { captureEventSource, cryptofeedVenueIds, detectCaptureVenue, findWsCaptures, type CaptureVenue } from '../../src/venues/cryptofeed/capture.js';
 import { itchEventSource, nasdaqMidnightNs } from '../../src/venues/nasdaq/itch/to-events.js';
 import { marketDataStream } from '../../src/venues/common/frame.js';
+import { venueOfFormat } from '../../src/venues/registry.js';
 import type { DatasetFormat, RowIssue } from './manifest.js';
 
 /** The formats this catalog has a reader for (originalSource below); the venue registry names the formats a user may ask for. */
@@ -35,6 +36,13 @@ export interface SourceOptions {
   onKline?: (row: KlineRow, instrument: string) => void;
 }
 
+/** The venue a format belongs to, from the registry (`binance-csv` → BINANCE, `itch` → NASDAQ). */
+export function formatVenue(format: DatasetFormat): string {
+  const v = venueOfFormat(format);
+  if (v === null) throw new TapedeckError('IMPORT_VENUE', `the venue of ${format} files cannot be told from the format: pass --venue`, { field: '--venue' });
+  return v.id;
+}
+
 /** Options that change the events a source yields (kept in the manifest so the catalogue can compare). */
 export function sourceOptionsFor(format: DatasetFormat, files: string[], venue: string | undefined): Record<string, unknown> {
   switch (format) {
@@ -44,7 +52,7 @@ export function sourceOptionsFor(format: DatasetFormat, files: string[], venue: 
     case 'cryptofeed':
       return { venue: venue ?? detectCaptureVenue(files[0]!) };
     case 'binance-csv':
-      return { venue: venue ?? 'BINANCE', kind: binanceCsvKind(files[0]!) };
+      return { venue: venue ?? formatVenue(format), kind: binanceCsvKind(files[0]!) };
   }
 }
 
@@ -76,7 +84,7 @@ export function originalSource(format: DatasetFormat, files: string[], sourceOpt
       });
     }
     case 'binance-csv':
-      return binanceCsvEventSource(files[0]!, { ...options, venue: String(sourceOptions.venue ?? 'BINANCE') });
+      return binanceCsvEventSource(files[0]!, { ...options, venue: String(sourceOptions.venue ?? formatVenue(format)) });
   }
 }
 

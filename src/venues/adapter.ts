@@ -75,11 +75,24 @@ export interface SimulatedVenueServer {
   close(): Promise<void>;
 }
 
+export interface SimulatedVenueOptions {
+  /** The accounts it accepts (the same credentials the client is given). */
+  credentials: Readonly<Record<string, string>>;
+  /** 0 or absent: any free port. */
+  port?: number;
+  /** Venue clock, ns since the epoch (default: the wall clock). */
+  clockNs?: () => bigint;
+  /** A recording whose market data the simulator plays and matches against (venues that simulate from one). */
+  capture?: string;
+  /** Replay speed of `capture`: 1 = as recorded. */
+  speed?: number;
+}
+
 export interface ExecutionAdapter<Config> {
   /** The live execution client (src/venues/port.ts), not yet connected. */
   newClient(config: Config, context: ExecutionContext): ExecutionClient;
   /** The simulated venue speaking this venue's wire protocol, listening on 127.0.0.1 (port 0 = any). */
-  startSim?(options: { credentials: Readonly<Record<string, string>>; port?: number; clockNs?: () => bigint }): Promise<SimulatedVenueServer>;
+  startSim?(options: SimulatedVenueOptions): Promise<SimulatedVenueServer>;
 }
 
 export interface VenueAdapter<Config = unknown> {

@@ -98,6 +98,15 @@ export function datasetFormats(): string[] {
   return out;
 }
 
+/**
+ * The one venue whose recordings or archives come in `format` (`itch` → NASDAQ, `binance-csv` → BINANCE),
+ * or null when none or several do (`cryptofeed` is shared: there the file names the venue).
+ */
+export function venueOfFormat(format: string): VenueAdapter<any> | null {
+  const owners = VENUES.filter((v) => v.marketData?.captureFormat === format || (v.marketData?.archiveFormats ?? []).includes(format));
+  return owners.length === 1 ? owners[0]! : null;
+}
+
 // ---------------------------------------------------------------- provided by the shell
 
 /** Reads a catalog dataset's events back (datasets/catalog.ts `catalogEventSource`). */

@@ -10,7 +10,7 @@ import { isTapedeckError } from '../../domain/core/errors.js';
 import type { AnyEnvelope } from '../../domain/events/envelope.js';
 import {
   VENUES, captureVenues, catalogReader, datasetFormats, findVenue, getVenue, parseVenueConfig, provideCatalogReader,
-  venueIds, venueOfOwnCapture, venueOfUrl,
+  venueIds, venueOfFormat, venueOfOwnCapture, venueOfUrl,
 } from '../../src/venues/registry.js';
 import { captureEventSource, cryptofeedVenueIds, detectCaptureVenue } from '../../src/venues/cryptofeed/capture.js';
 import { openReplaySource, resolveSource } from '../../src/runtime/sources.js';
@@ -114,6 +114,10 @@ describe('the venue registry', () => {
   it('names the dataset formats the catalog imports, each one the catalog has a reader for', () => {
     expect(datasetFormats()).toEqual(['cryptofeed', 'binance-csv', 'itch']);
     for (const f of datasetFormats()) expect(isCatalogFormat(f), f).toBe(true);
+    // A format one venue owns names its venue; the shared capture format does not.
+    expect(venueOfFormat('binance-csv')?.id).toBe('BINANCE');
+    expect(venueOfFormat('itch')?.id).toBe('NASDAQ');
+    expect(venueOfFormat('cryptofeed')).toBeNull();
   });
 
   it('keeps venue names out of shared code: Kraken and Coinbase are only their folders and a registry line', () => {
