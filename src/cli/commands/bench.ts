@@ -12,6 +12,19 @@ export function register(program: Command): void {
   void bench;
   // BENCH-REGISTRATIONS (each benchmark adds one subcommand below this line)
   bench
+    .command('live')
+    .description('order round trip through ccxt over loopback against the simulated Binance (intent durable → ack durable), p50/p99; baselines: a raw HTTP GET and a raw signed order POST to the same server')
+    .option('--orders <n>', 'orders timed (after 20 warm-up orders)', intOption('--orders', 1), 300)
+    .option('--capture <file>', 'Binance capture driving the simulated book', 'datasets/samples/binance/BINANCE.ws.1.0')
+    .option('--json', 'one JSON line', false)
+    .action(
+      action(async (o: { orders: number; capture: string; json: boolean }) => {
+        const r = await (await import('../../bench/live.js')).runLiveBench(o);
+        if (o.json) printJson(r);
+        else for (const [k, v] of Object.entries(r)) process.stdout.write(`${k.padEnd(28)} ${typeof v === 'object' ? JSON.stringify(v) : v}\n`);
+      }),
+    );
+  bench
     .command('kafka')
     .description('events/s through the Kafka bus per producer and end to end (producer → worker kernels → store) with 1, 2 and 4 partitions; baseline: the raw kafkajs client producing and consuming the same records')
     .option('--kafka <brokers>', 'a running broker (default: $KAFKA_BROKERS; scripts/kafka-local.sh start prints one)')
