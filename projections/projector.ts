@@ -140,7 +140,7 @@ export function projectorSchemaSql(): string[] {
 
 const ORDER_TYPES: ReadonlySet<string> = new Set(ORDER_EVENT_TYPES);
 const RELEVANT: ReadonlySet<string> = new Set([
-  ...ORDER_EVENT_TYPES, 'RunStarted', 'RunEnded', 'TradeReported', 'QuoteUpdated', 'InstrumentDefined', 'BalanceReported',
+  ...ORDER_EVENT_TYPES, 'RunStarted', 'RunEnded', 'RunAbandoned', 'TradeReported', 'QuoteUpdated', 'InstrumentDefined', 'BalanceReported',
 ]);
 
 /** Metadata as JSON.stringify writes it ends with the role; checked in place for the inputs counter. */
@@ -380,6 +380,7 @@ export class Projector {
     const isRun = stream.startsWith('run-');
     if (isRun) {
       const run = this.runOf(stream, position, null);
+      if (run.ended) return this.afterEnd(run, position, c.id, type);
       this.touchRun(run, position);
       if (endsWith(c.buf, c.metaStart, c.metaEnd, ROLE_INPUT_SUFFIX)) run.row.inputs++;
       else if (c.metaEnd > c.metaStart && this.scanMeta(c) && this.meta.str(M_ROLE) === 'input') run.row.inputs++;
@@ -492,10 +493,16 @@ export class Projector {
     const isRun = ev.stream.startsWith('run-');
     if (isRun) {
       const run = this.runOf(ev.stream, ev.position, null);
+      if (run.ended) return this.afterEnd(run, ev.position, ev.id, ev.type);
       this.touchRun(run, ev.position);
       if (ev.metadata.role === 'input') run.row.inputs++;
     }
     if (RELEVANT.has(ev.type)) this.fold(ev, isRun);
+  }
+
+  /** A closed run takes no more events: one appended after RunEnded is flagged, never folded. */
+  private afterEnd(run: RunState, position: number, id: string, type: string): void {
+    this.error(position, run.stream, id, type, `run ${run.runId} ended at position ${run.row.endedPosition}: an event after RunEnded is not folded`);
   }
 
   private touchRun(run: RunState, position: number): void {
@@ -556,6 +563,12 @@ export class Projector {
         r.reportedDecisions = optInt(data, 'decisions');
         r.decisionsHash = optStr(data, 'decisionsHash');
         run.ended = true;
+        return;
+      }
+      if (ev.type === 'RunAbandoned') {
+        // Its owner died without RunEnded; the run stays open (a resumable run may still end normally).
+        run.row.outcome = 'abandoned';
+        run.row.reason = optStr(data, 'reason');
         return;
       }
       if (ORDER_TYPES.has(ev.type)) this.onOrderEvent(run, ev, data, meta, eventTime);

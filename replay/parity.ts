@@ -61,6 +61,7 @@ export async function checkParity(store: EventStore, runId: string): Promise<Par
   const incomplete: string[] = [];
   let nextRevision = 0;
   let ended = false;
+  let abandoned: string | null = null;
   let last: RecordedEvent = first;
   for await (const e of store.readStream(stream)) {
     if (e.revision !== nextRevision) incomplete.push(`revisions ${nextRevision}..${e.revision - 1} of ${stream} are unreadable (the store is damaged: run tapedeck store verify)`);
@@ -70,13 +71,15 @@ export async function checkParity(store: EventStore, runId: string): Promise<Par
       ended = true;
       recordedHash = (e.data as { decisionsHash: string }).decisionsHash;
     }
-    if (e.type === 'RunAbandoned') incomplete.push(`the run was abandoned: ${(e.data as { reason?: string }).reason ?? 'its process died'}`);
+    if (e.type === 'RunAbandoned') abandoned = `the run was abandoned: ${(e.data as { reason?: string }).reason ?? 'its process died'}`;
     if (e.metadata.role !== 'decision') continue;
     const env = storedToEnvelope(e.stream, e, { stream: e.stream, position: e.position });
     if (env.type === 'OrderIntended') recordedNumbers.set(env.data.orderId, recordedNumbers.size + 1);
     recorded.push(normalizeDecision(env.type, env.data as Record<string, unknown>, recordedNumbers));
     recordedFull.push(canonicalJson({ type: env.type, data: env.data }));
   }
+  // A run resumed after it was marked abandoned, and then ended, is whole: nothing of it was lost.
+  if (!ended && abandoned !== null) incomplete.push(abandoned);
   if (!ended) incomplete.push(`the run has no RunEnded (killed, abandoned or still running): its last event is ${last.type} at revision ${last.revision}, position ${last.position}`);
   const complete = incomplete.length === 0;
 

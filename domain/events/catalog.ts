@@ -231,6 +231,8 @@ export const RunManifest = z.object({
   source: z.string(),
   dataRange: z.object({ fromNs: timeNs.nullable(), toNs: timeNs.nullable() }),
   config: z.record(z.string(), z.unknown()).optional(),
+  /** The process that writes the run: the next writer marks the run abandoned once it is gone. */
+  owner: z.object({ pid: z.int().positive(), host: z.string() }).optional(),
 });
 export const RunStarted = z.object({ manifest: RunManifest });
 export const RunEnded = z.object({
@@ -243,6 +245,19 @@ export const RunEnded = z.object({
   decisionsHash: z.string(),
   /** Event times of the first and last input: a streaming source learns its range only at the end. */
   dataRange: z.object({ fromNs: timeNs.nullable(), toNs: timeNs.nullable() }).optional(),
+});
+
+/**
+ * A run whose owner process is gone without RunEnded (killed, crashed), marked by the next writer to
+ * open the store. What the run kept ends at `lastPosition`/`lastRevision`; nothing after it was durable.
+ * Not an end: a run that can be resumed (a bus worker) may continue after it and end normally.
+ */
+export const RunAbandoned = z.object({
+  runId: nonEmpty,
+  reason: z.string(),
+  lastPosition: z.int().nonnegative(),
+  lastRevision: z.int().nonnegative(),
+  owner: z.object({ pid: z.int().positive(), host: z.string() }).optional(),
 });
 
 /** type → { schema, version }. The store accepts any type; `--strict` and the kernel check this. */
@@ -284,6 +299,7 @@ export const CATALOG = {
   TimerFired: { schema: TimerFired, version: 1, category: 'control' },
   RunStarted: { schema: RunStarted, version: 1, category: 'run' },
   RunEnded: { schema: RunEnded, version: 1, category: 'run' },
+  RunAbandoned: { schema: RunAbandoned, version: 1, category: 'run' },
 } as const;
 
 export type EventType = keyof typeof CATALOG;

@@ -45,6 +45,11 @@ export function partialAnswer(why: string): ExitCode {
   return new ExitCode(EXIT_CHECK_FAILED);
 }
 
+/** A note for the operator (something was found and handled), one line on stderr. */
+export function noteLine(line: string): void {
+  process.stderr.write(`tapedeck: note: ${line}\n`);
+}
+
 /** Writes a value as one line of JSON (bigint as strings, bytes as base64). */
 export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(toJsonValue(value)) + '\n');

@@ -18,6 +18,7 @@
  * client certainly did not send (port.ts isNotSent) is recorded as refused; any other send error ends the run.
  */
 import { randomUUID } from 'node:crypto';
+import os from 'node:os';
 import { TapedeckError } from '../../domain/core/errors.js';
 import { uuidFromName } from '../../domain/core/sha256.js';
 import { CATALOG, type EventType } from '../../domain/events/catalog.js';
@@ -55,6 +56,14 @@ export interface RunRequest {
   journalBatch?: number;
   /** Live mode: follow the store's control stream (default true). */
   control?: boolean;
+  /**
+   * Wall-clock bound on what a killed process can lose: whatever is buffered is appended at least this
+   * often (default 1000 ms), however few inputs arrived, so a paper session killed mid-way keeps what
+   * it saw. 0 turns it off (batches only).
+   */
+  journalIntervalMs?: number;
+  /** The process that owns the run, recorded in its manifest (default: this one). */
+  owner?: { pid: number; host: string };
   /** A strategy not in the registry (tests, notebooks); the config's strategy name still labels the run. */
   strategyOverride?: Strategy;
   /**
@@ -145,23 +154,28 @@ class Journal {
 
   /**
    * Starts appending what is buffered, keeping at most one append in flight so the kernel computes the
-   * next batch while the previous one syncs. Order is kept: each append waits for the one before.
+   * next batch while the previous one syncs. Order is kept: each append is chained after the one before,
+   * and the batch is taken at the call, so a flush from the wall-clock timer and one from the kernel's
+   * loop can never reorder or interleave.
    */
   async flush(): Promise<void> {
     if (this.buf.length === 0) return;
-    await this.inflight;
     const batch = this.buf;
     this.buf = [];
     const expectedRevision = this.revision === -1 ? 'no_stream' : this.revision;
     const expectedPosition = this.nextPosition + batch.length - 1;
     this.revision += batch.length;
     this.nextPosition += batch.length;
-    this.inflight = this.store.appendToStream(this.stream, batch, { expectedRevision }).then((r) => {
+    const previous = this.inflight;
+    this.inflight = previous.then(() => this.store.appendToStream(this.stream, batch, { expectedRevision })).then((r) => {
       if (this.exclusive && r.position !== expectedPosition) {
         // Another writer interleaved: recorded cause positions would be wrong. Stop rather than mislead.
         throw new TapedeckError('JOURNAL_INTERLEAVED', `run stream ${this.stream} landed at position ${r.position}, expected ${expectedPosition}: another writer is appending to this store`);
       }
     });
+    // A failure is reported by the next flush or durable(); until then it must not count as unhandled.
+    this.inflight.catch(() => undefined);
+    await previous;
   }
 
   /** Takes turns with other runs on this store: once this run is durable, the next position is the store's. */
@@ -200,6 +214,7 @@ export async function runKernel(req: RunRequest): Promise<RunSummary> {
         runId, mode: req.mode, strategy: setup.strategyId, codeHash: codeHash(), configHash: setup.configHash,
         seed: req.config.seed, source: req.sourceLabel, dataRange: { fromNs: null, toNs: null },
         config: req.config as unknown as Record<string, unknown>,
+        owner: req.owner ?? { pid: process.pid, host: os.hostname() },
       },
     },
   };
@@ -224,6 +239,9 @@ export async function runKernel(req: RunRequest): Promise<RunSummary> {
     guard?.fold(env);
   };
   const every = req.progressEvery ?? 10_000;
+  const intervalMs = req.journalIntervalMs ?? 1000;
+  const ticker = intervalMs > 0 ? setInterval(() => void journal.flush().catch(() => undefined), intervalMs) : null;
+  ticker?.unref();
   let firstNs: bigint | null = resumed?.firstNs ?? null;
   let lastNs: bigint | null = resumed?.lastNs ?? null;
   let failure: unknown = null;
@@ -289,6 +307,7 @@ export async function runKernel(req: RunRequest): Promise<RunSummary> {
     const failed = out[0];
     if (failed?.kind === 'event' && failed.role === 'input' && out.length > 0 && k.cause.id === failed.env.id) journal.add(failed.env, 'input');
   }
+  if (ticker !== null) clearInterval(ticker);
   await control?.close();
   const s = summary(k);
   // A source that ends while trading is halted did not complete: the run says it halted, and why.

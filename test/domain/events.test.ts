@@ -37,6 +37,10 @@ const payloads: Partial<Record<EventType, fc.Arbitrary<unknown>>> = {
     runId: uuid, outcome: fc.constantFrom('completed', 'failed', 'stopped', 'halted'), events: fc.nat(), decisions: fc.nat(), decisionsHash: fc.stringMatching(/^[0-9a-f]{0,64}$/),
     dataRange: fc.record({ fromNs: fc.option(ns, { nil: null }), toNs: fc.option(ns, { nil: null }) }),
   }),
+  RunAbandoned: fc.record({
+    runId: uuid, reason: fc.string(), lastPosition: fc.nat(), lastRevision: fc.nat(),
+    owner: fc.record({ pid: fc.integer({ min: 1, max: 4_194_304 }), host: fc.string() }),
+  }),
 };
 
 function envelope(type: EventType, data: unknown, raw: Uint8Array | null, times: [bigint, bigint], ids: [string, string | null, string | null]): AnyEnvelope {

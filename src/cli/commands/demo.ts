@@ -9,8 +9,8 @@ import { checkParity } from '../../../replay/parity.js';
 import { readConfigFile, resolveRunConfig } from '../../runtime/config.js';
 import { runKernel } from '../../runtime/engine.js';
 import { openReplaySource, resolveSource, surveySource } from '../../runtime/sources.js';
-import { openStore } from '../../store/open.js';
-import { action, ExitCode } from '../run.js';
+import { openRunStore } from '../../runtime/run-streams.js';
+import { action, ExitCode, noteLine } from '../run.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** Works from dist/src/cli/commands and from src/cli/commands alike. */
@@ -40,7 +40,7 @@ export function register(program: Command): void {
         say(`  strategy ${config.strategy} on ${String(config.params.instrument)}, simulated venue with 1 ms latencies`);
         // A replay or paper run can be redone from its source, so its journal is synced in batches (every
         // 20 ms and on close) rather than per append; live trading syncs before every command.
-        const store = await openStore(opts.store, { durability: 'batched' });
+        const store = await openRunStore(opts.store, { durability: 'batched' }, noteLine);
         try {
           const t0 = process.hrtime.bigint();
           const s = await runKernel({ mode: 'replay', store, config, sourceLabel: path.relative(process.cwd(), sample), events: await openReplaySource(source) });

@@ -7,8 +7,9 @@ import { checkParity } from '../../../replay/parity.js';
 import { readConfigFile, resolveRunConfig } from '../../runtime/config.js';
 import { runKernel, type RunSummary } from '../../runtime/engine.js';
 import { openPaperSource, openReplaySource, resolveSource, surveySource } from '../../runtime/sources.js';
+import { openRunStore } from '../../runtime/run-streams.js';
 import { openStore } from '../../store/open.js';
-import { action, ExitCode, printJson } from '../run.js';
+import { action, ExitCode, printJson, noteLine } from '../run.js';
 import { z } from 'zod';
 
 function progressBar(label: string): { update: (n: number, d: number) => void; stop: () => void } {
@@ -67,7 +68,7 @@ export function register(program: Command): void {
         const { source, config } = await prepare(sourceArg, opts);
         // A replay or paper run can be redone from its source, so its journal is synced in batches (every
         // 20 ms and on close) rather than per append; live trading syncs before every command.
-        const store = await openStore(opts.store, { durability: 'batched' });
+        const store = await openRunStore(opts.store, { durability: 'batched' }, noteLine);
         const bar = progressBar('replay');
         try {
           const s = await runKernel({ mode: 'replay', store, config, sourceLabel: source.label, events: await openReplaySource(source), onProgress: bar.update });
@@ -96,7 +97,7 @@ export function register(program: Command): void {
         const { source, config } = await prepare(sourceArg, opts);
         // A replay or paper run can be redone from its source, so its journal is synced in batches (every
         // 20 ms and on close) rather than per append; live trading syncs before every command.
-        const store = await openStore(opts.store, { durability: 'batched' });
+        const store = await openRunStore(opts.store, { durability: 'batched' }, noteLine);
         const feed = await openPaperSource(source, speed);
         const bar = progressBar('paper');
         try {

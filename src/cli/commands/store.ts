@@ -8,10 +8,11 @@ import { isEventType } from '../../../domain/events/catalog.js';
 import { formatIssues, parsePayload } from '../../../domain/events/envelope.js';
 import { describeCorrupt } from '../../store/embedded/store.js';
 import { checkByReading, copyStore } from '../../store/copy.js';
+import { assertRunOpen, openRunStore } from '../../runtime/run-streams.js';
 import { openStore } from '../../store/open.js';
 import type { EventData, ExpectedRevision, RecordedEvent } from '../../store/port.js';
 import { damagedRanges, describeDamage } from '../../store/damage.js';
-import { action, ExitCode, intOption, partialAnswer, printJson } from '../run.js';
+import { action, ExitCode, intOption, noteLine, partialAnswer, printJson } from '../run.js';
 
 const lineSchema = z.object({
   id: z.string().regex(UUID_RE, 'must be a UUID').optional(),
@@ -91,8 +92,9 @@ export function register(program: Command): void {
         const expected = parseExpectedRevision(opts.expectedRevision);
         const events = parseEventLines(await readStdin(), opts.strict);
         if (events.length === 0) throw new TapedeckError('INPUT_EMPTY', 'no events on stdin (one JSON object per line)', { file: 'stdin' });
-        const s = await openStore(opts.store);
+        const s = await openRunStore(opts.store, {}, noteLine);
         try {
+          await assertRunOpen(s, opts.stream);
           const r = await s.appendToStream(opts.stream, events, { expectedRevision: expected });
           printJson({ stream: opts.stream, events: events.length, nextExpectedRevision: r.nextExpectedRevision, position: r.position });
         } finally {

@@ -15,7 +15,8 @@ export interface LockInfo {
   acquiredAt: string;
 }
 
-function alive(pid: number): boolean {
+/** Whether a process with this pid exists on this host (EPERM: it exists, owned by someone else). */
+export function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -50,7 +51,7 @@ export function acquireLock(dir: string): () => void {
     } catch {
       holder = null; // half-written lock from a killed process: stale
     }
-    if (holder && holder.host === os.hostname() && holder.pid !== process.pid && alive(holder.pid)) {
+    if (holder && holder.host === os.hostname() && holder.pid !== process.pid && isProcessAlive(holder.pid)) {
       throw new TapedeckError('STORE_LOCKED', `store ${dir} is held by live process ${holder.pid} (since ${holder.acquiredAt}); stop it or use another store`, { file });
     }
     if (holder && holder.host !== os.hostname()) {
