@@ -5,8 +5,8 @@
  * health only where there is a check), host ports on loopback, every mounted path and every repository
  * path a command names present, the Prometheus and Grafana files pointing at the right services and
  * paths, the worker's config valid for the CLI, and each tapedeck command line parsed by the real CLI
- * (the subcommand's --help lists every option the compose file passes). A subcommand the CLI does not
- * have yet is named in one line of output and checked once it lands.
+ * (the subcommand's --help lists every option the compose file passes), and Prometheus' config checked by
+ * promtool where it is installed (always in CI).
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -32,6 +32,10 @@ interface Service {
 
 const compose = parse(fs.readFileSync(path.join(repoRoot, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, Service>; volumes: Record<string, unknown> };
 const services = compose.services;
+/** promtool comes from Debian's `prometheus` package; .ci/run installs it, so in CI its absence fails. */
+const promtool = spawnSync('promtool', ['--version'], { encoding: 'utf8' }).status === 0;
+const inCi = process.env.CI === 'true' || process.env.CI === '1';
+if (!promtool && !inCi) process.stdout.write('compose: promtool is not installed here (apt-get install prometheus): prometheus.yml not checked by it\n');
 const readYaml = (p: string) => parse(fs.readFileSync(path.join(repoRoot, p), 'utf8')) as any;
 
 /** Services that can answer a health check, and so must have one. */
@@ -133,7 +137,10 @@ describe('docker-compose.yml', () => {
     expect(commandOf(services.server!)).toEqual(expect.arrayContaining(['--port', '8080']));
     expect(services.prometheus!.volumes).toContain('./deploy/prometheus:/etc/prometheus:ro');
     expect(commandOf(services.prometheus!)).toContain('--config.file=/etc/prometheus/prometheus.yml');
-    expect(prom.rule_files).toEqual(['/etc/prometheus/rules/*.yml']);
+    // Relative to the config file, so the same file works in the container and under promtool here; named,
+    // not globbed: rules/ also holds tapedeck.test.yml, promtool's unit test, which is not a rule file.
+    expect(prom.rule_files).toEqual(['rules/tapedeck.yml']);
+    expect(fs.existsSync(path.join(repoRoot, 'deploy/prometheus/rules/tapedeck.yml'))).toBe(true);
 
     const ds = readYaml('deploy/grafana/provisioning/datasources/prometheus.yml');
     expect(ds.datasources).toEqual([expect.objectContaining({ type: 'prometheus', uid: 'prometheus', url: 'http://prometheus:9090' })]);
@@ -149,26 +156,22 @@ describe('docker-compose.yml', () => {
     }
   });
 
+  it.skipIf(!promtool && !inCi)('Prometheus accepts its config and the rules it loads (promtool check config)', () => {
+    const r = spawnSync('promtool', ['check', 'config', 'deploy/prometheus/prometheus.yml'], { cwd: repoRoot, encoding: 'utf8' });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/SUCCESS: 1 rule files found/);
+    expect(r.stdout).toMatch(/SUCCESS: \d+ rules found/);
+  });
+
   it('each tapedeck command line parses with the real CLI: its subcommand exists and lists every option passed', () => {
-    const top = cli(['--help']);
-    expect(top.code).toBe(0);
-    const known = new Set([...top.stdout.matchAll(/^ {2}([a-z][a-z-]*)\b/gm)].map((m) => m[1]!));
-    expect(known.has('store')).toBe(true); // the help really was parsed
-    const pending: string[] = [];
-    let checked = 0;
     for (const name of TAPEDECK) {
       const cmd = commandOf(services[name]!);
       const sub = cmd[0]!;
-      if (!known.has(sub)) {
-        pending.push(`${name} (tapedeck ${sub})`);
-        continue;
-      }
       const help = cli([sub, '--help']);
       expect(help.code, `tapedeck ${sub} --help`).toBe(0);
+      // commander answers `--help` after a subcommand it does not know with the program's own help.
+      expect(help.stdout, `tapedeck has a ${sub} command`).toMatch(new RegExp(`^Usage: tapedeck ${sub} `));
       for (const flag of cmd.filter((a) => a.startsWith('--'))) expect(help.stdout, `tapedeck ${sub} takes ${flag}`).toMatch(new RegExp(`(^|\\s)${flag}[\\s=<,]`, 'm'));
-      checked++;
     }
-    if (pending.length > 0) process.stdout.write(`compose: not checked against the CLI yet, the subcommand is not in it: ${pending.join(', ')}\n`);
-    expect(checked + pending.length).toBe(TAPEDECK.length);
   });
 });
