@@ -12,7 +12,10 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { z } from 'zod';
 import { TapedeckError } from '../../domain/core/errors.js';
+import { formatIssues } from '../../domain/events/envelope.js';
+import { confinedPath } from '../../src/runtime/confine.js';
 
 export const CATALOG_FORMAT = 'tapedeck-catalog';
 export const IMPORTER_NAME = 'tapedeck-datasets';
@@ -96,11 +99,26 @@ export function readManifest(catalogDir: string, id: string): DatasetManifest {
   } catch (e) {
     throw new TapedeckError('CATALOG_MANIFEST', `manifest is not valid JSON: ${(e as Error).message}`, { file });
   }
-  if (m.format !== CATALOG_FORMAT || m.id !== id || !Array.isArray(m.files)) {
+  if (m === null || typeof m !== 'object' || m.format !== CATALOG_FORMAT || m.id !== id || !Array.isArray(m.files)) {
     throw new TapedeckError('CATALOG_MANIFEST', `not a tapedeck dataset manifest for "${id}"`, { file });
   }
+  const files = z.array(manifestFileSchema).safeParse(m.files);
+  if (!files.success) {
+    const { field, message } = formatIssues(files.error);
+    throw new TapedeckError('CATALOG_MANIFEST', `manifest files: ${message}`, { file, field: `files.${field}` });
+  }
+  // Every file it lists lies inside the dataset's own folder.
+  m.files.forEach((f, i) => confinedPath(path.join(catalogDir, id), f.path, { file, field: `files.${i}.path` }, 'CATALOG_MANIFEST'));
   return m;
 }
+
+const manifestFileSchema = z.object({
+  path: z.string().min(1),
+  kind: z.enum(['events', 'bars']),
+  rows: z.int().nonnegative(),
+  bytes: z.int().nonnegative(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'expected a SHA-256 in hex'),
+});
 
 export function listDatasetIds(catalogDir: string): string[] {
   if (!fs.existsSync(catalogDir)) return [];
@@ -124,7 +142,7 @@ export function verifyDataset(catalogDir: string, m: DatasetManifest, kind?: Man
   const out: string[] = [];
   for (const f of m.files) {
     if (kind !== undefined && f.kind !== kind) continue;
-    const file = path.join(catalogDir, m.id, f.path);
+    const file = confinedPath(path.join(catalogDir, m.id), f.path, { file: manifestPath(catalogDir, m.id), field: 'files.path' }, 'CATALOG_MANIFEST');
     if (!fs.existsSync(file)) {
       throw new TapedeckError('CATALOG_FILE_MISSING', `dataset "${m.id}" lists ${f.path} but the file is missing; re-import the source (${m.source.paths.join(', ')})`, { file });
     }
