@@ -20,6 +20,13 @@ export default tseslint.config(
     },
   },
   {
+    // The dashboard's front end (tapedeck serve) runs in the browser.
+    files: ['src/server/public/**/*.js'],
+    languageOptions: {
+      globals: Object.fromEntries(['window', 'document', 'location', 'fetch', 'WebSocket', 'setTimeout', 'clearTimeout', 'console', 'URL', 'uPlot'].map((g) => [g, 'readonly'])),
+    },
+  },
+  {
     files: ['domain/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {

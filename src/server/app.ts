@@ -275,8 +275,11 @@ export async function createServer(o: ServerOptions): Promise<Server> {
      SELECT run_id, position, event_time::VARCHAR AS event_time, epoch_ns(event_time) AS event_time_ns,
             sum(delta) OVER (PARTITION BY run_id ORDER BY position) AS realized_pnl
      FROM d ORDER BY run_id, position`);
+  // Price bars of the instruments traded (those with a position), for the charts.
   table('/api/prices', (run, limit) =>
-    `SELECT run_id, venue, instrument, epoch_ns(minute) AS minute_ns, open, high, low, close, volume, trades FROM bars ${runFilter(run)} ORDER BY run_id, venue, instrument, minute LIMIT ${limit}`);
+    `SELECT run_id, venue, instrument, epoch_ns(minute) AS minute_ns, open, high, low, close, volume, trades FROM bars
+     WHERE (run_id, venue, instrument) IN (SELECT run_id, venue, instrument FROM positions)${run === undefined ? '' : ` AND run_id = ${sqlString(run)}`}
+     ORDER BY run_id, venue, instrument, minute LIMIT ${limit}`);
 
   app.get('/api/orders/:orderId/audit', async (req, reply) => {
     const p = parse(z.strictObject({ orderId: z.string().regex(/^[A-Za-z0-9._:-]{1,200}$/) }), req.params, reply, 'order id');

@@ -39,8 +39,10 @@ describe('tapedeck serve', () => {
   };
 
   it('answers runs, positions, fills, orders, P&L and decisions as tapedeck query does', async () => {
+    let caughtUp = false;
     const q = (sql: string) => {
-      const r = tapedeck(['query', sql, '--store', t.dir, '--json']);
+      const r = tapedeck(['query', sql, '--store', t.dir, '--json', ...(caughtUp ? ['--no-update'] : [])]);
+      caughtUp = true;
       expect(r.code, r.stderr).toBe(0);
       return jsonLines(r.stdout);
     };
