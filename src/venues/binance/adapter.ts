@@ -1,9 +1,15 @@
-/** Binance spot in the venue registry (src/venues/registry.ts): market data today, execution to come. */
+/**
+ * Binance spot in the venue registry (src/venues/registry.ts): market data (websocket + REST snapshots),
+ * execution through ccxt (src/venues/ccxt/), and the simulated Binance on loopback (sim.ts).
+ */
 import { TapedeckError } from '../../../domain/core/errors.js';
 import { defineVenue } from '../adapter.js';
 import { BinanceConfig } from './config.js';
 import { BinanceMarketDataClient } from './marketdata.js';
 import { BinanceParser } from './parse.js';
+import { newCcxtExecutionClient } from '../ccxt/client.js';
+
+const PRODUCTION_REST = 'https://api.binance.com';
 
 const CAPTURES = 'test/fixtures/datasets/recorded_ws/cryptofeed';
 
@@ -22,6 +28,23 @@ export const binance = defineVenue({
       return new BinanceMarketDataClient({ ...options, wsUrl: server.urlFor(server.connections[0]!.url), restUrl: server.httpBaseUrl });
     },
     archiveFormats: ['binance-csv'],
+  },
+  execution: {
+    newClient(config, context) {
+      const production = config.restUrl.replace(/\/+$/, '') === PRODUCTION_REST;
+      return newCcxtExecutionClient({
+        exchangeId: 'binance', venue: 'BINANCE', credentials: context.credentials, confirmLive: config.confirmLive,
+        ...(production ? {} : { baseUrl: config.restUrl }), ...(context.clockNs ? { clockNs: context.clockNs } : {}),
+      });
+    },
+    async startSim(options) {
+      if (options.capture === undefined) throw new TapedeckError('USAGE', 'the simulated Binance plays a recorded capture: give one (capture)', { field: 'capture' });
+      const apiKey = options.credentials.apiKey;
+      const apiSecret = options.credentials.secret;
+      if (!apiKey || !apiSecret) throw new TapedeckError('CREDENTIALS', 'the simulated Binance needs the account it accepts: credentials apiKey and secret', { field: 'credentials' });
+      const { SimBinance } = await import('./sim.js');
+      return SimBinance.start({ capture: options.capture, apiKey, apiSecret, ...(options.port !== undefined ? { port: options.port } : {}), ...(options.speed !== undefined ? { speed: options.speed } : {}) });
+    },
   },
   fixtures: [`${CAPTURES}/BINANCE.ws.1.0`, `${CAPTURES}/BINANCE.http.0.0`],
 });

@@ -15,6 +15,8 @@ export const BinanceConfig = z.strictObject({
   depthLimit: z.int().min(1).max(5000).default(1000),
   /** GET /api/v3/exchangeInfo first, for real tick and lot sizes. */
   fetchExchangeInfo: z.boolean().default(false),
+  /** Execution on the production endpoints (restUrl left at its default) must be asked for. */
+  confirmLive: z.boolean().default(false),
 });
 export type BinanceConfig = z.output<typeof BinanceConfig>;
 

@@ -721,3 +721,4 @@ function feeMantissa(text: string): { fee: bigint; feeScale: number } {
   const scale = dot < 0 ? 0 : Math.min(18, t.length - dot - 1);
   return { fee: parseDecimal(t, scale, 'fee'), feeScale: scale };
 }
+

@@ -154,7 +154,10 @@ export function normalizeOrder(exchangeId: string, order: unknown): NormalizedOr
     return { ...base, kind: 'rejected', state: 'rejected', fills: [], reason: String(info.sMsg ?? 'rejected'), venueCode: String(info.sCode) };
   }
   const state = stateOf(o.status);
-  const trades = Array.isArray(o.trades) ? o.trades.map(normalizeTrade) : [];
+  // Kraken lists an order's trades as references (ids without price or amount): fills come from the trade
+  // listing then, not from here.
+  const complete = (t: unknown): boolean => decimalText(obj(t).price) !== null && decimalText(obj(t).amount) !== null && str(obj(t).id) !== null;
+  const trades = Array.isArray(o.trades) ? o.trades.filter(complete).map(normalizeTrade) : [];
   if (state === null && base.filled === null) return { ...base, kind: 'ack', state: null, fills: [] };
   return { ...base, kind: 'state', state, fills: trades };
 }
