@@ -383,7 +383,8 @@ class LiveGuard {
   private readonly due = new Map<string, { attempts: number; nextAtMs: number }>();
   /** Venues that cannot be reconciled (no client, no report, attempts exhausted): trading stays halted. */
   private readonly stuck = new Set<string>();
-  private haltedByOther = false;
+  /** The reason of a halt someone else (an operator) set and has not lifted, or null. */
+  private haltedByOther: string | null = null;
   private attempts = 0;
 
   constructor(private readonly k: KernelState, private readonly req: RunRequest) {
@@ -399,7 +400,7 @@ class LiveGuard {
     switch (input.type) {
       case 'KillSwitchChanged': {
         const d = (input as EventEnvelope<'KillSwitchChanged'>).data;
-        if (d.by !== ENGINE) this.haltedByOther = d.state === 'HALTED';
+        if (d.by !== ENGINE) this.haltedByOther = d.state === 'HALTED' ? `${d.reason} (by ${d.by})` : null;
         return [];
       }
       case 'OrderStatusUnknown': {
@@ -463,8 +464,11 @@ class LiveGuard {
       if (decision.ok) {
         this.due.delete(venue);
         this.req.executionClients!.get(venue)!.reconciled?.();
-        if (this.due.size === 0 && this.stuck.size === 0 && !this.haltedByOther && this.k.risk.killSwitch === 'HALTED') {
-          events.push(engineEvent(this.k, 'KillSwitchChanged', { state: 'ACTIVE', reason: `reconciled: ledger and ${venue} agree`, by: ENGINE }, `${id}:resume`, cause));
+        if (this.due.size === 0 && this.stuck.size === 0 && this.k.risk.killSwitch === 'HALTED') {
+          // Books agree; a halt someone else set still stands, and the record says that is why.
+          events.push(this.haltedByOther === null
+            ? engineEvent(this.k, 'KillSwitchChanged', { state: 'ACTIVE', reason: `reconciled: ledger and ${venue} agree`, by: ENGINE }, `${id}:resume`, cause)
+            : engineEvent(this.k, 'KillSwitchChanged', { state: 'HALTED', reason: `reconciled with ${venue}; still halted: ${this.haltedByOther}`, by: ENGINE }, `${id}:still-halted`, cause));
         }
         return events;
       }

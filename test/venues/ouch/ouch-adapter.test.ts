@@ -243,6 +243,33 @@ describe('OUCH execution client against the simulated NASDAQ', () => {
     expect((err as TapedeckError).message).toContain('late-1');
   });
 
+  it('a venue restarted with a fresh session: VenueSessionReset, new orders refused until reconciled, old orders not guessed', async () => {
+    const { sim, client, ledger, send, statuses } = await setup();
+    await send(order('rest-1'));
+    await waitFor('rest-1 accepted', () => ledger.status('rest-1') === 'accepted');
+    await sim.restart({ session: 'SIMDAY2' });
+    await waitFor('the reset', () => ledger.events.some((e) => e.type === 'VenueSessionReset'), 4000);
+    expect(ledger.events.find((e) => e.type === 'VenueSessionReset')!.data).toEqual({
+      venue: 'NASDAQ', previousSession: 'SIMNASDAQ', session: 'SIMDAY2', reason: 'new SoupBinTCP session: the server is in session SIMDAY2, was SIMNASDAQ',
+    });
+    expect(statuses.some((st) => st.kind === 'sessionReset')).toBe(true);
+    // Nothing new goes out before the books are reconciled; a cancel may.
+    const refused = await client.send(order('new-1')).then(() => null, (e: unknown) => e);
+    expect(refused).toMatchObject({ code: 'VENUE_NOT_SENT', message: 'EnterOrder for order new-1 not sent: the NASDAQ session was reset and ledger and venue are not reconciled yet' });
+    await client.send({ kind: 'CancelOrder', orderId: 'rest-1', venue: 'NASDAQ', instrument: AAPL });
+    // OUCH cannot tell what became of an order of the old session: no drop copy, no answer (never "not found").
+    await expect(client.queryOrder('rest-1')).rejects.toMatchObject({ code: 'VENUE_QUERY_UNAVAILABLE' });
+    const report = await client.reconciliationReport({ orderIds: ['rest-1'], instruments: [AAPL] });
+    expect(report).toMatchObject({ positions: null, positionsComplete: false, openOrdersComplete: false, orders: [] });
+    // The venue's own record knows: the restart canceled the resting order.
+    expect(sim.dropCopy().orders).toEqual([expect.objectContaining({ token: orderToken('rest-1'), state: 'canceled', filledShares: 0, openShares: 0 })]);
+    client.reconciled();
+    await send(order('new-2'));
+    await waitFor('new-2 accepted in the new session', () => ledger.status('new-2') === 'accepted');
+    // Event ids stay unique although the new session numbers its messages from 1 again.
+    expect(new Set(ledger.events.map((e) => e.id)).size).toBe(ledger.events.length);
+  });
+
   it('the simulator records undecodable client messages and keeps the session', async () => {
     const { sim, ledger, send } = await setup();
     const raw = new SoupBinTcpClient({ port: sim.port, username: 'trader', password: 'pw', sequenceNumber: 0, ...FAST }, { onSequenced: () => undefined });
