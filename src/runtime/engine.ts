@@ -311,11 +311,12 @@ export async function runKernel(req: RunRequest): Promise<RunSummary> {
   await control?.close();
   const s = summary(k);
   // A source that ends while trading is halted did not complete: the run says it halted, and why.
-  const halted = failure === null && k.risk.killSwitch === 'HALTED';
+  const haltedWhy = failure === null ? haltReason(k) : null;
+  const halted = haltedWhy !== null;
   const outcome = failure !== null ? 'failed' : halted ? 'halted' : 'completed';
   const reason = failure !== null
     ? failure instanceof TapedeckError ? failure.describe() : String((failure as Error)?.message ?? failure)
-    : halted ? `kill switch HALTED: ${k.risk.killSwitchReason || 'no reason given'}` : undefined;
+    : haltedWhy ?? undefined;
   const ended: AnyEnvelope = {
     id: uuidFromName(runId, 'run-ended'),
     type: 'RunEnded',
@@ -347,6 +348,13 @@ export async function runKernel(req: RunRequest): Promise<RunSummary> {
 }
 
 const ENGINE = 'engine';
+
+/** Why trading is halted at the end of a run (the whole kill switch, or a venue's), or null when it is not. */
+function haltReason(k: KernelState): string | null {
+  if (k.risk.killSwitch === 'HALTED') return `kill switch HALTED: ${k.risk.killSwitchReason || 'no reason given'}`;
+  for (const [venue, v] of k.risk.venueKillSwitch) if (v.state === 'HALTED') return `kill switch HALTED for ${venue}: ${v.reason || 'no reason given'}`;
+  return null;
+}
 
 /** An event the engine makes (fed to the kernel as an input, so parity replays it), with a name-based id. */
 function engineEvent(k: KernelState, type: EventType, data: unknown, name: string, cause: { id: string; eventTimeNs: bigint; receiveTimeNs: bigint }): AnyEnvelope {
@@ -400,7 +408,8 @@ class LiveGuard {
     switch (input.type) {
       case 'KillSwitchChanged': {
         const d = (input as EventEnvelope<'KillSwitchChanged'>).data;
-        if (d.by !== ENGINE) this.haltedByOther = d.state === 'HALTED' ? `${d.reason} (by ${d.by})` : null;
+        // Only the whole kill switch: the engine never touches a venue's own switch, so it cannot lift one.
+        if (d.by !== ENGINE && d.venue === undefined) this.haltedByOther = d.state === 'HALTED' ? `${d.reason} (by ${d.by})` : null;
         return [];
       }
       case 'OrderStatusUnknown': {

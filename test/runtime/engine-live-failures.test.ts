@@ -279,6 +279,21 @@ describe('an unknown order outcome halts trading, three ways, and the run ends h
   });
 });
 
+describe('a run that ends halted says so (finding 6)', () => {
+  it('a venue halted by an operator at the end: outcome halted, naming the venue and the reason', async () => {
+    const l = await live({ quotes: 3, before: async (i, client) => {
+      if (i === 1) {
+        client.report('KillSwitchChanged', { state: 'HALTED', reason: 'operator: venue misbehaving', by: 'dashboard', venue: VENUE });
+        await tick(20);
+      }
+    } });
+    const s = await l.run;
+    expect(s).toMatchObject({ outcome: 'halted', reason: 'kill switch HALTED for SIM: operator: venue misbehaving' });
+    expect(dataOf(ofType(await l.events(), 'RunEnded')[0])).toMatchObject({ outcome: 'halted', reason: 'kill switch HALTED for SIM: operator: venue misbehaving' });
+    expect(l.client.sent.length).toBe(1);
+  });
+});
+
 describe('a venue session reset halts trading until reconciliation agrees', () => {
   /** The venue's answer: the orders asked about are open (as the queries said), and the given positions. */
   const report = (over: Partial<VenueReport>) => async (r: ReconciliationRequest): Promise<VenueReport> => ({
