@@ -14,7 +14,7 @@
  * venue can land with market data first and execution later (or the other way round).
  */
 import type { z } from 'zod';
-import type { AnyEnvelope } from '../../domain/events/envelope.js';
+import type { AnyEnvelope, EventEnvelope } from '../../domain/events/envelope.js';
 import type { ExecutionClient, MarketDataClient } from './port.js';
 import type { VenueParser } from './common/frame.js';
 import type { FeedIssue } from './common/json-feed-client.js';
@@ -37,6 +37,31 @@ export interface ReplayClientOptions {
   httpTimeoutMs?: number;
 }
 
+/**
+ * A local-book procedure a venue's feed requires between the parser and the kernel (Binance: diffs
+ * buffered until a REST snapshot, then released in order, with gap detection). The capture reader runs
+ * it on recordings, the venue's live client on the socket, so both yield the same events.
+ */
+export interface BookSequencer {
+  push(event: AnyEnvelope): void;
+  /** Events ready to go out, in order. */
+  take(): AnyEnvelope[];
+  /** End of stream: release what can be released. */
+  end(): void;
+  deliverSnapshot(snapshot: EventEnvelope<'BookSnapshotted'>): void;
+  snapshotUnavailable(instrument: string, reason: string): void;
+  readonly stats: Readonly<Record<string, number>>;
+}
+
+export interface BookProcedure {
+  /** The book key (symbol) a REST URL answers a depth snapshot for, or null for any other URL. */
+  snapshotKeyOf(url: string): string | null;
+  /** The book key of an instrument id (`BINANCE:NKNUSDT` → `NKNUSDT`). */
+  keyOf(instrument: string): string;
+  /** A fresh sequencer; it calls `requestSnapshot` when an instrument needs a snapshot. */
+  newSequencer(requestSnapshot: (instrument: string) => void): BookSequencer;
+}
+
 export interface MarketDataAdapter {
   /** The format its recordings come in (what `tapedeck replay FILE` and `datasets import --format` read). */
   readonly captureFormat: CaptureFormat;
@@ -50,6 +75,8 @@ export interface MarketDataAdapter {
    * adapter over a real socket, subscribed as the recording was).
    */
   replayClient?(server: ReplayServer, options: ReplayClientOptions): MarketDataClient;
+  /** The local-book procedure its feed requires, if any (the capture reader runs it on recordings). */
+  readonly bookProcedure?: BookProcedure;
   /** Formats other than cryptofeed: is this file one of the venue's recordings (by its name)? */
   recognisesCapture?(file: string): boolean;
   /** Formats other than cryptofeed: the recording as catalogue envelopes, in venue order. */

@@ -138,6 +138,11 @@ describe('the venue registry', () => {
     };
     for (const top of ['src', 'datasets', 'replay', 'projections']) walk(path.join(repoRoot, top));
     expect(hits).toEqual([]);
+    // The shared capture format knows no venue at all: parsers and the Binance book procedure come from the registry.
+    for (const f of fs.readdirSync(path.join(repoRoot, 'src/venues/cryptofeed')).filter((n) => n.endsWith('.ts'))) {
+      const code = fs.readFileSync(path.join(repoRoot, 'src/venues/cryptofeed', f), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
+      for (const v of venueIds()) expect(code, `${f} names ${v}`).not.toMatch(new RegExp(`${v}|from '\\.\\./${v.toLowerCase()}/`, 'i'));
+    }
   });
 
   it('starts the simulated NASDAQ and connects the OUCH client to it, both from the registry', async () => {

@@ -6,7 +6,8 @@ import { TapedeckError } from '../../../domain/core/errors.js';
 import { defineVenue } from '../adapter.js';
 import { BinanceConfig } from './config.js';
 import { BinanceMarketDataClient } from './marketdata.js';
-import { BinanceParser } from './parse.js';
+import { BinanceDepthSequencer } from './depth-sequencer.js';
+import { BinanceParser, classifyBinanceHttp } from './parse.js';
 import { newCcxtExecutionClient } from '../ccxt/client.js';
 
 const PRODUCTION_REST = 'https://api.binance.com';
@@ -28,6 +29,15 @@ export const binance = defineVenue({
       return new BinanceMarketDataClient({ ...options, wsUrl: server.urlFor(server.connections[0]!.url), restUrl: server.httpBaseUrl });
     },
     archiveFormats: ['binance-csv'],
+    // Diff depth needs the local book procedure: a REST snapshot per symbol, diffs buffered and sequenced.
+    bookProcedure: {
+      snapshotKeyOf: (url) => {
+        const what = classifyBinanceHttp(url);
+        return what.kind === 'depth' ? what.symbol : null;
+      },
+      keyOf: (instrument) => instrument.slice(instrument.indexOf(':') + 1),
+      newSequencer: (requestSnapshot) => new BinanceDepthSequencer({ requestSnapshot }),
+    },
   },
   execution: {
     newClient(config, context) {

@@ -44,14 +44,14 @@ export interface DepthSequencerOptions {
   maxBuffered?: number;
 }
 
-export interface DepthSequencerStats {
+export type DepthSequencerStats = {
   diffsApplied: number;
   diffsStale: number;
   diffsDroppedUnsynced: number;
   snapshotsEmitted: number;
   snapshotsRequested: number;
   gaps: number;
-}
+};
 
 export class BinanceDepthSequencer {
   private readonly slots: Slot[] = [];

@@ -17,8 +17,9 @@
  *
  * `captureEventSource` turns capture files into market-data envelopes in capture order: it detects the
  * venue, loads the REST companions (BINANCE.http.*, KRAKEN.0, COINBASE.0 beside the ws file), merges
- * several ws files of one venue by receive time, and for Binance runs the local book procedure
- * (snapshot taken from the .http. file when a symbol needs it; see binance/depth-sequencer.ts).
+ * several ws files of one venue by receive time, and runs the venue's local book procedure when the
+ * registry gives it one (Binance: the snapshot taken from the .http. file when a symbol needs it; see
+ * binance/depth-sequencer.ts).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -26,8 +27,7 @@ import { TapedeckError, isTapedeckError } from '../../../domain/core/errors.js';
 import type { AnyEnvelope } from '../../../domain/events/envelope.js';
 import type { EventType, PayloadOf } from '../../../domain/events/catalog.js';
 import { secondsToNs, type FrameContext, type VenueParser } from '../common/frame.js';
-import { BinanceParser, classifyBinanceHttp } from '../binance/parse.js';
-import { BinanceDepthSequencer } from '../binance/depth-sequencer.js';
+import type { BookProcedure, BookSequencer } from '../adapter.js';
 import { captureVenues, getVenue, venueOfUrl } from '../registry.js';
 
 export type CaptureRecordKind = 'connect' | 'sent' | 'received' | 'http' | 'config';
@@ -252,10 +252,10 @@ export interface CaptureSourceOptions extends CaptureReadOptions {
   /** REST files to load; default: the companions beside the first websocket capture. */
   restFiles?: string[];
   /**
-   * Binance: run the local book procedure (default true). false yields every diff as received and
-   * every REST snapshot at its capture time, for tools that want the raw feed.
+   * Run the venue's local book procedure, when it has one (Binance; default true). false yields every
+   * diff as received and every REST snapshot at its capture time, for tools that want the raw feed.
    */
-  binanceBookSync?: boolean;
+  bookSync?: boolean;
 }
 
 /** What a capture read produced, for reports and tests. */
@@ -272,8 +272,8 @@ export class CaptureEventSource implements AsyncIterable<AnyEnvelope> {
   readonly parser: VenueParser;
   readonly issues: CaptureIssue[] = [];
   readonly stats: CaptureStats = { records: { connect: 0, sent: 0, received: 0, http: 0, config: 0 }, events: {} };
-  /** The Binance sequencer, when the book procedure runs (for its statistics). */
-  sequencer: BinanceDepthSequencer | null = null;
+  /** The venue's book sequencer, when its book procedure runs (for its statistics). */
+  sequencer: BookSequencer | null = null;
   private used = false;
 
   constructor(files: string | string[], private readonly options: CaptureSourceOptions = {}) {
@@ -316,59 +316,58 @@ export class CaptureEventSource implements AsyncIterable<AnyEnvelope> {
   }
 
   private async *run(): AsyncGenerator<AnyEnvelope> {
-    const binance = this.venue === 'BINANCE' && this.parser instanceof BinanceParser ? this.parser : null;
-    const sync = binance !== null && this.options.binanceBookSync !== false;
-    /** Binance depth answers by symbol, oldest first, taken when the procedure asks. */
+    const book: BookProcedure | null = getVenue(this.venue).marketData?.bookProcedure ?? null;
+    const sync = book !== null && this.options.bookSync !== false;
+    /** Depth snapshot answers by book key, oldest first, taken when the procedure asks. */
     const snapshots = new Map<string, CaptureRecord[]>();
     const ctxOf = (r: CaptureRecord): FrameContext => ({ file: r.file, line: r.line, receiveTimeNs: r.timeNs ?? 0n });
 
     const onHttp = (r: CaptureRecord): AnyEnvelope[] => {
       if (sync && r.url !== null) {
-        const what = classifyBinanceHttp(r.url);
-        if (what.kind === 'depth') {
-          const q = snapshots.get(what.symbol) ?? [];
+        const key = book.snapshotKeyOf(r.url);
+        if (key !== null) {
+          const q = snapshots.get(key) ?? [];
           q.push(r);
-          snapshots.set(what.symbol, q);
+          snapshots.set(key, q);
           return [];
         }
       }
       return this.guarded(r, () => this.parser.parseHttp(r.url ?? '', r.payload, ctxOf(r))) ?? [];
     };
 
-    // REST answers first: instrument metadata must be known before the first frame is parsed. Binance
-    // without the book procedure instead merges its REST file by time, so snapshots come when received.
-    const rawBinance = binance !== null && !sync;
-    for (const f of rawBinance ? [] : this.restFiles) {
+    // REST answers first: instrument metadata must be known before the first frame is parsed. A venue
+    // with a book procedure that is not run instead merges its REST file by time, so snapshots come
+    // when received.
+    const rawBook = book !== null && !sync;
+    for (const f of rawBook ? [] : this.restFiles) {
       for await (const r of readCapture(f, this.readOptions())) {
         this.stats.records[r.kind]++;
         if (r.kind === 'http') for (const e of onHttp(r)) this.count(e);
       }
     }
 
-    let seq: BinanceDepthSequencer | null = null;
+    let seq: BookSequencer | null = null;
     if (sync) {
-      seq = new BinanceDepthSequencer({
-        requestSnapshot: (instrument) => {
-          const symbol = instrument.slice(instrument.indexOf(':') + 1);
-          const q = snapshots.get(symbol);
-          const r = q?.shift();
-          if (r === undefined) {
-            seq!.snapshotUnavailable(instrument, `the capture has no ${q === undefined ? '' : 'further '}REST depth snapshot for ${symbol}${this.restFiles.length === 0 ? ' (no REST file beside it)' : ''}`);
-            return;
-          }
-          const evs = this.guarded(r, () => this.parser.parseHttp(r.url!, r.payload, ctxOf(r)));
-          const snap = evs?.find((e) => e.type === 'BookSnapshotted');
-          if (snap === undefined || snap.type !== 'BookSnapshotted') {
-            seq!.snapshotUnavailable(instrument, `the REST depth snapshot at ${r.file}:${r.line} could not be read`);
-            return;
-          }
-          seq!.deliverSnapshot(snap);
-        },
+      seq = book.newSequencer((instrument) => {
+        const symbol = book.keyOf(instrument);
+        const q = snapshots.get(symbol);
+        const r = q?.shift();
+        if (r === undefined) {
+          seq!.snapshotUnavailable(instrument, `the capture has no ${q === undefined ? '' : 'further '}REST depth snapshot for ${symbol}${this.restFiles.length === 0 ? ' (no REST file beside it)' : ''}`);
+          return;
+        }
+        const evs = this.guarded(r, () => this.parser.parseHttp(r.url!, r.payload, ctxOf(r)));
+        const snap = evs?.find((e) => e.type === 'BookSnapshotted');
+        if (snap === undefined || snap.type !== 'BookSnapshotted') {
+          seq!.snapshotUnavailable(instrument, `the REST depth snapshot at ${r.file}:${r.line} could not be read`);
+          return;
+        }
+        seq!.deliverSnapshot(snap);
       });
       this.sequencer = seq;
     }
 
-    const inputs = rawBinance ? [...this.files, ...this.restFiles] : this.files;
+    const inputs = rawBook ? [...this.files, ...this.restFiles] : this.files;
     for await (const r of mergeByTime(inputs.map((f) => readCapture(f, this.readOptions())))) {
       this.stats.records[r.kind]++;
       let evs: AnyEnvelope[];
