@@ -13,7 +13,7 @@ import type { EventStore, RecordedEvent } from '../src/store/port.js';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { decodeMessage as decodeItch } from '../src/venues/nasdaq/itch/codec.js';
 import { decodeClientMessage, decodeVenueMessage } from '../src/venues/nasdaq/ouch42/codec.js';
-import { projectStore } from './catchup.js';
+import { projectFrom } from './catchup.js';
 import { defaultDbPath, openDbWithRetry, queryRows, sqlString, trimDecimal } from './db.js';
 
 export interface AuditedEvent {
@@ -107,16 +107,32 @@ function clean(row: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
-export async function auditOrder(storeDir: string, orderId: string, options: { runId?: string; dbPath?: string; update?: boolean } = {}): Promise<AuditReport> {
-  const dbPath = options.dbPath ?? defaultDbPath(storeDir);
-  if (options.update !== false) await projectStore(storeDir, { dbPath });
-  const db = await openDbWithRetry(dbPath, { readOnly: true });
-  let store: EventStore | null = null;
+export interface AuditOptions {
+  runId?: string;
+  /** The projections database; default `<store>/projections.duckdb`. */
+  dbPath?: string;
+  /** Catch the projections up first (default true). */
+  update?: boolean;
+}
+
+/** Opens the store at `location` read-only and audits one order in it. */
+export async function auditOrder(location: string, orderId: string, options: AuditOptions = {}): Promise<AuditReport> {
+  const store = await openStoreAt(location, { readOnly: true, create: false });
   try {
-    return await auditOrderWith(db.con, async () => (store = await openStoreAt(storeDir, { readOnly: true, create: false })), orderId, options);
+    return await auditOrderIn(store, options.dbPath ?? defaultDbPath(location), orderId, options);
+  } finally {
+    await store.close();
+  }
+}
+
+/** Audits one order of any store behind the port, with its projections in `dbPath`. */
+export async function auditOrderIn(store: EventStore, dbPath: string, orderId: string, options: Omit<AuditOptions, 'dbPath'> = {}): Promise<AuditReport> {
+  if (options.update !== false) await projectFrom(store, dbPath);
+  const db = await openDbWithRetry(dbPath, { readOnly: true });
+  try {
+    return await auditOrderWith(db.con, async () => store, orderId, options);
   } finally {
     db.close();
-    await (store as EventStore | null)?.close();
   }
 }
 
@@ -155,16 +171,21 @@ export async function auditOrderWith(con: DuckDBConnection, openStore: () => Pro
     const orderEvents = [...byPosition.values()];
     const intent = orderEvents.find((e) => e.type === 'OrderIntended');
     if (intent === undefined) throw new TapedeckError('AUDIT_NO_INTENT', `order ${orderId} has no OrderIntended in the log`, { field: 'ORDER_ID' });
-    // The cause: by its recorded position, else by id in the run's stream.
+    // The cause: by its revision in the run stream, else by the position projections resolved, else by id.
     let cause: AuditedEvent | null = null;
+    const runStream = String(run?.stream ?? `run-${runId}`);
     const causeId = String(decision?.cause_event_id ?? order.cause_event_id);
+    const causeRevision = ((intent.data as { decision?: { causeRevision?: unknown } }).decision ?? {}).causeRevision;
+    if (typeof causeRevision === 'number') {
+      for await (const rec of store.readStream(runStream, { fromRevision: causeRevision, maxCount: 1 })) if (rec.id === causeId) cause = audited(rec);
+    }
     const causePos = decision?.cause_position;
-    if (causePos !== null && causePos !== undefined) {
+    if (cause === null && causePos !== null && causePos !== undefined) {
       const rec = await readAt(store, Number(causePos));
       if (rec !== null && rec.id === causeId) cause = audited(rec);
     }
     if (cause === null) {
-      for await (const rec of store.readStream(String(run?.stream ?? `run-${runId}`))) {
+      for await (const rec of store.readStream(runStream)) {
         if (rec.position >= intent.position) break;
         if (rec.id === causeId) cause = audited(rec);
       }

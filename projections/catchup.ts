@@ -108,7 +108,7 @@ export async function foldBatch(store: EventStore, projector: Projector, head: n
   for await (const e of store.readAll({ fromPosition: checkpoint === 'start' ? 'start' : checkpoint, maxCount: max + 1 })) {
     if (checkpoint !== 'start' && e.position <= checkpoint) continue;
     if (e.position > head || n >= max) break;
-    projector.visit({ position: e.position, stream: e.stream, id: e.id, type: e.type, data: e.isJson ? e.data : null, metadata: e.metadata });
+    projector.visit({ position: e.position, revision: e.revision, stream: e.stream, id: e.id, type: e.type, data: e.isJson ? e.data : null, metadata: e.metadata });
     n++;
   }
   return n;

@@ -78,6 +78,12 @@ interface RunState {
   /** Position of the event that last changed each cash balance (venue|currency). */
   cashAsOf: Map<string, number>;
   ended: boolean;
+  /**
+   * The latest input of the run stream (revision, position): a decision names its cause by revision
+   * (positions are assigned by the store, after the decision was made), and this gives its position.
+   */
+  lastInputRevision?: number;
+  lastInputPosition?: number;
 }
 
 interface Dirty {
@@ -116,6 +122,8 @@ interface DecisionRec {
 /** A decoded event as the projector sees it. */
 export interface ProjectedEvent {
   position: number;
+  /** Revision in its stream, when the reader knows it. */
+  revision?: number;
   stream: string;
   id: string;
   type: string;
@@ -212,6 +220,12 @@ function int(o: Record<string, unknown>, k: string): number {
   const v = o[k];
   if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw new BadEvent(`data.${k}: expected a safe integer`);
   return v;
+}
+/** Where the decision's cause is in the log: the run's latest input when its revision matches, else what older runs recorded. */
+function causePositionOf(decision: Record<string, unknown>, run: RunState): number | null {
+  const revision = optInt(decision, 'causeRevision');
+  if (revision !== null) return revision === run.lastInputRevision ? (run.lastInputPosition ?? null) : null;
+  return optInt(decision, 'causePosition');
 }
 function optInt(o: Record<string, unknown>, k: string): number | null {
   const v = o[k];
@@ -367,7 +381,7 @@ export class Projector {
    * decoded). `c` is only valid during the call.
    */
   visitCursor(c: {
-    position: number; stream: string; type: string; id: string; data: unknown; metadata: Record<string, unknown>;
+    position: number; revision: number; stream: string; type: string; id: string; data: unknown; metadata: Record<string, unknown>;
     buf: Buffer; typeStart: number; typeEnd: number; dataStart: number; dataEnd: number; metaStart: number; metaEnd: number; isJson: boolean;
   }): void {
     const position = c.position;
@@ -382,8 +396,11 @@ export class Projector {
       const run = this.runOf(stream, position, null);
       if (run.ended) return this.afterEnd(run, position, c.id, type);
       this.touchRun(run, position);
-      if (endsWith(c.buf, c.metaStart, c.metaEnd, ROLE_INPUT_SUFFIX)) run.row.inputs++;
-      else if (c.metaEnd > c.metaStart && this.scanMeta(c) && this.meta.str(M_ROLE) === 'input') run.row.inputs++;
+      if (endsWith(c.buf, c.metaStart, c.metaEnd, ROLE_INPUT_SUFFIX) || (c.metaEnd > c.metaStart && this.scanMeta(c) && this.meta.str(M_ROLE) === 'input')) {
+        run.row.inputs++;
+        run.lastInputRevision = c.revision;
+        run.lastInputPosition = position;
+      }
     }
     if (!RELEVANT.has(type)) return;
     if (!c.isJson) {
@@ -495,7 +512,13 @@ export class Projector {
       const run = this.runOf(ev.stream, ev.position, null);
       if (run.ended) return this.afterEnd(run, ev.position, ev.id, ev.type);
       this.touchRun(run, ev.position);
-      if (ev.metadata.role === 'input') run.row.inputs++;
+      if (ev.metadata.role === 'input') {
+        run.row.inputs++;
+        if (ev.revision !== undefined) {
+          run.lastInputRevision = ev.revision;
+          run.lastInputPosition = ev.position;
+        }
+      }
     }
     if (RELEVANT.has(ev.type)) this.fold(ev, isRun);
   }
@@ -683,7 +706,7 @@ export class Projector {
         cells: {
           decision_id: ev.id, run_id: run.runId, order_id: orderId, strategy: str(dec, 'strategyId'),
           strategy_code_hash: str(dec, 'strategyCodeHash'), config_hash: str(dec, 'configHash'), state_hash: str(dec, 'stateHash'),
-          cause_event_id: str(dec, 'causeEventId'), cause_position: optInt(dec, 'causePosition'), venue: next.venue, instrument: next.instrument,
+          cause_event_id: str(dec, 'causeEventId'), cause_position: causePositionOf(dec, run), venue: next.venue, instrument: next.instrument,
           side: next.side, order_type: next.orderType, price: next.priceTicks === null ? null : toDec18(next.priceTicks, next.priceScale),
           quantity: toDec18(next.qtyLots, next.qtyScale), event_time: eventTime, position: ev.position,
           risk_outcome: 'pending', risk_checks: null, risk_code: null, risk_detail: null, risk_position: null, risk_event_id: null,

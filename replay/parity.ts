@@ -76,7 +76,7 @@ export async function checkParity(store: EventStore, runId: string): Promise<Par
     const env = storedToEnvelope(e.stream, e, { stream: e.stream, position: e.position });
     if (env.type === 'OrderIntended') recordedNumbers.set(env.data.orderId, recordedNumbers.size + 1);
     recorded.push(normalizeDecision(env.type, env.data as Record<string, unknown>, recordedNumbers));
-    recordedFull.push(canonicalJson({ type: env.type, data: env.data }));
+    recordedFull.push(canonicalJson({ type: env.type, data: withoutCausePlace(env.data) }));
   }
   // A run resumed after it was marked abandoned, and then ended, is whole: nothing of it was lost.
   if (!ended && abandoned !== null) incomplete.push(abandoned);
@@ -104,8 +104,7 @@ export async function checkParity(store: EventStore, runId: string): Promise<Par
     inputs++;
     clear(out);
     try {
-      // A live run recorded no store positions (it shares its store with the control stream).
-      processInput(k, input, manifest.mode === 'live' ? null : e.position, out);
+      processInput(k, input, e.revision, out);
     } catch (err) {
       return diverge(e.position, { error: err instanceof TapedeckError ? err.describe() : String(err) });
     }
@@ -113,8 +112,8 @@ export async function checkParity(store: EventStore, runId: string): Promise<Par
       if (o.kind !== 'event' || o.role !== 'decision') continue;
       const actual = normalizeDecision(o.env.type, o.env.data as Record<string, unknown>, actualNumbers);
       if (index >= recorded.length || canonicalJson(actual) !== canonicalJson(recorded[index])) return diverge(e.position, actual);
-      // Same run id, so the full decision (order ids, state hash, cause position) must match too.
-      const full = canonicalJson({ type: o.env.type, data: o.env.data });
+      // Same run id, so the full decision (order ids, state hash) must match too; the cause is compared by id.
+      const full = canonicalJson({ type: o.env.type, data: withoutCausePlace(o.env.data) });
       if (full !== recordedFull[index]) return diverge(e.position, { type: o.env.type, data: o.env.data, expectedFull: JSON.parse(recordedFull[index]!) });
       index++;
     }
@@ -122,4 +121,15 @@ export async function checkParity(store: EventStore, runId: string): Promise<Par
   if (index !== recorded.length) return diverge(null, null);
   const identical = complete && recordedHash === k.decisionsHash;
   return { identical, complete, incomplete, decisions: index, inputs, hash: k.decisionsHash, recordedHash, codeHashMatches: manifest.codeHash === codeHash() };
+}
+
+/**
+ * A decision without where its cause sits in the log (revision, or the global position runs recorded
+ * before revisions carry): the cause is compared by its event id, which both have.
+ */
+function withoutCausePlace(data: unknown): unknown {
+  const d = data as { decision?: Record<string, unknown> };
+  if (!d.decision || typeof d.decision !== 'object') return data;
+  const { causePosition: _p, causeRevision: _r, ...decision } = d.decision;
+  return { ...d, decision };
 }

@@ -114,7 +114,10 @@ export const DecisionContext = z.object({
   configHash: nonEmpty,
   stateHash: nonEmpty,
   causeEventId: nonEmpty,
-  causePosition: z.int().nonnegative().nullable(),
+  /** The cause's revision in the run stream (its global position is known only once stored: projections resolve it). */
+  causeRevision: z.int().nonnegative().nullable().optional(),
+  /** Written by runs recorded before causeRevision (a predicted global position); read, never written now. */
+  causePosition: z.int().nonnegative().nullable().optional(),
   runId: z.string().optional(),
 });
 

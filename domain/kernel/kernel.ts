@@ -77,7 +77,8 @@ export interface KernelState {
   fills: number;
   decisionsHash: string;
   /** The input being processed: the cause of whatever the kernel decides now. */
-  cause: { id: string; position: number | null; eventTimeNs: bigint; receiveTimeNs: bigint };
+  /** The input being processed; `revision` is its revision in the run stream (null when not journaled). */
+  cause: { id: string; revision: number | null; eventTimeNs: bigint; receiveTimeNs: bigint };
 }
 
 const GENESIS_HASH = new StructuralHasher().update('tapedeck-decisions-v1').digestHex();
@@ -115,7 +116,7 @@ export function initKernel(setup: KernelSetup): KernelState {
     decisions: 0,
     fills: 0,
     decisionsHash: GENESIS_HASH,
-    cause: { id: '', position: null, eventTimeNs: 0n, receiveTimeNs: 0n },
+    cause: { id: '', revision: null, eventTimeNs: 0n, receiveTimeNs: 0n },
   };
 }
 
@@ -134,16 +135,17 @@ const workBuf: Work[] = [];
 
 /**
  * Processes one input (market data, a timer, or in live mode a venue report) and appends the outputs.
- * `position` is the input's global position in the store when it came from there (replay of a
- * stored run), else null. A strategy that throws is reported as STRATEGY_FAILED naming the input.
+ * `revision` is the input's revision in the run stream (`run-<id>`), which the journal knows exactly
+ * (it appends with an exact expected revision), else null. Not the global position: a store assigns
+ * positions when it appends, and they need not be contiguous, so nobody can know them in advance. A strategy that throws is reported as STRATEGY_FAILED naming the input.
  */
-export function processInput(k: KernelState, input: AnyEnvelope, position: number | null, out: KernelOutput[]): void {
+export function processInput(k: KernelState, input: AnyEnvelope, revision: number | null, out: KernelOutput[]): void {
   // Time moves to the input: reports the simulated venues owe before it come first.
   releaseDue(k, input.eventTimeNs, out);
   k.inputs++;
   const cause = k.cause;
   cause.id = input.id;
-  cause.position = position;
+  cause.revision = revision;
   cause.eventTimeNs = input.eventTimeNs;
   cause.receiveTimeNs = input.receiveTimeNs;
   out.push({ kind: 'event', env: input, role: 'input' });
@@ -220,7 +222,7 @@ type Work =
 
 /**
  * Releases what the simulated venues owe up to `untilNs`. processInput does this itself; an engine
- * that needs the input's exact store position calls it first, journals those outputs, then predicts.
+ * that needs the input's exact revision in the run stream calls it first and journals those outputs.
  */
 export function releaseDue(k: KernelState, untilNs: bigint, out: KernelOutput[]): void {
   const states = k.simStates;
@@ -328,7 +330,7 @@ function strategyStep(k: KernelState, ev: TimedEvent, decide: boolean): readonly
     throw new TapedeckError(
       'STRATEGY_FAILED',
       `strategy ${k.setup.strategyId} threw on ${ev.type} ${k.cause.id}: ${e instanceof Error ? e.message : String(e)}`,
-      { field: 'strategy', event: k.cause.id, position: k.cause.position ?? undefined },
+      { field: 'strategy', event: k.cause.id, revision: k.cause.revision ?? undefined },
     );
   }
 }
@@ -345,7 +347,7 @@ function onCommand(k: KernelState, c: StrategyCommand, work: Work[], out: Kernel
       orderId, venue: c.venue, instrument: c.instrument, side: c.side, orderType: c.orderType, priceTicks: c.priceTicks,
       qtyLots: c.qtyLots, priceScale: c.priceScale, qtyScale: c.qtyScale, timeInForce: c.timeInForce, postOnly: c.postOnly,
       reduceOnly: c.reduceOnly, ...(c.tag !== undefined ? { clientTag: c.tag } : {}),
-      decision: { strategyId: d.strategyId, strategyCodeHash: d.strategyCodeHash, configHash: d.configHash, stateHash, causeEventId: k.cause.id, causePosition: k.cause.position, runId: d.runId },
+      decision: { strategyId: d.strategyId, strategyCodeHash: d.strategyCodeHash, configHash: d.configHash, stateHash, causeEventId: k.cause.id, causeRevision: k.cause.revision, runId: d.runId },
     }, 'decision', out);
     ownEvent(k, intent);
     const outcome = risk.decide(k.risk, { kind: 'place', order: { orderId, venue: c.venue, instrument: c.instrument, side: c.side, orderType: c.orderType, priceTicks: c.priceTicks, qtyLots: c.qtyLots, priceScale: c.priceScale, qtyScale: c.qtyScale, reduceOnly: c.reduceOnly } }, ctx);
@@ -422,14 +424,15 @@ function onReport(k: KernelState, _venue: string, r: sim.VenueReport, work: Work
 
 /**
  * Decision content without run-specific parts, for the decisions hash: order ids become their
- * sequence numbers; the run id, store positions and the state hash (strategy state holds order ids)
+ * sequence numbers; the run id, where the cause sits in the log (revision, or position in runs recorded
+ * before revisions) and the state hash (strategy state holds order ids)
  * are left out. Parity, which replays under the same run id, compares the full decisions as well.
  */
 export function normalizeDecision(type: string, data: Record<string, unknown>, orderNumbers: ReadonlyMap<string, number>): unknown {
   const d: Record<string, unknown> = { ...data };
   if (typeof d.orderId === 'string') d.orderId = `#${orderNumbers.get(d.orderId) ?? d.orderId}`;
   if (d.decision && typeof d.decision === 'object') {
-    const { runId: _r, causePosition: _p, stateHash: _s, ...rest } = d.decision as Record<string, unknown>;
+    const { runId: _r, causePosition: _p, causeRevision: _v, stateHash: _s, ...rest } = d.decision as Record<string, unknown>;
     d.decision = rest;
   }
   return { type, data: d };

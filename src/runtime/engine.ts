@@ -19,7 +19,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
-import { TapedeckError } from '../../domain/core/errors.js';
+import { invariant, TapedeckError } from '../../domain/core/errors.js';
 import { uuidFromName } from '../../domain/core/sha256.js';
 import { CATALOG, type EventType } from '../../domain/events/catalog.js';
 import { envelopeToStored, storedToEnvelope, type AnyEnvelope, type EventEnvelope } from '../../domain/events/envelope.js';
@@ -78,7 +78,7 @@ export interface RunRequest {
   endRun?: boolean;
   /**
    * Receives the journal once the run is open: `durable()` is the barrier a worker commits offsets
-   * after; `resync()` re-reads the store's head, so several runs can share one store taking turns.
+   * after; `resync()` makes this run durable before another run on the same store appends (turns).
    */
   onJournal?: (journal: { durable(): Promise<void>; resync(): Promise<void> }) => void;
 }
@@ -118,27 +118,30 @@ export function kernelSetup(runId: string, config: ResolvedRunConfig, live = fal
   };
 }
 
-/** Buffers the run's events and appends them to `run-<id>` in order, tracking revision and position. */
+/**
+ * Buffers the run's events and appends them to `run-<id>` in order. Revisions in the run stream are
+ * known exactly: every append names the revision it expects, so it lands right after it or fails.
+ * Global positions are the store's to assign (sparse in KurrentDB): the journal only learns them from
+ * append results, and checks that they move forward. Other writers (the operator's control stream,
+ * other runs, a server store's other clients) may append between its appends: that changes nothing.
+ */
 class Journal {
   private buf: EventData[] = [];
+  /** Revision of the last event handed to the store (appended or in flight); -1 before the first. */
   private revision = -1;
-  private nextPosition = 0;
+  /** Global position of the last durable event, as the store reported it; -1 before the first append. */
+  lastPosition = -1;
   private inflight: Promise<void> = Promise.resolve();
-  /**
-   * `exclusive`: this run is the store's only writer, so positions can be predicted (replay, paper). A
-   * live run shares its store with the operator's control stream (and, on a server store, with other
-   * writers), so it records no store positions and other appends between its own are expected.
-   */
-  constructor(private readonly store: EventStore, readonly stream: string, private readonly inputMetadata?: RunRequest['inputMetadata'], private readonly exclusive = true) {}
+  constructor(private readonly store: EventStore, readonly stream: string, private readonly inputMetadata?: RunRequest['inputMetadata']) {}
 
-  async init(revision = -1): Promise<void> {
+  /** Continues a stream that already holds events up to `revision` (a resumed run). */
+  init(revision = -1): void {
     this.revision = revision;
-    this.nextPosition = (await this.store.headPosition()) + 1;
   }
 
-  /** Position the next added event will have (one writer per store: the lock makes this exact). */
-  predictPosition(): number {
-    return this.nextPosition + this.buf.length;
+  /** Revision in the run stream that the next added event will have. */
+  nextRevision(): number {
+    return this.revision + this.buf.length + 1;
   }
 
   add(env: AnyEnvelope, role: EventRole): void {
@@ -163,25 +166,26 @@ class Journal {
     const batch = this.buf;
     this.buf = [];
     const expectedRevision = this.revision === -1 ? 'no_stream' : this.revision;
-    const expectedPosition = this.nextPosition + batch.length - 1;
     this.revision += batch.length;
-    this.nextPosition += batch.length;
+    const lastRevision = this.revision;
     const previous = this.inflight;
     this.inflight = previous.then(() => this.store.appendToStream(this.stream, batch, { expectedRevision })).then((r) => {
-      if (this.exclusive && r.position !== expectedPosition) {
-        // Another writer interleaved: recorded cause positions would be wrong. Stop rather than mislead.
-        throw new TapedeckError('JOURNAL_INTERLEAVED', `run stream ${this.stream} landed at position ${r.position}, expected ${expectedPosition}: another writer is appending to this store`);
-      }
+      // A store that acknowledged the append elsewhere than asked would make every recorded cause revision wrong.
+      invariant(r.nextExpectedRevision === lastRevision, `run stream ${this.stream}: append acknowledged at revision ${r.nextExpectedRevision}, expected ${lastRevision}`);
+      invariant(r.position > this.lastPosition, `run stream ${this.stream}: append acknowledged at position ${r.position}, not after ${this.lastPosition}`);
+      this.lastPosition = r.position;
     });
     // A failure is reported by the next flush or durable(); until then it must not count as unhandled.
     this.inflight.catch(() => undefined);
     await previous;
   }
 
-  /** Takes turns with other runs on this store: once this run is durable, the next position is the store's. */
+  /**
+   * Takes turns with other runs on this store: this run is durable before another appends. Nothing to
+   * re-read: the journal never predicts positions, so other writers cannot make it wrong.
+   */
   async resync(): Promise<void> {
     await this.durable();
-    this.nextPosition = (await this.store.headPosition()) + 1;
   }
 
   /** Everything added so far is durable (flushes first). */
@@ -196,10 +200,10 @@ export async function runKernel(req: RunRequest): Promise<RunSummary> {
   const live = req.mode === 'live';
   const setup = kernelSetup(runId, req.config, live, req.strategyOverride);
   const k: KernelState = initKernel(setup);
-  const journal = new Journal(req.store, k.stream, req.inputMetadata, !live);
+  const journal = new Journal(req.store, k.stream, req.inputMetadata);
   const guard = live ? new LiveGuard(k, req) : null;
   const resumed = req.resume === true ? await resumeRun(req.store, k, setup.configHash, guard) : null;
-  await journal.init(resumed?.revision ?? -1);
+  journal.init(resumed?.revision ?? -1);
   const started: AnyEnvelope = {
     id: runId,
     type: 'RunStarted',
@@ -250,7 +254,7 @@ export async function runKernel(req: RunRequest): Promise<RunSummary> {
   /** One input through the kernel: journal what it produced, and send commands once they are durable. */
   const step = async (input: AnyEnvelope): Promise<void> => {
     clear(out);
-    // Reports due before this input are journaled ahead of it; then its own position is exact.
+    // Reports due before this input are journaled ahead of it; then its own revision is exact.
     releaseDue(k, input.eventTimeNs, out);
     const commands: VenueCommand[] = [];
     for (const o of out) {
@@ -258,8 +262,8 @@ export async function runKernel(req: RunRequest): Promise<RunSummary> {
       else commands.push(o.command);
     }
     clear(out);
-    // A live run's inputs have no predictable store position (see Journal): decisions cite the cause by id.
-    processInput(k, input, live ? null : journal.predictPosition(), out);
+    // Decisions cite their cause by id and revision in the run stream (see Journal), never by a position.
+    processInput(k, input, journal.nextRevision(), out);
     for (const o of out) {
       if (o.kind === 'event') add(o.env, o.role);
       else commands.push(o.command);
@@ -500,7 +504,7 @@ class LiveGuard {
 
 /**
  * Brings a fresh kernel to where a recorded run's durable log ends by feeding it the run's inputs, in
- * the order and at the positions they were recorded (the engine's own step, minus the journal).
+ * the order and at the revisions they were recorded (the engine's own step, minus the journal).
  * Null when the run does not exist yet. A run that was closed, or started with another config, is
  * refused: continuing it would mix two different runs under one id.
  */
@@ -528,7 +532,7 @@ async function resumeRun(store: EventStore, k: KernelState, configHash: string, 
     clear(out);
     releaseDue(k, input.eventTimeNs, out);
     clear(out);
-    processInput(k, input, e.position, out);
+    processInput(k, input, e.revision, out);
   }
   clear(out);
   return { revision, firstNs, lastNs };

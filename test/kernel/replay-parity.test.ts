@@ -39,13 +39,14 @@ describe('replay, paper and parity over recorded Binance traffic', () => {
     expect(evs.filter((e) => e.metadata.role === 'decision').length).toBe(summary.decisions);
     expect(summary.decisions).toBeGreaterThan(0);
     expect((evs.at(-1)!.data as { decisionsHash: string }).decisionsHash).toBe(summary.decisionsHash);
-    // Every intent names the input that caused it, at that input's store position.
+    // Every intent names the input that caused it, at that input's revision in the run stream.
     const byId = new Map(evs.map((e) => [e.id, e]));
     for (const e of evs.filter((x) => x.type === 'OrderIntended')) {
-      const d = (e.data as { decision: { causeEventId: string; causePosition: number; stateHash: string } }).decision;
+      const d = (e.data as { decision: { causeEventId: string; causeRevision: number; causePosition?: number; stateHash: string } }).decision;
       const cause = byId.get(d.causeEventId)!;
       expect(cause.metadata.role).toBe('input');
-      expect(cause.position).toBe(d.causePosition);
+      expect(cause.revision).toBe(d.causeRevision);
+      expect(d.causePosition).toBeUndefined();
       expect(e.metadata.$causationId).toBe(d.causeEventId);
     }
     const p = tapedeck(['parity', '--store', store, '--run', summary.runId, '--json']);

@@ -38,7 +38,7 @@ async function kernelStateAfter(runId: string, config: ResolvedRunConfig, record
     out.length = 0;
     releaseDue(k, input.eventTimeNs, out);
     const before = out.length;
-    processInput(k, input, count + before, out);
+    processInput(k, input, count + before, out); // its revision in the run stream
     for (const o of out) if (o.kind === 'event') ids.push(o.env.id);
     count += out.filter((o) => o.kind === 'event').length;
     if (count === n) return { k, ids };
