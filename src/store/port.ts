@@ -7,6 +7,14 @@
  * - catch-up subscriptions that deliver history then live events, resumable from a checkpoint.
  * Revisions and positions are JS safe integers here (KurrentDB's client uses bigint; its adapter converts).
  * The contract every backend must pass is test/store/contract.ts.
+ *
+ * What a global position is: a number the store assigns to each event when it appends it, strictly
+ * increasing along $all, and nothing more. Positions need not start at 0 nor be contiguous (KurrentDB's
+ * are commit positions, byte offsets in its log; the embedded log's happen to be 0, 1, 2...). So a
+ * caller never computes `position + 1` nor predicts the position an event will get: it learns positions
+ * from append results and reads, and hands back only positions the store gave (to read from, or as a
+ * subscription checkpoint). A stream revision is different: revisions of one stream are 0, 1, 2... with
+ * no gap, so a writer that appends with an exact expected revision knows where its events land.
  */
 import { TapedeckError } from '../../domain/core/errors.js';
 
@@ -38,7 +46,7 @@ export interface RecordedEvent {
 export interface AppendResult {
   /** Revision of the last event now in the stream (KurrentDB's nextExpectedRevision). */
   nextExpectedRevision: number;
-  /** Global position of the last event appended. */
+  /** Global position of the last event appended (for an idempotent retry: of the original append). */
   position: number;
 }
 
@@ -56,6 +64,7 @@ export interface AllFilter {
 }
 
 export interface ReadAllOptions {
+  /** Inclusive: a position the store gave (an event's, or a checkpoint), or 'start' / 'end'. */
   fromPosition?: number | 'start' | 'end';
   direction?: Direction;
   maxCount?: number;

@@ -92,11 +92,11 @@ export class SparsePositionStore implements EventStore {
   }
 
   private mapSubscription(sub: Subscription): Subscription {
-    const self = this;
+    const rec = (e: RecordedEvent) => this.rec(e);
     return {
       close: () => sub.close(),
       async *[Symbol.asyncIterator]() {
-        for await (const e of sub) yield self.rec(e);
+        for await (const e of sub) yield rec(e);
       },
     };
   }
