@@ -15,6 +15,7 @@ import {
 import { captureEventSource, cryptofeedVenueIds, detectCaptureVenue } from '../../src/venues/cryptofeed/capture.js';
 import { openReplaySource, resolveSource } from '../../src/runtime/sources.js';
 import { isCatalogFormat } from '../../datasets/catalog/sources.js';
+import { tapedeck } from '../helpers/cli.js';
 import { repoRoot } from '../helpers/tmp.js';
 
 function caught(fn: () => unknown): unknown {
@@ -159,5 +160,13 @@ describe('the venue registry', () => {
     } finally {
       await sim.close();
     }
+  });
+
+  it('tapedeck venues --json lists the registry, one line a venue', () => {
+    const r = tapedeck(['venues', '--json']);
+    expect(r.code).toBe(0);
+    const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { id: string; captureFormat: string | null; execution: boolean });
+    expect(rows.map((x) => x.id)).toEqual(venueIds());
+    expect(rows.find((x) => x.id === 'NASDAQ')).toMatchObject({ captureFormat: 'itch', execution: true });
   });
 });
