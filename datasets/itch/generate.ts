@@ -3,7 +3,7 @@
  * options → the same bytes, on every machine (domain/core/prng.ts; no Math.random).
  *
  * Realism, from the real per-type counts of 20191230.BX_ITCH_50 (BX_20191230_COUNTS, from
- * /work/shared/datasets/itch/real_message_snippets.json): the message mix of the trading phase follows
+ * test/fixtures/datasets/itch/real_message_snippets.json): the message mix of the trading phase follows
  * those counts; the day opens with the system event 'O', the stock directory, trading actions, Reg SHO and
  * market-participant messages, one MWCB decline level, then 'S', 'Q' at 09:30, 'M' at 16:00, 'E', 'C'.
  * Orders live like real ones: most adds are deleted soon after (cancels pick recent orders first), some

@@ -3,9 +3,17 @@
  * Speed targets live here, never in timed tests. Each benchmark is a module in src/bench/, loaded
  * only when its subcommand runs, so the CLI starts fast.
  */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { TapedeckError } from '../../../domain/core/errors.js';
 import { action, intOption, printJson } from '../run.js';
+
+/** The repository's root, from dist/src/cli/commands or src/cli/commands alike. */
+function repoRoot(): string {
+  const up = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+  return path.basename(up) === 'dist' ? path.dirname(up) : up;
+}
 
 export function register(program: Command): void {
   const bench = program.command('bench').description('run a benchmark and print its figures with a same-run baseline');
@@ -86,13 +94,14 @@ export function register(program: Command): void {
   bench
     .command('marketdata')
     .description('crypto capture parsing, L2 book, replay-server loopback; baselines: JSON.parse only, Map.set, a plain ws pair')
-    .option('--dir <dir>', 'cryptofeed capture directory', '../shared/datasets/recorded_ws/cryptofeed')
+    .option('--dir <dir>', 'cryptofeed capture directory (default: the recorded captures in test/fixtures/datasets/recorded_ws/cryptofeed)')
     .option('--repeat <n>', 'passes over each capture', intOption('--repeat', 1), 3)
     .option('--json', 'one JSON line', false)
     .action(
-      action(async (o: { dir: string; repeat: number; json: boolean }) => {
+      action(async (o: { dir?: string; repeat: number; json: boolean }) => {
         const { runMarketDataBench } = await import('../../bench/marketdata.js');
-        const r = await runMarketDataBench({ dir: o.dir, repeat: o.repeat });
+        const dir = o.dir ?? path.join(repoRoot(), 'test/fixtures/datasets/recorded_ws/cryptofeed');
+        const r = await runMarketDataBench({ dir, repeat: o.repeat });
         if (o.json) printJson(r);
         else for (const [k, v] of Object.entries(r)) process.stdout.write(`${k.padEnd(36)} ${v}\n`);
       }),

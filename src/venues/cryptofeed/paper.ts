@@ -2,7 +2,7 @@
  * Paper trading on a recorded capture: start the replay server and connect the venue's LIVE adapter to
  * it, so the run exercises the same code as live trading over a real socket.
  *
- *   const feed = await openPaperFeed(['../shared/datasets/recorded_ws/cryptofeed/BINANCE.ws.1.0'], { speed: 10 });
+ *   const feed = await openPaperFeed(['datasets/samples/binance/BINANCE.ws.1.0'], { speed: 10 });
  *   for await (const e of feed.client.events()) ...;
  *   await feed.close();
  */

@@ -1,7 +1,7 @@
 /**
  * MoldUDP64 packets (the multicast transport of ITCH). Layout from the MoldUDP64 1.00 spec, nassau's
  * MoldUDP64.java and itchcpp's moldudp64.hpp (summarised in
- * /work/shared/datasets/itch/NOTES_itch_ouch_soupbintcp_moldudp64.md section 3):
+ * test/fixtures/datasets/itch/NOTES_itch_ouch_soupbintcp_moldudp64.md section 3):
  *
  *   downstream packet: session alpha[10] | sequence number u64 | message count u16 | count × [u16 length][payload]
  *   message count 0 = heartbeat, 0xFFFF = End of Session (both carry no messages);

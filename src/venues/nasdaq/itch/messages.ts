@@ -2,7 +2,7 @@
  * NASDAQ TotalView-ITCH 5.0 message layouts: the one table both the object codec (codec.ts) and the
  * tests read. Field names are the spec's, in camelCase. Layouts and lengths follow the Nasdaq spec as
  * transcribed by Open Markets Initiative (c-structs Nasdaq.Equities.TotalView.Itch.v5.0.h) and checked
- * against RITCH, itchy and real BX bytes; see /work/shared/datasets/itch/NOTES_itch_ouch_soupbintcp_moldudp64.md.
+ * against RITCH, itchy and real BX bytes; see test/fixtures/datasets/itch/NOTES_itch_ouch_soupbintcp_moldudp64.md.
  *
  * Every message starts with the same 11-byte header: type u8, stock locate u16, tracking number u16,
  * timestamp u48 (ns since midnight, Eastern local time). Integers are big-endian; alpha fields are ASCII,

@@ -1,6 +1,6 @@
 /**
- * Reads the capture format of the nluka "packet-capture-exercise" fixtures
- * (/work/shared/datasets/ouch_soupbintcp/nluka_packet_capture_exercise, see PROVENANCE.md): records of
+ * Reads the capture format of the nluka "packet-capture-exercise" (our own fixtures of the same shapes:
+ * test/fixtures/ouch-capture, with how they were made in its README): records of
  * `[u16 BE stream id][u32 BE length][length bytes]`, each record a piece of one TCP stream carrying
  * SoupBinTCP 'S' packets with OUCH 4.2 venue messages, split anywhere. Each stream gets its own
  * SoupBinTCP framer; the summary counts OUCH messages per stream the way the fixtures' .expected do.

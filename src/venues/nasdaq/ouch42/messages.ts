@@ -15,7 +15,7 @@
  * - i01 OE NASDAQ OUCH42 Types.hpp/Messages.hpp (a C++ OUCH 4.2 client, in the code search corpus):
  *   outbound 'M' = Order Modified and 'D' = AIQ Canceled. OMI's header gives both as duplicates of
  *   'U'/'C', which collide with Replaced/Canceled, so OMI's codes there are generator slips.
- * - /work/shared/datasets/itch/NOTES_itch_ouch_soupbintcp_moldudp64.md section 5 (lengths).
+ * - test/fixtures/datasets/itch/NOTES_itch_ouch_soupbintcp_moldudp64.md section 5 (lengths).
  * Not included: 'K' Price Correction, which packet-ouch.c lists for earlier 4.x but no 4.2 source has.
  *
  * Integers are big-endian and unsigned. Prices are u32 with 4 implied decimals (`OUCH_PRICE_SCALE`),

@@ -2,7 +2,7 @@
  * SoupBinTCP 3.0 packets: `[u16 BE length][u8 type][payload]`, the length counting type and payload.
  * Sources: SoupBinTCP 3.00 spec text (Feb 2017), paritytrading/nassau SoupBinTCP.java (field padding),
  * OMI Nasdaq.Common.SoupBinTcp.Ouch.v3.0.h; summarised in
- * /work/shared/datasets/itch/NOTES_itch_ouch_soupbintcp_moldudp64.md section 4.
+ * test/fixtures/datasets/itch/NOTES_itch_ouch_soupbintcp_moldudp64.md section 4.
  *
  * Padding as nassau writes it: username and password left-justified, session and sequence number
  * right-justified, all with spaces. A blank session means "the current session"; a blank sequence
