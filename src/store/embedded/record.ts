@@ -11,6 +11,10 @@
  *
  * Positions and revisions are f64 on disk: exact for every safe integer, and one native write.
  * Because an append is one record, a torn tail loses a whole unacknowledged append, never half of one.
+ *
+ * A seal (kind 2: no stream, no events, firstPosition = the next segment's first position) ends every
+ * segment but the last in a version-2 store, so a missing newest segment is seen, not mistaken for a
+ * shorter log.
  */
 import { crc32 } from 'node:zlib';
 import { TapedeckError } from '../../../domain/core/errors.js';
@@ -19,6 +23,8 @@ export const RECORD_MAGIC = 0x31524454; // bytes "TDR1"
 export const RECORD_HEADER_BYTES = 12;
 export const BODY_FIXED_BYTES = 24;
 export const KIND_APPEND = 1;
+export const KIND_SEAL = 2;
+export const SEAL_RECORD_BYTES = RECORD_HEADER_BYTES + BODY_FIXED_BYTES;
 export const FLAG_JSON = 1;
 /** A record larger than this is refused on write and treated as corruption on read. */
 export const MAX_RECORD_BYTES = 256 * 1024 * 1024;
@@ -170,7 +176,21 @@ function encodeInto(out: WriteBuffer, stream: string, firstPosition: number, fir
   return o - start;
 }
 
+/** Encodes a seal saying the log continues at `nextPosition` in the next segment. */
+export function encodeSealRecord(nextPosition: number): Buffer {
+  const b = Buffer.alloc(SEAL_RECORD_BYTES);
+  const body = RECORD_HEADER_BYTES;
+  b[body] = KIND_SEAL;
+  b.writeDoubleLE(nextPosition, body + 4);
+  b.writeUInt32LE(RECORD_MAGIC, 0);
+  b.writeUInt32LE(BODY_FIXED_BYTES, 4);
+  b.writeUInt32LE(crc32(b.subarray(body)), 8);
+  return b;
+}
+
 export interface RecordHeader {
+  /** 'seal' ends a segment (no events; firstPosition is where the next segment starts). */
+  kind: 'append' | 'seal';
   /** Byte offset of the record in its segment. */
   offset: number;
   /** Whole record length, header included. */
@@ -202,18 +222,21 @@ export function probeRecord(buf: Buffer, at: number, end: number, segmentOffset:
   const bodyStart = at + RECORD_HEADER_BYTES;
   const bodyEnd = bodyStart + bodyLength;
   if (crc32(buf.subarray(bodyStart, bodyEnd)) !== buf.readUInt32LE(at + 8)) return { ok: false, reason: 'checksum' };
-  if (buf[bodyStart] !== KIND_APPEND) return { ok: false, reason: 'shape' };
+  const kind = buf[bodyStart];
+  if (kind !== KIND_APPEND && kind !== KIND_SEAL) return { ok: false, reason: 'shape' };
   const streamLen = buf.readUInt16LE(bodyStart + 2);
   const firstPosition = buf.readDoubleLE(bodyStart + 4);
   const firstRevision = buf.readDoubleLE(bodyStart + 12);
   const eventCount = buf.readUInt32LE(bodyStart + 20);
   const streamStart = bodyStart + BODY_FIXED_BYTES;
-  if (streamStart + streamLen > bodyEnd || !Number.isSafeInteger(firstPosition) || !Number.isSafeInteger(firstRevision) || eventCount === 0) {
+  if (streamStart + streamLen > bodyEnd || !Number.isSafeInteger(firstPosition) || !Number.isSafeInteger(firstRevision)) return { ok: false, reason: 'shape' };
+  if (kind === KIND_SEAL ? streamLen !== 0 || eventCount !== 0 || bodyLength !== BODY_FIXED_BYTES || firstPosition < 0 : eventCount === 0) {
     return { ok: false, reason: 'shape' };
   }
   return {
     ok: true,
     header: {
+      kind: kind === KIND_SEAL ? 'seal' : 'append',
       offset: segmentOffset,
       length: total,
       firstPosition,

@@ -33,7 +33,7 @@ import {
 } from '../port.js';
 import { describeCorrupt } from '../damage.js';
 import { acquireLock } from './lock.js';
-import { EventCursor, encodeAppendRecord, probeRecord, WriteBuffer, type RecordHeader } from './record.js';
+import { EventCursor, encodeAppendRecord, encodeSealRecord, probeRecord, SEAL_RECORD_BYTES, WriteBuffer, type RecordHeader } from './record.js';
 import { listSegments, scanSegment, segmentFirstPosition, segmentName, SEGMENTS_DIR, type CorruptRange } from './segments.js';
 
 function fsWrite(fd: number, buf: Buffer, off: number, len: number, pos: number): Promise<number> {
@@ -52,7 +52,9 @@ export const MARKER_FILE = 'tapedeck-store.json';
  * 0.95 ms when the main thread is busy encoding the next batch). Elsewhere: write, then fdatasync.
  */
 const O_DSYNC: number | undefined = (fs.constants as Record<string, number>).O_DSYNC;
-const MARKER = { format: 'tapedeck-embedded-log', version: 1 };
+/** Version 2 seals every segment but the last (record.ts); version 1 stores are read and written without seals. */
+const MARKER = { format: 'tapedeck-embedded-log', version: 2 };
+const MARKER_VERSIONS_READ = [1, 2];
 
 export interface EmbeddedStoreOptions {
   /** 'fsync': an append resolves after fdatasync (group commit). 'batched': after write(); synced every batchIntervalMs. */
@@ -159,6 +161,10 @@ export class EmbeddedEventStore implements EventStore {
   private readonly subscriptions = new Set<CatchUpSubscription>();
 
   private corrupt: CorruptRange[] = [];
+  /** Version 2: every segment but the last ends with a seal. */
+  private sealed = true;
+  /** Offset just after the last byte written to the segment being written (where its seal goes). */
+  private segmentEnd = 0;
   /** Durable syncs of appended data so far (group commits), for benchmarks and operators. */
   private syncCount = 0;
   private tornTailBytes = 0;
@@ -209,7 +215,8 @@ export class EmbeddedEventStore implements EventStore {
         throw new TapedeckError('NOT_A_STORE', `${marker} is not valid JSON`, { file: marker });
       }
       if (m.format !== MARKER.format) throw new TapedeckError('NOT_A_STORE', `${this.dir} holds a "${m.format}" store, not a tapedeck embedded log`, { file: marker });
-      if (m.version !== MARKER.version) throw new TapedeckError('STORE_VERSION', `store format version ${m.version} is not supported (expected ${MARKER.version})`, { file: marker });
+      if (!MARKER_VERSIONS_READ.includes(m.version as number)) throw new TapedeckError('STORE_VERSION', `store format version ${m.version} is not supported (expected ${MARKER_VERSIONS_READ.join(' or ')})`, { file: marker });
+      this.sealed = (m.version as number) >= 2;
     } else {
       const entries = fs.readdirSync(this.dir).filter((f) => f !== 'LOCK');
       if (entries.length > 0) {
@@ -218,6 +225,9 @@ export class EmbeddedEventStore implements EventStore {
       if (!create) throw new TapedeckError('STORE_NOT_FOUND', `no store at ${this.dir}`, { file: this.dir });
       if (this.opts.readOnly) throw new TapedeckError('STORE_NOT_FOUND', `no store at ${this.dir}`, { file: this.dir });
       fs.mkdirSync(path.join(this.dir, SEGMENTS_DIR), { recursive: true });
+      // The first segment exists before the marker does: a marked store with no segment lost its log.
+      fs.closeSync(fs.openSync(path.join(this.dir, SEGMENTS_DIR, segmentName(0)), 'a'));
+      fsyncDir(path.join(this.dir, SEGMENTS_DIR));
       const tmp = `${marker}.tmp`;
       fs.writeFileSync(tmp, JSON.stringify({ ...MARKER, createdAt: new Date().toISOString() }) + '\n');
       fs.renameSync(tmp, marker);
@@ -234,6 +244,13 @@ export class EmbeddedEventStore implements EventStore {
   private recover(): void {
     const names = listSegments(this.dir);
     let expectedNext = 0;
+    if (this.sealed && names.length === 0) {
+      this.corrupt.push({ segment: segmentName(0), offset: 0, length: 0, reason: 'the store has no segment at all: its log was deleted', fromPosition: 0, toPosition: null });
+    }
+    // An empty newest segment means the log was rolling over when it stopped: the segment before it may
+    // still lack its seal, or end in a torn one.
+    const lastEmpty = this.sealed && names.length >= 2 && fs.statSync(path.join(this.dir, SEGMENTS_DIR, names.at(-1)!)).size === 0;
+    const seals: Array<{ name: string; seal: { offset: number; next: number } | null; appends: number; end: number; file: string; next: number }> = [];
     /** Bad bytes at the end of the previous segment: the cause of a gap at the start of the next one. */
     let prevTailDamage: CorruptRange | null = null;
     let tornTail: { file: string; at: number } | null = null;
@@ -246,7 +263,18 @@ export class EmbeddedEventStore implements EventStore {
       const found: CorruptRange[] = [];
       let first = true;
       let lastEnd = 0; // offset just after the last good record of this segment
-      const scan = scanSegment(file, isLast, (h, buf, at) => {
+      let seal: { offset: number; next: number } | null = null;
+      let appends = 0;
+      const tornAllowed = isLast || (lastEmpty && segIndex === names.length - 2);
+      const scan = scanSegment(file, tornAllowed, (h, buf, at) => {
+        if (h.kind === 'seal') {
+          if (seal !== null) found.push({ segment: name, offset: h.offset, length: h.length, reason: 'a second seal in one segment' });
+          seal = { offset: h.offset, next: h.firstPosition };
+          lastEnd = h.offset + h.length;
+          return;
+        }
+        appends++;
+        if (seal !== null) found.push({ segment: name, offset: h.offset, length: h.length, reason: `a record after the segment's seal (at offset ${(seal as { offset: number }).offset})` });
         if (first && h.firstPosition !== named) {
           found.push({ segment: name, offset: 0, length: 0, reason: `the segment is named for position ${named} but its first record holds position ${h.firstPosition}: renamed, or not a segment of this log` });
         }
@@ -295,7 +323,9 @@ export class EmbeddedEventStore implements EventStore {
         tornTail = { file, at: scan.tornTailAt };
       }
       if (isLast) this.writeOffset = scan.tornTailAt ?? scan.size;
+      seals.push({ name, seal, appends, end: scan.tornTailAt ?? scan.size, file, next: expectedNext });
     });
+    const reseal = this.sealed ? this.checkSeals(seals) : null;
     this.nextPosition = expectedNext;
     this.committedPosition = expectedNext - 1;
     this.committedRecords = this.recCount;
@@ -315,6 +345,44 @@ export class EmbeddedEventStore implements EventStore {
       fs.fsyncSync(fd);
       fs.closeSync(fd);
     }
+    // A roll-over that stopped before the old segment was sealed: seal it now.
+    if (reseal !== null && !this.opts.readOnly) {
+      const fd = fs.openSync(reseal.file, 'r+');
+      try {
+        fs.writeSync(fd, encodeSealRecord(reseal.next), 0, SEAL_RECORD_BYTES, reseal.end);
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+    }
+  }
+
+  /**
+   * Every segment but the last must end with a seal naming where the next one starts, and the last must
+   * not (a seal is written only once the next segment exists): so a deleted newest segment is seen.
+   * One exception, a roll-over cut short: the segment before an empty last one may lack its seal; it is
+   * returned, to be sealed by a writer.
+   */
+  private checkSeals(segs: Array<{ name: string; seal: { offset: number; next: number } | null; appends: number; end: number; file: string; next: number }>): { file: string; end: number; next: number } | null {
+    let reseal: { file: string; end: number; next: number } | null = null;
+    segs.forEach((g, i) => {
+      const isLast = i === segs.length - 1;
+      if (isLast) {
+        if (g.seal !== null) {
+          this.corrupt.push({ segment: g.name, offset: g.seal.offset, length: SEAL_RECORD_BYTES, reason: `the segment is sealed, so the log went on at position ${g.seal.next} in a newer segment, which is missing (deleted or renamed)`, fromPosition: g.seal.next, toPosition: null });
+        }
+        return;
+      }
+      const nextName = segs[i + 1]!.name;
+      if (g.seal === null) {
+        const lastIsEmpty = i === segs.length - 2 && segs[i + 1]!.appends === 0 && segs[i + 1]!.seal === null;
+        if (lastIsEmpty) reseal = { file: g.file, end: g.end, next: g.next };
+        else this.corrupt.push({ segment: g.name, offset: g.end, length: 0, reason: `the segment has no seal, yet newer segments follow it (from ${nextName}): it was cut short or replaced` });
+      } else if (segmentName(g.seal.next) !== nextName) {
+        this.corrupt.push({ segment: g.name, offset: g.seal.offset, length: SEAL_RECORD_BYTES, reason: `the seal says the next segment starts at position ${g.seal.next}, but the next segment is ${nextName}` });
+      }
+    });
+    return reseal;
   }
 
   private indexRecord(h: RecordHeader, segIndex: number, buf: Buffer | null, at: number): void {
@@ -353,6 +421,7 @@ export class EmbeddedEventStore implements EventStore {
     if (this.segments.length === 0) this.createSegment(0);
     const last = this.segments[this.segments.length - 1]!;
     this.writeFd = fs.openSync(last.file, this.writeFlags(false));
+    this.segmentEnd = this.writeOffset;
     if (this.opts.durability === 'batched') {
       this.syncTimer = setInterval(() => void this.syncNow(), this.opts.batchIntervalMs);
       this.syncTimer.unref();
@@ -558,14 +627,19 @@ export class EmbeddedEventStore implements EventStore {
           const touched = new Set<number>();
           for (const chunk of chunks) {
             if (this.newSegments.has(chunk.segment)) {
-              // Before the log moves on, the previous segment must be durable.
+              // The new segment exists first, then the old one is sealed (saying where the log goes on)
+              // and made durable, and only then does the log move on: a sealed newest segment is never
+              // legitimate, so a deleted newest segment is seen.
+              const seg = this.segments[chunk.segment]!;
+              const next = fs.openSync(seg.file, this.writeFlags(true));
+              fsyncDir(path.join(this.dir, SEGMENTS_DIR));
               if (this.writeFd !== null) {
+                if (this.sealed) await fsWrite(this.writeFd, encodeSealRecord(segmentFirstPosition(seg.name)!), 0, SEAL_RECORD_BYTES, this.segmentEnd);
                 await fsDatasync(this.writeFd);
                 fs.closeSync(this.writeFd);
               }
-              const seg = this.segments[chunk.segment]!;
-              this.writeFd = fs.openSync(seg.file, this.writeFlags(true));
-              fsyncDir(path.join(this.dir, SEGMENTS_DIR));
+              this.writeFd = next;
+              this.segmentEnd = 0;
               this.newSegments.delete(chunk.segment);
             }
             const fd = this.writeFd!;
@@ -573,6 +647,7 @@ export class EmbeddedEventStore implements EventStore {
             while (written < chunk.buf.length) {
               written += await fsWrite(fd, chunk.buf.buf, written, chunk.buf.length - written, chunk.offset + written);
             }
+            this.segmentEnd = chunk.offset + chunk.buf.length;
             touched.add(chunk.segment);
           }
           for (const chunk of chunks) {
