@@ -64,6 +64,9 @@ function packageRoot(): string {
   return path.basename(up) === 'dist' ? path.dirname(up) : up;
 }
 
+const BROADCAST_EVERY_MS = 25;
+const PROJECT_EVERY_MS = 250;
+
 const runIdParam = z.string().regex(/^[A-Za-z0-9._:-]{1,200}$/, 'a run id: letters, digits, . _ : -');
 const limitParam = z.coerce.number().int().min(1).max(10_000).default(500);
 const runQuery = z.strictObject({ run: runIdParam.optional(), limit: limitParam });
@@ -133,6 +136,7 @@ export async function createServer(o: ServerOptions): Promise<Server> {
   const maxBacklog = o.maxClientBacklogBytes ?? 16 * 1024 * 1024;
   const bootHead = await o.store.headPosition();
   const clients = new Set<WebSocket>();
+  let closed = false;
   let lastProjected = 0;
 
   const app = Fastify({ logger: false, bodyLimit: 16 * 1024, trustProxy: false });
@@ -154,28 +158,50 @@ export async function createServer(o: ServerOptions): Promise<Server> {
 
   // ---------- the log, followed: metrics, the event stream, the projections ----------
   const sub: Subscription = o.store.subscribeToAll({ fromPosition: 'start' });
+  // The projections catch up at most every PROJECT_EVERY_MS: reads between two catch-ups share one
+  // cached answer per question, so hundreds of readers a second cost what a few do.
   let projectTimer: NodeJS.Timeout | null = null;
+  let projecting: Promise<void> = Promise.resolve();
   const scheduleProjection = (): void => {
-    if (projectTimer !== null) return;
+    if (projectTimer !== null || closed) return;
     projectTimer = setTimeout(() => {
       projectTimer = null;
-      void projections.catchUp().then(afterProjection);
-    }, 50);
+      projecting = projecting.then(() => projections.catchUp()).then(afterProjection).catch(() => undefined);
+    }, PROJECT_EVERY_MS);
+  };
+  // New events go out in small batches (one message: a JSON array, in log order) so that a busy log
+  // costs each client one write per batch, not one per event.
+  let outgoing: string[] = [];
+  let outgoingLast = -1;
+  /** Every event up to here went out to the clients connected then (a new client starts after it). */
+  let sentThrough = bootHead;
+  let sendTimer: NodeJS.Timeout | null = null;
+  const flushOutgoing = (): void => {
+    sendTimer = null;
+    if (outgoing.length === 0) return;
+    const message = `[${outgoing.join(',')}]`;
+    outgoing = [];
+    sentThrough = outgoingLast;
+    for (const ws of clients) {
+      if (ws.bufferedAmount > maxBacklog) {
+        clients.delete(ws);
+        ws.close(1013, 'too far behind');
+        continue;
+      }
+      ws.send(message);
+    }
   };
   const follow = (async () => {
     try {
       for await (const e of sub) {
         observer.observe(e);
-        if (e.position > bootHead && clients.size > 0) {
-          const line = wireEvent(e);
-          for (const ws of clients) {
-            if (ws.bufferedAmount > maxBacklog) {
-              clients.delete(ws);
-              ws.close(1013, 'too far behind; reconnect with ?from=POSITION');
-              continue;
-            }
-            ws.send(line);
-          }
+        if (e.position <= bootHead || (clients.size === 0 && outgoing.length === 0)) {
+          sentThrough = Math.max(sentThrough, e.position);
+        } else {
+          outgoing.push(wireEvent(e));
+          outgoingLast = e.position;
+          if (outgoing.length >= 256) flushOutgoing();
+          else sendTimer ??= setTimeout(flushOutgoing, BROADCAST_EVERY_MS);
         }
         scheduleProjection();
       }
@@ -185,6 +211,7 @@ export async function createServer(o: ServerOptions): Promise<Server> {
   })();
 
   async function afterProjection(): Promise<void> {
+    if (closed) return;
     observer.eventsProjected.inc(projections.projectedEvents - lastProjected);
     lastProjected = projections.projectedEvents;
     const head = await o.store.headPosition();
@@ -243,19 +270,21 @@ export async function createServer(o: ServerOptions): Promise<Server> {
   // ---------- reads ----------
   const runFilter = (run: string | undefined, col = 'run_id'): string => (run === undefined ? '' : `WHERE ${col} = ${sqlString(run)}`);
   app.get('/api/runs', async () => {
-    const rows = clean(await projections.rows(
+    const at = await projections.rowsAt(
       `SELECT run_id, mode, strategy, source, outcome, reason, events, inputs, orders, fills, decisions_hash, config_hash, code_hash,
               started_time::VARCHAR AS started_time, ended_time::VARCHAR AS ended_time, first_position, last_position, ended_position
        FROM runs ORDER BY first_position`,
-    ));
+    );
+    const rows = clean(at.rows);
     for (const r of rows) r.parity = parityStatus(String(r.run_id), r.ended_position);
-    return { position: projections.position, runs: rows };
+    return { position: at.position, runs: rows };
   });
   const table = (pathName: string, sql: (run: string | undefined, limit: number) => string) =>
     app.get(pathName, async (req, reply) => {
       const q = parse(runQuery, req.query, reply, pathName);
       if (q === null) return reply;
-      return { position: projections.position, rows: clean(await projections.rows(sql(q.run, q.limit))) };
+      const r = await projections.rowsAt(sql(q.run, q.limit));
+      return { position: r.position, rows: clean(r.rows) };
     });
   table('/api/positions', (run) => `SELECT run_id, strategy, venue, instrument, quantity, avg_price, cost_basis, realized_pnl, fees, quote_currency, fill_count, last_position FROM positions ${runFilter(run)} ORDER BY run_id, venue, instrument`);
   table('/api/pnl', (run) => `SELECT run_id, strategy, venue, instrument, quote_currency, quantity, realized_pnl, unrealized_pnl, mark_price, fees, net_pnl FROM pnl ${runFilter(run)} ORDER BY run_id, venue, instrument`);
@@ -315,7 +344,7 @@ export async function createServer(o: ServerOptions): Promise<Server> {
     const p = parse(z.strictObject({ runId: runIdParam }), req.params, reply, 'run id');
     const q = parse(z.strictObject({ wait: z.enum(['true', 'false']).default('false') }), req.query, reply, 'query');
     if (p === null || q === null) return reply;
-    const [run] = await projections.rows(`SELECT ended_position FROM runs WHERE run_id = ${sqlString(p.runId)}`);
+    const [run] = await projections.fresh(`SELECT ended_position FROM runs WHERE run_id = ${sqlString(p.runId)}`);
     if (run === undefined) return reply.code(404).send({ error: 'RUN_NOT_FOUND', message: `no run "${p.runId}" in the projections` });
     if (run.ended_position === null) return { runId: p.runId, status: 'running' };
     const key = String(run.ended_position);
@@ -359,7 +388,7 @@ export async function createServer(o: ServerOptions): Promise<Server> {
   // ---------- the event stream ----------
   app.get('/api/stream', { websocket: true }, (socket: WebSocket) => {
     clients.add(socket);
-    socket.send(JSON.stringify({ hello: true, position: observer.position }));
+    socket.send(JSON.stringify({ hello: true, position: sentThrough }));
     socket.on('close', () => clients.delete(socket));
     socket.on('error', () => clients.delete(socket));
   });
@@ -402,7 +431,6 @@ export async function createServer(o: ServerOptions): Promise<Server> {
   await projections.catchUp();
   await afterProjection();
 
-  let closed = false;
   return {
     app, observer, projections,
     async listen(port, host) {
@@ -414,6 +442,8 @@ export async function createServer(o: ServerOptions): Promise<Server> {
       if (closed) return;
       closed = true;
       if (projectTimer) clearTimeout(projectTimer);
+      if (sendTimer) clearTimeout(sendTimer);
+      await projecting;
       for (const ws of clients) ws.terminate();
       await app.close();
       await sub.close(); // its loop ends at the next commit or when the store closes

@@ -22,20 +22,23 @@ export class LiveProjections {
   private readonly projector = new Projector();
   private running: Promise<void> | null = null;
   private again = false;
-  private cache = new Map<string, Promise<Record<string, unknown>[]>>();
-  private cachedAt = -2;
+  private readonly cache = new Map<string, { position: number; value: Promise<Record<string, unknown>[]> | null; refreshing: Promise<Record<string, unknown>[]> | null }>();
   /** Events folded and committed since the server started (for the projected-events counter). */
   projectedEvents = 0;
   lastError: string | null = null;
   private closed = false;
 
-  private constructor(private readonly store: EventStore, private readonly db: OpenDb, private readonly reader: DuckDBConnection) {}
+  private next = 0;
 
-  static async open(store: EventStore, dbPath: string): Promise<LiveProjections> {
-    const db = await openDbWithRetry(dbPath);
+  /** `readers`: connections answering reads, round robin (one DuckDB connection runs one query at a time). */
+  private constructor(private readonly store: EventStore, private readonly db: OpenDb, private readonly readers: DuckDBConnection[]) {}
+
+  static async open(store: EventStore, dbPath: string, readers = 4): Promise<LiveProjections> {
+    const db = await openDbWithRetry(dbPath, { threads: 2 });
     await prepareDb(db);
-    const reader = await db.instance.connect();
-    const p = new LiveProjections(store, db, reader);
+    const cons: DuckDBConnection[] = [];
+    for (let i = 0; i < readers; i++) cons.push(await db.instance.connect());
+    const p = new LiveProjections(store, db, cons);
     await p.projector.load(db.con);
     return p;
   }
@@ -93,32 +96,58 @@ export class LiveProjections {
     }
   }
 
-  /** Rows of a reading statement, cached until the projections move. `sql` is built by the server, never by a client. */
+  /**
+   * Rows of a reading statement (`sql` is built by the server, never by a client). Answers are cached
+   * per statement: while the projections have not moved, the cached answer is served; once they move,
+   * the first caller after that starts a fresh query and, until it lands, callers get the previous
+   * answer (stale while revalidating, at most one checkpoint old: every answer says its position).
+   */
   rows(sql: string): Promise<Record<string, unknown>[]> {
-    if (this.cachedAt !== this.projector.position) {
-      this.cache = new Map();
-      this.cachedAt = this.projector.position;
+    return this.rowsAt(sql).then((r) => r.rows);
+  }
+
+  /** `rows`, with the position of the log the answer reflects. */
+  async rowsAt(sql: string): Promise<{ position: number; rows: Record<string, unknown>[] }> {
+    const at = this.projector.position;
+    const hit = this.cache.get(sql);
+    if (hit && (hit.position === at || hit.refreshing !== null)) {
+      if (hit.value !== null) return { position: hit.position, rows: await hit.value };
+      return { position: at, rows: await hit.refreshing! };
     }
-    let hit = this.cache.get(sql);
-    if (hit === undefined) {
-      hit = queryRows(this.reader, sql);
-      hit.catch(() => this.cache.delete(sql));
+    const q = queryRows(this.readers[this.next++ % this.readers.length]!, sql);
+    const entry = hit ?? { position: at, value: null, refreshing: null };
+    entry.refreshing = q;
+    if (!hit) {
       if (this.cache.size >= CACHE_MAX) this.cache.clear();
-      this.cache.set(sql, hit);
+      this.cache.set(sql, entry);
     }
-    return hit;
+    q.then((rows) => {
+      entry.value = Promise.resolve(rows);
+      entry.position = at;
+      entry.refreshing = null;
+    }, () => {
+      entry.refreshing = null;
+      if (entry.value === null) this.cache.delete(sql);
+    });
+    if (entry.value !== null) return { position: entry.position, rows: await entry.value };
+    return { position: at, rows: await q };
+  }
+
+  /** The answer of `rows` that is current (waits for a fresh one): for tests and checks. */
+  fresh(sql: string): Promise<Record<string, unknown>[]> {
+    return queryRows(this.readers[this.next++ % this.readers.length]!, sql);
   }
 
   /** The read connection, for callers that need more than rows (the audit). */
   get connection(): DuckDBConnection {
-    return this.reader;
+    return this.readers[0]!;
   }
 
   async close(): Promise<void> {
     this.closed = true;
     await this.running;
     try {
-      this.reader.closeSync();
+      for (const c of this.readers) c.closeSync();
     } finally {
       this.db.close();
     }

@@ -115,7 +115,8 @@ describe('tapedeck serve', () => {
     expect(got[0]).toMatchObject({ hello: true });
     await store.appendToStream('notes', [{ id: '0b9f6d0c-3f4e-4a53-9d55-0a4f2b2f9e11', type: 'Note', data: { text: 'hello' } }]);
     await waitFor(() => got.length > 1);
-    expect(got[1]).toMatchObject({ stream: 'notes', type: 'Note', data: { text: 'hello' }, position: (await store.headPosition()) });
+    // New events come in batches: a JSON array in log order.
+    expect(got[1]).toMatchObject([{ stream: 'notes', type: 'Note', data: { text: 'hello' }, position: (await store.headPosition()) }]);
     ws.close();
     expect((await get('/healthz')).body).toEqual({ ok: true });
     await waitFor(async () => (await get('/readyz')).body.projections.lagEvents === 0);

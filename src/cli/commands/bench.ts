@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { TapedeckError } from '../../../domain/core/errors.js';
-import { action, intOption, printJson } from '../run.js';
+import { action, ExitCode, intOption, printJson } from '../run.js';
 
 /** The repository's root, from dist/src/cli/commands or src/cli/commands alike. */
 function repoRoot(): string {
@@ -19,6 +19,22 @@ export function register(program: Command): void {
   const bench = program.command('bench').description('run a benchmark and print its figures with a same-run baseline');
   void bench;
   // BENCH-REGISTRATIONS (each benchmark adds one subcommand below this line)
+  bench
+    .command('serve')
+    .description('tapedeck serve under load: WebSocket clients on the event stream and API reads per second while a live session appends; p50/p99 latency, delivery lag, missed events; baseline: idle /healthz latency')
+    .option('--seconds <n>', 'duration of the load', intOption('--seconds', 1), 60)
+    .option('--clients <n>', 'concurrent WebSocket clients', intOption('--clients', 1), 200)
+    .option('--rps <n>', 'API reads per second (open loop)', intOption('--rps', 1), 500)
+    .option('--events-per-second <n>', "the live session's append rate", intOption('--events-per-second', 1), 200)
+    .option('--json', 'one JSON line', false)
+    .action(
+      action(async (o: { seconds: number; clients: number; rps: number; eventsPerSecond: number; json: boolean }) => {
+        const r = await (await import('../../bench/serve.js')).runServeBench(o);
+        if (o.json) printJson(r);
+        else for (const [k, v] of Object.entries(r)) process.stdout.write(`${k.padEnd(28)} ${typeof v === 'object' ? JSON.stringify(v) : v}\n`);
+        if (r.ok !== true) throw new ExitCode(1);
+      }),
+    );
   bench
     .command('live')
     .description('order round trip through ccxt over loopback against the simulated Binance (intent durable → ack durable), p50/p99; baselines: a raw HTTP GET and a raw signed order POST to the same server')

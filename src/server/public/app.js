@@ -3,12 +3,15 @@
 // only the charts convert to floating point, to draw.
 
 const $ = (id) => document.getElementById(id);
-const state = { run: '', runs: [], charts: {}, refreshTimer: null, token: '' };
+const state = { run: '', runs: [], charts: {}, refreshTimer: null, token: '', lastEvent: -1 };
 
 async function api(path) {
   const r = await fetch(path);
   if (!r.ok) throw new Error(`${path}: ${r.status} ${(await r.json().catch(() => ({}))).message ?? ''}`);
-  return r.json();
+  const j = await r.json();
+  // An answer older than the last event seen (the server answers from its cache while it refreshes): ask again soon.
+  if (typeof j.position === 'number' && j.position < state.lastEvent) scheduleRefresh();
+  return j;
 }
 const q = () => (state.run ? `?run=${encodeURIComponent(state.run)}` : '');
 const qa = (extra) => (state.run ? `?run=${encodeURIComponent(state.run)}&${extra}` : `?${extra}`);
@@ -249,7 +252,13 @@ function scheduleRefresh() {
 function connect() {
   const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/stream`);
   ws.onopen = () => ($('live-status').textContent = 'live');
-  ws.onmessage = () => scheduleRefresh();
+  ws.onmessage = (m) => {
+    const msg = JSON.parse(m.data);
+    const events = Array.isArray(msg) ? msg : [];
+    if (events.length > 0) state.lastEvent = Math.max(state.lastEvent, events[events.length - 1].position);
+    if (!Array.isArray(msg) && typeof msg.position === 'number') state.lastEvent = Math.max(state.lastEvent, msg.position);
+    scheduleRefresh();
+  };
   ws.onclose = () => {
     $('live-status').textContent = 'reconnecting…';
     setTimeout(connect, 1000);
