@@ -1,4 +1,7 @@
-// Lint rules. The block for domain/ is the enforcement of principle 1: the domain is pure.
+// Lint rules. The block for domain/ is the enforcement of principle 1: the domain is pure. The layers
+// block keeps the effects in src/store, src/venues and src/runtime below projections/, replay/ and
+// datasets/ (those read the log and may use them, never the other way round); the shell (src/cli,
+// src/bench, src/server) may import anything.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -7,6 +10,11 @@ const nodeBuiltins = [
   'http', 'http2', 'https', 'net', 'os', 'path', 'perf_hooks', 'process', 'readline', 'stream', 'timers',
   'tls', 'tty', 'url', 'util', 'v8', 'vm', 'worker_threads', 'zlib',
 ];
+
+/** Import patterns for a top-level folder, as written from any depth below the repository root. */
+const folder = (name) => [`**/${name}/**`, ...[1, 2, 3, 4, 5].map((d) => `${'../'.repeat(d)}${name}/**`)];
+const layerMessage = 'src/store, src/venues and src/runtime must not import projections/, replay/ or datasets/ (they build on the log, not the other way round); move the shared code down a layer, or do it in the shell (src/cli, src/bench, src/server)';
+const domainOutside = 'domain/ imports nothing outside domain/ (and packages): it is the pure core everything else builds on.';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '**/*.d.ts'] },
@@ -34,6 +42,7 @@ export default tseslint.config(
         patterns: [
           { group: ['node:*'], message: 'domain/ is pure: no Node built-ins (I/O belongs in src/).' },
           { group: ['**/src/**', '../src/*', '../../src/*', '../../../src/*'], message: 'domain/ must not import from src/.' },
+          { group: ['projections', 'replay', 'datasets', 'test', 'scripts'].flatMap(folder), message: domainOutside },
         ],
       }],
       'no-restricted-globals': ['error',
@@ -53,6 +62,15 @@ export default tseslint.config(
         { selector: "ImportExpression", message: 'domain/ is pure: no dynamic import.' },
         { selector: "MemberExpression[object.name='crypto'][property.name='getRandomValues']", message: 'domain/ is pure: no hidden randomness.' },
         { selector: "MemberExpression[object.name='crypto'][property.name='randomUUID']", message: 'domain/ is pure: no hidden randomness.' },
+      ],
+    },
+  },
+  {
+    files: ['src/store/**/*.ts', 'src/venues/**/*.ts', 'src/runtime/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['projections', 'replay', 'datasets'].flatMap(folder), message: layerMessage }] }],
+      'no-restricted-syntax': ['error',
+        { selector: 'ImportExpression[source.value=/(^|\\/)(projections|replay|datasets)\\//]', message: layerMessage },
       ],
     },
   },
