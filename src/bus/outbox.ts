@@ -45,7 +45,9 @@ export async function publishLog(bus: Bus, store: EventStore, topic: string, bat
   let head = checkpoint;
   try {
     let buf: BusMessage[] = [];
-    for await (const e of store.readAll({ fromPosition: checkpoint + 1 })) {
+    // From the checkpoint itself, a position the store gave (KurrentDB's are sparse: checkpoint + 1 would
+    // point into the middle of a record); the read includes it, so it is skipped.
+    for await (const e of store.readAll({ fromPosition: checkpoint < 0 ? 'start' : checkpoint })) {
       if (e.position <= checkpoint) continue;
       buf.push(encodeRecorded(e));
       head = e.position;

@@ -84,7 +84,11 @@ export class LiveProjections {
           return n < BATCH_EVENTS;
         });
       } else {
-        for await (const e of store.readAll({ fromPosition: p.position + 1, maxCount: BATCH_EVENTS })) {
+        // From the checkpoint itself, a position the store gave (KurrentDB's are sparse: position + 1 would
+        // point into the middle of a record); the read includes it, so it is skipped.
+        const from = p.position;
+        for await (const e of store.readAll({ fromPosition: from < 0 ? 'start' : from, maxCount: BATCH_EVENTS + 1 })) {
+          if (e.position <= from) continue;
           if (e.position > head) break;
           p.visit({ position: e.position, stream: e.stream, id: e.id, type: e.type, data: e.isJson ? e.data : null, metadata: e.metadata });
           n++;
