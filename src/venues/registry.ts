@@ -9,7 +9,7 @@
  * (src/cli) at start-up through `provideCatalogReader`.
  */
 import { TapedeckError } from '../../domain/core/errors.js';
-import type { AnyEnvelope } from '../../domain/events/envelope.js';
+import { formatIssues, type AnyEnvelope } from '../../domain/events/envelope.js';
 import type { CaptureFormat, VenueAdapter } from './adapter.js';
 import { binance } from './binance/adapter.js';
 import { coinbase } from './coinbase/adapter.js';
@@ -79,9 +79,9 @@ export function venueOfOwnCapture(file: string): VenueAdapter<any> | null {
 export function parseVenueConfig<C>(venue: VenueAdapter<C>, raw: unknown): C {
   const r = venue.config.safeParse(raw ?? {});
   if (r.success) return r.data;
-  const issue = r.error.issues[0]!;
-  const field = issue.path.length > 0 ? issue.path.join('.') : '(root)';
-  throw new TapedeckError('VENUE_CONFIG', `${venue.id} config: ${field}: ${issue.message}`, { field: `${venue.id}.${field}` });
+  // An unknown key's path ends with the key itself, and its message names the closest known key.
+  const { field, message } = formatIssues(r.error);
+  throw new TapedeckError('VENUE_CONFIG', `${venue.id} config: ${message}`, { field: `${venue.id}.${field}` });
 }
 
 /**

@@ -12,6 +12,7 @@ import { TapedeckError } from '../../domain/core/errors.js';
 import { parseRiskConfig, riskConfigSchema } from '../../domain/risk/config.js';
 import { getStrategy, strategyNames } from '../../domain/strategies/registry.js';
 import { simVenueConfigSchema } from '../../domain/venue/config.js';
+import { VENUES, parseVenueConfig } from '../../src/venues/registry.js';
 import { DEFAULT_RISK, parseRunConfig, resolveRunConfig, runConfigSchema } from '../../src/runtime/config.js';
 import type { SourceSurvey } from '../../src/runtime/sources.js';
 import { tapedeck } from '../helpers/cli.js';
@@ -151,6 +152,35 @@ describe('strict config keys', () => {
     expect(r2.code).toBe(2);
     expect(r2.stderr).toContain('unknown key "sed" (did you mean "seed"?)');
     t.cleanup();
+  });
+});
+
+describe('live venue configs', () => {
+  it('property: a misspelling of any key of a registered venue\'s config is refused with the closest known key', () => {
+    const cases = VENUES.flatMap((v) => {
+      const out: Array<{ path: string[]; keys: string[] }> = [];
+      const base = JSON.parse(JSON.stringify(parseVenueConfig(v, {}))) as Record<string, unknown>;
+      objectsIn(v.config as unknown as Zod, base, [], out);
+      return out.flatMap((o) => o.keys.map((key) => ({ venue: v, base, path: o.path, key, known: o.keys })));
+    });
+    expect(cases.length).toBeGreaterThan(10);
+    fc.assert(
+      fc.property(fc.constantFrom(...cases).chain((c) => fc.tuple(fc.constant(c), misspelling(c.key))), ([c, typo]) => {
+        fc.pre(!c.known.includes(typo) && typo.length > 0 && c.known.every((k) => k === c.key || distance(typo, k) > distance(typo, c.key)));
+        const cfg = structuredClone(c.base);
+        at(cfg, c.path)[typo] = 1;
+        let err: unknown;
+        try {
+          parseVenueConfig(c.venue, cfg);
+        } catch (e) {
+          err = e;
+        }
+        expect(err, `${c.venue.id}.${[...c.path, typo].join('.')}`).toBeInstanceOf(TapedeckError);
+        expect((err as TapedeckError).where?.field).toBe([c.venue.id, ...c.path, typo].join('.'));
+        expect((err as TapedeckError).message).toContain(`unknown key "${typo}" (did you mean "${c.key}"?)`);
+      }),
+      { numRuns: 200 },
+    );
   });
 });
 

@@ -3,8 +3,9 @@
  * paper run points them at a loopback server instead.
  */
 import { z } from 'zod';
+import { configObject } from '../../../domain/core/config-object.js';
 
-export const BinanceConfig = z.strictObject({
+export const BinanceConfig = configObject({
   /** Combined-stream websocket base (`/stream?streams=...` is appended from `streams`). */
   wsUrl: z.url({ protocol: /^wss?$/ }).default('wss://stream.binance.com:9443/stream'),
   /** REST base for depth snapshots and exchangeInfo. */

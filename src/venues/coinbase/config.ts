@@ -1,7 +1,8 @@
 /** Coinbase Exchange settings (zod, strict keys). Defaults are the public production endpoints. */
 import { z } from 'zod';
+import { configObject } from '../../../domain/core/config-object.js';
 
-export const CoinbaseConfig = z.strictObject({
+export const CoinbaseConfig = configObject({
   wsUrl: z.url({ protocol: /^wss?$/ }).default('wss://ws-feed.exchange.coinbase.com'),
   /** REST base for /products (instrument scales). */
   restUrl: z.url({ protocol: /^https?$/ }).default('https://api.exchange.coinbase.com'),

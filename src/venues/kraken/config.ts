@@ -1,7 +1,8 @@
 /** Kraken spot (websocket v1) settings (zod, strict keys). Defaults are the public production endpoints. */
 import { z } from 'zod';
+import { configObject } from '../../../domain/core/config-object.js';
 
-export const KrakenConfig = z.strictObject({
+export const KrakenConfig = configObject({
   wsUrl: z.url({ protocol: /^wss?$/ }).default('wss://ws.kraken.com'),
   /** REST base for AssetPairs (instrument scales). */
   restUrl: z.url({ protocol: /^https?$/ }).default('https://api.kraken.com'),

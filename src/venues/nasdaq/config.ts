@@ -3,8 +3,9 @@
  * username and password are credentials (ExecutionContext), never part of this config.
  */
 import { z } from 'zod';
+import { configObject } from '../../../domain/core/config-object.js';
 
-export const NasdaqConfig = z.strictObject({
+export const NasdaqConfig = configObject({
   /** The OUCH gateway. */
   host: z.string().min(1).default('127.0.0.1'),
   port: z.int().min(0).max(65_535).default(0),
@@ -16,6 +17,6 @@ export const NasdaqConfig = z.strictObject({
   heartbeatTimeoutMs: z.int().min(10).max(600_000).optional(),
   sendTimeoutMs: z.int().min(1).max(600_000).optional(),
   queryTimeoutMs: z.int().min(1).max(600_000).optional(),
-  reconnect: z.strictObject({ delayMs: z.int().min(1).max(600_000), maxAttempts: z.int().min(0).max(1_000_000) }).optional(),
+  reconnect: configObject({ delayMs: z.int().min(1).max(600_000), maxAttempts: z.int().min(0).max(1_000_000) }).optional(),
 });
 export type NasdaqConfig = z.output<typeof NasdaqConfig>;
