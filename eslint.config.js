@@ -17,7 +17,7 @@ const layerMessage = 'src/store, src/venues and src/runtime must not import proj
 const domainOutside = 'domain/ imports nothing outside domain/ (and packages): it is the pure core everything else builds on.';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '**/*.d.ts'] },
+  { ignores: ['dist/**', 'node_modules/**', '**/*.d.ts', '.stryker-tmp/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
