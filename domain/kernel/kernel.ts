@@ -162,7 +162,7 @@ export function processInput(k: KernelState, input: AnyEnvelope, revision: numbe
     } else {
       applyMarketEvent(k.market, input as unknown as TimedEvent);
     }
-    if (input.type === 'TradeReported' || input.type === 'QuoteUpdated') riskEvolve(k, input);
+    if (input.type === 'TradeReported' || input.type === 'QuoteUpdated' || input.type === 'InstrumentDefined') riskEvolve(k, input);
   } else if (lifecycle.isOrderEvent(input as unknown as TimedEvent)) {
     // Live mode: a real venue's report arrives as an input. It is folded in like a simulated
     // venue's report; one the lifecycle finds impossible stays on record but changes nothing.

@@ -31,6 +31,11 @@ export const riskConfigSchema = configObject({
   instruments: z.record(instrumentId, configObject(perInstrumentLimits)).default({}),
   /** When false, an order for an instrument not in `instruments` is denied UNKNOWN_INSTRUMENT. */
   allowUnknownInstruments: z.boolean().default(true),
+  /**
+   * Deny (INVALID_ORDER) an order off the instrument's tick or lot grid, as recorded by InstrumentDefined (the
+   * venue's own rules, e.g. a ccxt exchange's markets). Off by default: captures define the wire format's grid.
+   */
+  instrumentRules: z.boolean().default(false),
   /** Per venue: cap on the gross notional of all positions (and worst-case open orders) there. */
   venues: z.record(venue, configObject({ maxGrossNotional: decimal })).default({}),
   maxGrossExposure: decimal.optional(),
@@ -59,6 +64,7 @@ export interface RiskConfig {
   defaults: InstrumentLimits;
   instruments: Map<string, InstrumentLimits>;
   allowUnknownInstruments: boolean;
+  instrumentRules: boolean;
   venueMaxGrossNotional: Map<string, bigint>;
   maxGrossExposure: bigint | null;
   maxNetExposure: bigint | null;
@@ -105,6 +111,7 @@ export function parseRiskConfig(raw: unknown): RiskConfig {
     defaults: limits(c.defaults, 'defaults'),
     instruments,
     allowUnknownInstruments: c.allowUnknownInstruments,
+    instrumentRules: c.instrumentRules,
     venueMaxGrossNotional: venueMax,
     maxGrossExposure: money(c.maxGrossExposure, 'maxGrossExposure'),
     maxNetExposure: money(c.maxNetExposure, 'maxNetExposure'),

@@ -72,12 +72,14 @@ export interface RiskState {
   /** Fees paid, at config.moneyScale (rounded up). */
   feesTotal: bigint;
   feesAtDayStart: bigint;
+  /** Tick and lot grids per instrument, from InstrumentDefined (checked when config.instrumentRules). */
+  rules: Map<string, { tickSizeTicks: number; lotSizeLots: number; priceScale: number; qtyScale: number }>;
 }
 
 export function initialState(config: RiskConfig): RiskState {
   return {
     config, killSwitch: 'ACTIVE', killSwitchReason: '', venueKillSwitch: new Map(), exposures: new Map(), intents: new Map(), open: new Map(),
-    rateTimesNs: [], dayIndex: null, feesTotal: 0n, feesAtDayStart: 0n,
+    rateTimesNs: [], dayIndex: null, feesTotal: 0n, feesAtDayStart: 0n, rules: new Map(),
   };
 }
 
@@ -166,6 +168,11 @@ function pushRate(state: RiskState, tNs: bigint): void {
 /** Applies an event, in place. Market data and unrelated events return at once. */
 export function evolve(state: RiskState, event: TimedEvent): RiskState {
   switch (event.type) {
+    case 'InstrumentDefined': {
+      const d = event.data;
+      state.rules.set(d.instrument, { tickSizeTicks: d.tickSizeTicks, lotSizeLots: d.lotSizeLots, priceScale: d.priceScale, qtyScale: d.qtyScale });
+      return state;
+    }
     case 'OrderIntended': {
       const d = event.data;
       state.intents.set(d.orderId, {
@@ -404,6 +411,14 @@ export function check(state: RiskState, intent: RiskIntent, ctx: RiskContext): R
   if (o.orderType === 'market' && o.priceTicks !== null) return deny('INVALID_ORDER', 'a market order has no price');
   if (e !== undefined && (e.priceScale !== o.priceScale || e.qtyScale !== o.qtyScale)) {
     return deny('INVALID_ORDER', `scales ${o.priceScale}/${o.qtyScale} differ from ${e.priceScale}/${e.qtyScale} already used for ${o.instrument}`);
+  }
+
+  if (cfg.instrumentRules) {
+    const r = state.rules.get(o.instrument);
+    if (r !== undefined && r.priceScale === o.priceScale && r.qtyScale === o.qtyScale) {
+      if (o.priceTicks !== null && o.priceTicks % r.tickSizeTicks !== 0) return deny('INVALID_ORDER', `price ${o.priceTicks} ticks is off ${o.instrument}'s tick of ${r.tickSizeTicks}`);
+      if (o.qtyLots % r.lotSizeLots !== 0) return deny('INVALID_ORDER', `quantity ${o.qtyLots} lots is off ${o.instrument}'s lot of ${r.lotSizeLots}`);
+    }
   }
 
   checks.push('UNKNOWN_INSTRUMENT');

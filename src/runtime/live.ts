@@ -198,8 +198,12 @@ async function reconcileOnce(store: EventStore, s: VenueSession, id: string): Pr
   for (const ord of ledger.orders.orders.values()) {
     if (ord.replacePending === null || !lifecycle.isWorking(ord.status)) continue;
     const next = venueOrders.get(ord.orderId)?.find((v) => v.n === ord.replaceCount + 1);
+    // The total the venue now holds: everything filled on the order's venue orders, plus what the new one still has open.
+    const info = s.instruments.get(ord.instrument);
+    const lots = (t: string | null): number => (t === null || info === undefined ? 0 : toLots(t, info.qtyScale, 'qty'));
+    const total = next === undefined ? 0 : (venueOrders.get(ord.orderId) ?? []).reduce((a, v) => a + lots(v.o.filled), 0) + lots(next.o.amount) - lots(next.o.filled);
     const env = next !== undefined
-      ? mk('OrderReplaced', { orderId: ord.orderId, priceTicks: ord.replacePending.priceTicks, qtyLots: ord.replacePending.qtyLots, ...(next.o.venueOrderId ? { venueOrderId: next.o.venueOrderId } : {}) }, `${id}:replaced:${ord.orderId}`, nowNs)
+      ? mk('OrderReplaced', { orderId: ord.orderId, priceTicks: ord.replacePending.priceTicks, qtyLots: total > ord.filledLots ? total : ord.replacePending.qtyLots, ...(next.o.venueOrderId ? { venueOrderId: next.o.venueOrderId } : {}) }, `${id}:replaced:${ord.orderId}`, nowNs)
       : mk('ReplaceRejected', { orderId: ord.orderId, reason: 'reconciliation: the replacement never reached the venue' }, `${id}:replace-rejected:${ord.orderId}`, nowNs);
     rec.evolve(ledger, { type: env.type, data: env.data });
     pre.push(env);

@@ -23,10 +23,10 @@ function filesUnder(dir: string): string[] {
 describe('live trading through ccxt against the simulated Binance', () => {
   it('places, partially fills, cancels and replaces; parity holds; slippage pairs orders; the log matches the venue; no secret leaks', { timeout: 60_000 }, async () => {
     const t = tmpDir('td-ccxt-live-');
-    const sim = await startSim({ speed: 6 });
+    const sim = await startSim({ speed: 10 });
     const logs: string[] = [];
     try {
-      const { result, store } = await liveRun(sim, t.dir, { durationMs: 5500, logs });
+      const { result, store } = await liveRun(sim, t.dir, { durationMs: 6500, logs });
       const s = result.summary!;
       expect(result.startReconciliation.ok).toBe(true);
       expect(result.endReconciliation).toMatchObject({ ok: true, differences: [] });
@@ -87,6 +87,12 @@ describe('live trading through ccxt against the simulated Binance', () => {
       setTimeout(() => sim.setFaults(undefined, ['lose-ack']), 3000);
       const { result, store } = await liveRun(sim, t.dir, { durationMs: 5500, logs });
       const s = result.summary!;
+      if (!result.endReconciliation?.ok) {
+        const bad = result.endReconciliation!.differences.map((d) => d.key);
+        const evs = await allEvents(store);
+        console.log(JSON.stringify(result.endReconciliation), logs, evs.filter((e) => bad.some((b) => JSON.stringify(e.data).includes(b.split(':').pop()!)) || (e.type.startsWith('Order') || e.type.startsWith('Replace') || e.type.startsWith('Cancel') || e.type === 'VenueMessageSent')).map((e) => `${e.stream.slice(0, 10)} ${e.type} ${JSON.stringify(e.data).slice(0, 160)}`).join('\n'));
+        console.log(JSON.stringify(await simJson(sim, '/_sim/orders')));
+      }
       expect(result.endReconciliation).toMatchObject({ ok: true, differences: [] });
       expect(await checkParity(store, s.runId)).toMatchObject({ identical: true, decisions: s.decisions });
       const fills = (await allEvents(store)).filter((e) => e.type === 'OrderFilled').map((e) => (e.data as { fillId: string }).fillId);

@@ -103,7 +103,8 @@ export function registerLiveRun(program: Command): void {
         try {
           const survey = { instruments: new Map([...session.instruments.values()].map((i) => [i.instrument, { venue: session.venue, symbol: i.marketId, priceScale: i.priceScale, qtyScale: i.qtyScale, events: 0 }])) };
           if (cfg.params.instrument === undefined) throw new TapedeckError('CONFIG_INVALID', 'live needs params.instrument in the config (e.g. "BINANCE:NKNUSDT")', { file: o.config ?? '--config', field: 'params.instrument' });
-          const config = resolveRunConfig(o.strategy, { ...cfg, venues: [] }, survey, o.config ?? '--config');
+          // Live, the venue's tick and lot (InstrumentDefined from its markets) are enforced by risk unless the config says otherwise.
+          const config = resolveRunConfig(o.strategy, { ...cfg, risk: { instrumentRules: true, ...(cfg.risk ?? {}) }, venues: [] }, survey, o.config ?? '--config');
           const r = await runLive({
             store, session, config, onEnd: liveCfg.onEnd, requestsPerSecond: liveCfg.requestsPerSecond, signal: stop.signal,
             ...(o.duration !== undefined ? { durationMs: o.duration * 1000 } : {}),

@@ -309,9 +309,24 @@ export class CcxtExecutionClient implements ExecutionClient {
     if (t.postOnly) params.postOnly = true;
     if (t.venueOrderId === null) params.cancelOrigClientOrderId = oldCid;
     let answer: unknown;
+    let totalLots: number | null = null;
     try {
       await this.waitBudget();
-      if (this.ex.has?.editOrder) {
+      if (this.o.exchangeId === 'binance') {
+        // Binance's cancelReplace, called directly (ccxt's editOrder builds the same request but returns only the
+        // new order): the cancel half says how much the old order had filled, so the order's new total is exact
+        // even when a fill raced the replace.
+        const payload = this.ex.editSpotOrderRequest(t.venueOrderId ?? '', t.info.symbol, t.orderType, t.side, Number(amount), price === undefined ? undefined : Number(price), params);
+        const raw = (await this.request(t.orderId, 'EditOrder', written, () => this.ex.privatePostOrderCancelReplace(payload))) as { newOrderResponse?: unknown; cancelResponse?: { executedQty?: string } };
+        answer = this.ex.parseOrder(raw.newOrderResponse ?? {}, this.ex.market(t.info.symbol));
+        const oldFilled = raw.cancelResponse?.executedQty;
+        const newAmount = decimalText((answer as { amount?: unknown }).amount);
+        if (oldFilled !== undefined && newAmount !== null) {
+          const old = t.venueOrderId;
+          const prior = t.filledLots - (old === null ? 0 : t.filledByVenueOrder.get(old) ?? 0);
+          totalLots = prior + toLots(oldFilled, t.info.qtyScale, 'cancelResponse.executedQty') + toLots(newAmount, t.info.qtyScale, 'amount');
+        }
+      } else if (this.ex.has?.editOrder) {
         answer = await this.request(t.orderId, 'EditOrder', written, () =>
           this.ex.editOrder(t.venueOrderId ?? '', t.info.symbol, t.orderType, t.side, Number(amount), price === undefined ? undefined : Number(price), params));
       } else {
@@ -333,20 +348,21 @@ export class CcxtExecutionClient implements ExecutionClient {
       return;
     }
     const norm = normalizeOrder(this.o.exchangeId, answer);
-    this.replaced(t, n, norm.venueOrderId, answer);
+    this.replaced(t, n, norm.venueOrderId, answer, totalLots);
     if (norm.kind === 'state') await this.applyOrderState(t, n, norm, answer);
     else await this.refresh(t);
   }
 
-  private replaced(t: Tracked, n: number, venueOrderId: string | null, raw: unknown): void {
+  /** `totalLots`: the order's total at the venue after the replace (filled so far + the new order), when known. */
+  private replaced(t: Tracked, n: number, venueOrderId: string | null, raw: unknown, totalLots: number | null = null): void {
     const p = t.pendingReplace;
     if (p === null || p.n !== n) return;
     t.pendingReplace = null;
     t.replaceCount = n;
     t.priceTicks = p.priceTicks;
-    t.qtyLots = p.qtyLots;
+    t.qtyLots = totalLots !== null && totalLots > t.filledLots ? totalLots : p.qtyLots;
     if (venueOrderId !== null) t.venueOrderId = venueOrderId;
-    this.report('OrderReplaced', { orderId: t.orderId, priceTicks: p.priceTicks, qtyLots: p.qtyLots, ...(venueOrderId !== null ? { venueOrderId } : {}) }, `replaced:${t.orderId}:${n}`, raw);
+    this.report('OrderReplaced', { orderId: t.orderId, priceTicks: p.priceTicks, qtyLots: t.qtyLots, ...(venueOrderId !== null ? { venueOrderId } : {}) }, `replaced:${t.orderId}:${n}`, raw);
     for (const h of t.held.splice(0)) h();
   }
 
