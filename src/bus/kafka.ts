@@ -221,13 +221,19 @@ export class KafkaBus implements Bus {
     let wake: (() => void) | null = null;
     let done = false;
     try {
+      // The seek below may make the client fetch a range again: keep each offset once, in order.
+      let next = fromOffset;
       await member.run(async (batch) => {
         if (batch.partition !== partition) return;
-        for (const m of batch.messages) if (m.offset >= fromOffset && m.offset < end) got.push(m);
-        if (batch.messages.at(-1) !== undefined && batch.messages.at(-1)!.offset >= end - 1n) done = true;
+        for (const m of batch.messages) {
+          if (m.offset < next || m.offset >= end) continue;
+          got.push(m);
+          next = m.offset + 1n;
+        }
+        if (next >= end || (batch.messages.at(-1)?.offset ?? -1n) >= end - 1n) done = true;
         wake?.();
       });
-      consumer.seek({ topic, partition, offset: fromOffset.toString() });
+      if (fromOffset > 0n) consumer.seek({ topic, partition, offset: fromOffset.toString() });
       while (true) {
         while (got.length > 0) yield got.shift()!;
         if (done) return;
