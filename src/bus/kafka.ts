@@ -159,7 +159,7 @@ export class KafkaBus implements Bus {
         await c.run({
           autoCommit: false,
           eachBatchAutoResolve: false,
-          eachBatch: async ({ batch, heartbeat, resolveOffset }) => {
+          eachBatch: async ({ batch, heartbeat, resolveOffset, commitOffsetsIfNecessary }) => {
             const messages: ConsumedMessage[] = batch.messages.map((m) => ({
               topic: batch.topic,
               partition: batch.partition,
@@ -171,7 +171,10 @@ export class KafkaBus implements Bus {
             }));
             const ctx: BatchContext = {
               commit: async (next) => {
-                await c.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next.toString() }]);
+                // Through the batch's own committer: consumer.commitOffsets silently does nothing once the
+                // consumer is stopping, and a worker leaving the group must still commit the batch in hand,
+                // or the next owner applies it again.
+                await commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next.toString() }] }] });
                 resolveOffset((next - 1n).toString());
               },
               heartbeat,

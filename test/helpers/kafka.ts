@@ -37,7 +37,7 @@ export async function assertBrokerReachable(list = brokers): Promise<void> {
 }
 
 /** Runs scripts/kafka-local.sh with its own state directory; resolves with stdout. */
-export function kafkaScript(command: 'start' | 'stop' | 'crash' | 'reset', state: string): Promise<string> {
+export function kafkaScript(command: 'start' | 'stop' | 'crash' | 'reset' | 'address', state: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn('bash', [KAFKA_SCRIPT, command], { env: { ...process.env, KAFKA_STATE: state }, cwd: repoRoot });
     let out = '';
