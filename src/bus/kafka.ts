@@ -43,6 +43,10 @@ function logCreator() {
   };
 }
 
+function isKafkaJsError(e: unknown): boolean {
+  return e instanceof Error && e.name.startsWith('KafkaJS');
+}
+
 function headerString(h: IHeaders | undefined, name: string): string | undefined {
   const v = h?.[name];
   if (v === undefined) return undefined;
@@ -186,8 +190,11 @@ export class KafkaBus implements Bus {
               const last = batch.messages.at(-1);
               if (last !== undefined) resolveOffset(last.offset);
             } catch (e) {
-              // The handler's failure is final (a store that cannot write): stop, do not retry the batch.
-              fail(e);
+              // The bus's own errors (a commit or heartbeat while the broker restarts) go back to kafkajs,
+              // which reconnects, rejoins and fetches again from what was resolved: the handler sees the
+              // batch again and skips what it already made durable. Any other failure (a store that cannot
+              // write, a hostile record) is final: stop, do not retry the batch.
+              if (!isKafkaJsError(e)) fail(e);
               throw e;
             }
           },

@@ -4,24 +4,19 @@
  * - two workers splitting the instruments decide, together, exactly what one replay of the capture decides;
  * - a worker killed (SIGKILL) mid-run and restarted on its store loses nothing and repeats nothing;
  * - a worker joining and another leaving mid-stream: every event applied once, in one store or the other;
- * - publish streams the log and resumes from its checkpoint;
- * - the broker killed and restarted mid-stream: the gateway's idempotent producer and a worker ride it out.
- * All Kafka tests are in this one file, so they run one after another: the last one may kill the shared broker.
+ * - publish streams the log and resumes from its checkpoint.
+ * The broker killed mid-stream is test/bus/kafka-broker-crash.test.ts (on a broker of its own).
  */
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decisionsByInstrument } from '../../replay/instruments.js';
 import { KafkaBus } from '../../src/bus/kafka.js';
-import { KIND_HEADER, runGateway } from '../../src/runtime/gateway.js';
-import { resolveSource } from '../../src/runtime/sources.js';
 import { startWorker } from '../../src/runtime/worker.js';
 import { EmbeddedEventStore } from '../../src/store/embedded/store.js';
 import type { EventStore } from '../../src/store/port.js';
 import { tapedeck } from '../helpers/cli.js';
-import { assertBrokerReachable, brokers, CliProcess, kafkaScript, notRunLine, runKafka, until } from '../helpers/kafka.js';
+import { assertBrokerReachable, brokers, CliProcess, notRunLine, runKafka, until } from '../helpers/kafka.js';
 import { repoRoot, tmpDir } from '../helpers/tmp.js';
 
 const CAPTURE = path.join(repoRoot, 'datasets/samples/binance/BINANCE.ws.1.0');
@@ -55,19 +50,6 @@ function expectOpenRunParity(store: string, runId: string, summary: { events: nu
   expect(r.firstDivergence).toBeUndefined();
   expect(r.divergence).toBeUndefined();
   expect({ decisions: r.decisions, inputs: r.inputs, hash: r.hash }).toEqual({ decisions: summary.decisions, inputs: summary.events, hash: summary.decisionsHash });
-}
-
-/**
- * The broker to kill: the shared one when this file was given the broker that scripts/kafka-local.sh
- * runs in KAFKA_STATE (as .ci/run does; the Kafka tests are all in this file, so nothing else is using
- * it), else a private one in its own state directory and port.
- */
-async function brokerToCrash(): Promise<{ brokers: string; state: string; own: boolean }> {
-  const shared = process.env.KAFKA_STATE ?? path.join(repoRoot, '.cache/kafka/broker');
-  const address = await kafkaScript('address', shared).catch(() => '');
-  if (address !== '' && address === brokers) return { brokers, state: shared, own: false };
-  const own = fs.mkdtempSync(path.join(os.tmpdir(), 'tapedeck-broker-'));
-  return { brokers: await kafkaScript('start', own), state: own, own: true };
 }
 
 async function runIdsOf(store: EventStore): Promise<string[]> {
@@ -246,70 +228,5 @@ describe.runIf(runKafka)('workers on a real Kafka broker', () => {
     const positions: number[] = [];
     for await (const m of bus.readPartition(topic, 0, 0n)) positions.push(Number(m.headers['store-position']));
     expect(positions).toEqual(Array.from({ length: second.head + 1 }, (_, i) => i));
-  });
-  it('the broker killed (SIGKILL) and restarted mid-stream: nothing lost or duplicated, in the topic and in the worker store', async () => {
-    const { brokers: cb, state, own } = await brokerToCrash();
-    const kb = new KafkaBus({ brokers: cb });
-    try {
-      const topic = `t-crash-${randomUUID()}`;
-      const group = `g-crash-${randomUUID()}`;
-      await kb.ensureTopic(topic, 4);
-      const store = path.join(tmp.dir, 'crash-worker');
-      const worker = new CliProcess(['worker', '--kafka', cb, '--group', group, '--topic', topic, '--strategy', 'market-maker', '--store', store, '--session-timeout-ms', '3000', '--json']);
-      let restarted: Promise<unknown> | null = null;
-      let sentAtCrash = 0;
-      try {
-        await worker.waitFor((l) => l.event === 'assigned' && l.partitions.length === 4);
-        const g = await runGateway({
-          bus: kb, source: resolveSource(CAPTURE), venue: 'BINANCE', topic, batch: 5,
-          onProgress: (n) => {
-            if (restarted === null && n >= 100) {
-              sentAtCrash = n;
-              restarted = kafkaScript('crash', state).then(() => kafkaScript('start', state));
-            }
-          },
-        });
-        expect(g.events).toBe(EVENTS);
-        expect(restarted).not.toBeNull();
-        await restarted;
-        expect(sentAtCrash).toBeLessThan(EVENTS);
-        const allCommitted = async () => {
-          const end = await kb.endOffsets(topic);
-          const done = await kb.committedOffsets(group, topic);
-          return [...end].every(([p, o]) => done.get(p) === o);
-        };
-        await until(allCommitted, 'the worker to commit every record', 90_000, 200);
-      } finally {
-        worker.kill('SIGTERM');
-      }
-      const stopped = await worker.waitFor((l) => l.event === 'stopped');
-      expect(await worker.exited).toBe(0);
-
-      // The topic: every event once (the idempotent producer's retries wrote nothing twice).
-      const inTopic = new Map<string, number>();
-      for (const p of [0, 1, 2, 3]) {
-        for await (const m of kb.readPartition(topic, p, 0n)) if (m.headers[KIND_HEADER] !== 'survey') inTopic.set(m.eventId, (inTopic.get(m.eventId) ?? 0) + 1);
-      }
-      expect(inTopic.size).toBe(EVENTS);
-      expect([...inTopic.values()].every((n) => n === 1)).toBe(true);
-
-      // The worker: every event applied once; the decisions a replay's.
-      const s = await EmbeddedEventStore.open(store, { readOnly: true });
-      try {
-        const runIds = stopped.runs.map((x: { runId: string }) => x.runId);
-        const applied = new Map<string, number>();
-        for (const id of runIds) for await (const e of s.readStream(`run-${id}`)) if (e.metadata.role === 'input') applied.set(e.id, (applied.get(e.id) ?? 0) + 1);
-        expect(applied.size).toBe(EVENTS);
-        expect([...applied.values()].every((n) => n === 1)).toBe(true);
-        expect(new Set(applied.keys())).toEqual(new Set(inTopic.keys()));
-        expect(Object.fromEntries(await decisionsByInstrument(s, runIds))).toEqual(replayByInstrument);
-      } finally {
-        await s.close();
-      }
-    } finally {
-      await kb.close();
-      // A private broker's data is thrown away: a kill is as good as a graceful stop here, and quicker.
-      if (own) await kafkaScript('crash', state).catch(() => undefined);
-    }
   });
 });

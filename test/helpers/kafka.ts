@@ -96,10 +96,17 @@ export class CliProcess {
   }
 }
 
+/** Polls `cond`; an error (a broker still restarting: "not the correct coordinator") counts as "not yet". */
 export async function until(cond: () => Promise<boolean>, what: string, timeoutMs = 60_000, everyMs = 100): Promise<void> {
   const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+  let lastError: unknown = null;
+  for (;;) {
+    try {
+      if (await cond()) return;
+    } catch (e) {
+      lastError = e;
+    }
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }

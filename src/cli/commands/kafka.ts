@@ -92,7 +92,7 @@ export function register(program: Command): void {
             process.once('SIGTERM', () => resolve('SIGTERM'));
             process.once('SIGINT', () => resolve('SIGINT'));
           });
-          await Promise.race([stopSignal, w.failed]);
+          await onBus('worker', () => Promise.race([stopSignal, w.failed]));
           const runs = await onBus('worker stop', () => w.stop());
           say(
             { event: 'stopped', runs: runs.map((r) => ({ runId: r.runId, events: r.events, decisions: r.decisions, decisionsHash: r.decisionsHash })) },
