@@ -8,6 +8,7 @@
  */
 import { TapedeckError } from '../domain/core/errors.js';
 import { storedToEnvelope, toJsonValue, type AnyEnvelope, type RawBytes } from '../domain/events/envelope.js';
+import { damagedRanges, type DamagedRange } from '../src/store/damage.js';
 import { openStore as openStoreAt } from '../src/store/open.js';
 import type { EventStore, RecordedEvent } from '../src/store/port.js';
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -44,6 +45,8 @@ export interface AuditReport {
   positionBefore: Record<string, unknown> | null;
   positionAfter: Record<string, unknown> | null;
   anomalies: Array<{ position: number; type: string; anomaly: string }>;
+  /** Ranges the store reports unreadable: the chain may lack what they held. */
+  unreadable?: DamagedRange[];
 }
 
 function hex(bytes: Uint8Array): string {
@@ -119,7 +122,9 @@ export interface AuditOptions {
 export async function auditOrder(location: string, orderId: string, options: AuditOptions = {}): Promise<AuditReport> {
   const store = await openStoreAt(location, { readOnly: true, create: false });
   try {
-    return await auditOrderIn(store, options.dbPath ?? defaultDbPath(location), orderId, options);
+    const report = await auditOrderIn(store, options.dbPath ?? defaultDbPath(location), orderId, options);
+    const unreadable = damagedRanges(store);
+    return unreadable.length > 0 ? { ...report, unreadable } : report;
   } finally {
     await store.close();
   }

@@ -107,6 +107,16 @@ describe('reads from a damaged store say so', () => {
     expect(r.stderr).toContain(range);
   });
 
+  it('audit answers, then says the chain may lack what the damaged range held, exit 1', async () => {
+    const src = await EmbeddedEventStore.open(whole, { readOnly: true });
+    const order = (await collect(src.readStream(`run-${runId}`))).find((e) => e.type === 'OrderIntended')!;
+    await src.close();
+    const a = tapedeck(['audit', (order.data as { orderId: string }).orderId, '--store', damaged, '--json']);
+    expect(a.code).toBe(1);
+    expect(JSON.parse(a.stdout).unreadable).toHaveLength(1);
+    expect(a.stderr).toContain(range);
+  });
+
   it('store read serves what is readable and exits 1 saying what is not', () => {
     const r = tapedeck(['store', 'read', '--store', damaged, '--all']);
     expect(r.code).toBe(1);

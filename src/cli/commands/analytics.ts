@@ -35,6 +35,7 @@ export function register(program: Command): void {
         const r = await (await audit()).auditOrder(o.store, orderId, o.run !== undefined ? { runId: o.run } : {});
         if (o.json) printJson(r);
         else process.stdout.write((await audit()).formatAudit(r));
+        if (r.unreadable?.length) throw partialAnswer(describeDamage(r.unreadable));
       }),
     );
 
