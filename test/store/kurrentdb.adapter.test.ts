@@ -4,7 +4,7 @@
  * retries and their positions, inclusive starts both ways, subscriptions and their end, an unreachable
  * server. This is NOT the contract passing on KurrentDB (that is kurrentdb.contract.test.ts, with
  * KURRENTDB_URL): it checks what the adapter adds on top of the client, against the client's documented
- * behaviour.
+ * behaviour. The same contract suite runs here too, over the simulated client, and is named so.
  */
 import { randomUUID } from 'node:crypto';
 import type { KurrentDBClient } from '@kurrent/kurrentdb-client';
@@ -14,6 +14,7 @@ import { EmbeddedEventStore } from '../../src/store/embedded/store.js';
 import { KurrentDbEventStore } from '../../src/store/kurrentdb/store.js';
 import { collect, WrongExpectedRevisionError, type EventData, type RecordedEvent } from '../../src/store/port.js';
 import { tmpDir } from '../helpers/tmp.js';
+import { defineStoreContract } from './contract.js';
 import { SimKurrentClient } from './kurrentdb-sim.js';
 
 const ev = (type = 'Tick', data: unknown = { n: 1 }): EventData => ({ id: randomUUID(), type, data, metadata: { source: 'adapter', $correlationId: 'run-1' } });
@@ -192,4 +193,25 @@ describe('KurrentDB adapter over a simulated client (not a server)', () => {
     expect(r.ok).toBe(false);
     expect(r.problems[0]).toMatchObject({ position: Number(victim.commit), stream: 's-1', id: victim.id, reason: expect.stringMatching(/^EVENT_DECODE: .*metadata is not a JSON object/) });
   });
+});
+
+defineStoreContract('kurrentdb adapter over a simulated client (not a KurrentDB server)', () => {
+  const sim = new SimKurrentClient();
+  const location = `kurrentdb://sim:2113?tls=false&tapedeckNamespace=contract-${randomUUID()}`;
+  const opened: KurrentDbEventStore[] = [];
+  const open = async () => {
+    const s = await KurrentDbEventStore.withClient(sim as unknown as KurrentDBClient, location);
+    opened.push(s);
+    return s;
+  };
+  return {
+    create: open,
+    async reopen(store) {
+      await store.close();
+      return open();
+    },
+    async cleanup() {
+      for (const s of opened) await s.close();
+    },
+  };
 });
