@@ -19,8 +19,9 @@ import { register as registerVenues } from './commands/venues.js';
 import { register as registerKafka } from './commands/kafka.js';
 import { register as registerLive } from './commands/live.js';
 import { register as registerServe } from './commands/serve.js';
+import { register as registerReport } from './commands/report.js';
 
-const COMMANDS: Array<(program: Command) => void> = [registerStore, registerRun, registerBench, registerDemo, registerItch, registerCapture, registerQuery, registerDatasets, registerAnalytics, registerVenues, registerKafka, registerLive, registerServe];
+const COMMANDS: Array<(program: Command) => void> = [registerStore, registerRun, registerBench, registerDemo, registerItch, registerCapture, registerQuery, registerDatasets, registerAnalytics, registerVenues, registerKafka, registerLive, registerServe, registerReport];
 
 // The shell wires what the layers below may not import: the dataset catalog's reader (datasets/), loaded
 // only when a run reads catalog:DIR#DATASET, so DuckDB and Arrow stay unloaded otherwise.

@@ -41,10 +41,12 @@ export function register(program: Command): void {
         // A replay or paper run can be redone from its source, so its journal is synced in batches (every
         // 20 ms and on close) rather than per append; live trading syncs before every command.
         const store = await openRunStore(opts.store, { durability: 'batched' }, noteLine);
+        let runId: string | null = null;
         try {
           const t0 = process.hrtime.bigint();
           const s = await runKernel({ mode: 'replay', store, config, sourceLabel: path.relative(process.cwd(), sample), events: await openReplaySource(source) });
           const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+          runId = s.runId;
           say(`\nrun ${s.runId}`);
           const n = (k: number, what: string) => `${k} ${what}${k === 1 ? '' : 's'}`;
           say(`  ${n(s.events, 'market event')} in ${ms.toFixed(0)} ms, ${n(s.decisions, 'decision')}, ${n(s.orders, 'order')}, ${n(s.fills, 'fill')}`);
@@ -61,6 +63,12 @@ export function register(program: Command): void {
         } finally {
           await store.close();
         }
+        // The run as a picture: a self-contained tearsheet beside the store, and the dashboard over it.
+        const out = path.join(path.dirname(path.resolve(opts.store)), 'tearsheet.html');
+        const { writeReport } = await import('../../server/report.js');
+        await writeReport(opts.store, runId!, out);
+        say(`\ntearsheet: ${out}`);
+        say(`dashboard: npm run -s tapedeck -- serve --store ${opts.store}   (then open the URL it prints)`);
       }),
     );
 }
