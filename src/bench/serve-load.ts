@@ -18,6 +18,7 @@ interface LoadArgs {
 }
 
 const args = JSON.parse(process.argv[2] ?? '{}') as LoadArgs;
+const MAX_INFLIGHT = 256;
 const wallNs = (): number => (performance.timeOrigin + performance.now()) * 1e6;
 
 function quantile(sorted: number[], q: number): number | null {
@@ -95,6 +96,7 @@ async function httpReads(): Promise<void> {
   const latencies: number[] = [];
   let sent = 0;
   let errors = 0;
+  let dropped = 0;
   const inflight = new Set<Promise<void>>();
   const t0 = performance.now();
   await new Promise<void>((resolve) => {
@@ -106,8 +108,13 @@ async function httpReads(): Promise<void> {
         return;
       }
       // Open loop: the schedule is by elapsed time, so a late timer sends what it owes.
-      const owed = Math.floor(args.rps * elapsed / 1000) - sent;
+      // A bounded number in flight: past it, a request due is counted as dropped (the server is behind).
+      const owed = Math.floor(args.rps * elapsed / 1000) - sent - dropped;
       for (let i = 0; i < owed; i++) {
+        if (inflight.size >= MAX_INFLIGHT) {
+          dropped++;
+          continue;
+        }
         const path = paths[sent % paths.length]!;
         sent++;
         const start = performance.now();
@@ -127,7 +134,7 @@ async function httpReads(): Promise<void> {
   latencies.sort((a, b) => a - b);
   process.stdout.write(JSON.stringify({
     result: {
-      seconds: round(wallSeconds), targetRps: args.rps, requests: sent, errors, achievedRps: round(sent / wallSeconds),
+      seconds: round(wallSeconds), targetRps: args.rps, requests: sent, errors, droppedBehindSchedule: dropped, achievedRps: round(sent / wallSeconds),
       latencyMs: { p50: round(quantile(latencies, 0.5)), p99: round(quantile(latencies, 0.99)), max: round(latencies.at(-1) ?? null) },
     },
   }) + '\n');

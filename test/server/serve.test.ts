@@ -133,9 +133,10 @@ describe('tapedeck serve', () => {
     const refused = tapedeck(['serve', '--store', t.dir, '--bind', '0.0.0.0', '--port', '0']);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/refusing to listen on 0\.0\.0\.0 .* without a control token/);
-    const other = tmpDir('td-serve-cli-');
-    await writeDemoRuns(other.dir, { paper: false });
-    const child = spawn(process.execPath, [CLI, 'serve', '--store', other.dir, '--port', '0', '--json'], { cwd: repoRoot, env: { ...process.env, TAPEDECK_CONTROL_TOKEN: TOKEN } });
+    // This store is held by the server in this process: the CLI serves it read-only, control disabled.
+    const child = spawn(process.execPath, [CLI, 'serve', '--store', t.dir, '--db', `${t.dir}/serve-cli.duckdb`, '--port', '0', '--json'], { cwd: repoRoot, env: { ...process.env, TAPEDECK_CONTROL_TOKEN: TOKEN } });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     try {
       const first = await new Promise<string>((resolve, reject) => {
         let out = '';
@@ -148,11 +149,13 @@ describe('tapedeck serve', () => {
       const { url } = JSON.parse(first) as { url: string };
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       const runsResponse = (await (await fetch(`${url}/api/runs`)).json()) as { runs: unknown[] };
-      expect(runsResponse.runs.length).toBe(1);
+      expect(runsResponse.runs.length).toBe(2);
+      expect(stderr).toMatch(/serving it read-only, control disabled/);
+      const refusedControl = await fetch(`${url}/api/control/kill-switch`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body: JSON.stringify({ state: 'HALTED', reason: 'x' }) });
+      expect(refusedControl.status).toBe(503);
     } finally {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
-      other.cleanup();
     }
   });
 });
