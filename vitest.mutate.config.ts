@@ -3,20 +3,19 @@ import { defineConfig } from 'vitest/config';
 /**
  * The unit tests StrykerJS runs against each mutant (`npm run mutate`, see stryker.config.json): the
  * in-process tests of the mutated modules only. Tests that spawn the CLI, a browser or a broker cannot
- * see a mutant (they run the built dist/) and would only slow every run down.
+ * see a mutant (they run the built dist/) and would only slow every run down; so would the whole-engine
+ * kernel and store contract tests (each mutant runs every test that covers it), which the unit tests here
+ * cover in less time.
  */
 export default defineConfig({
   test: {
     include: [
       'test/domain/**/*.test.ts',
-      'test/kernel/kernel.test.ts',
-      'test/kernel/live.test.ts',
       'test/kernel/parity.test.ts',
       'test/runtime/engine-live-failures.test.ts',
       'test/runtime/engine-send.test.ts',
       'test/store/recovery.test.ts',
       'test/store/recovery-unit.test.ts',
-      'test/store/embedded.contract.test.ts',
     ],
     testTimeout: 60_000,
     hookTimeout: 60_000,
