@@ -8,7 +8,7 @@
  * Errors (syntax, unknown table or column, a write) become one-line TapedeckErrors.
  */
 import { StatementType, type DuckDBConnection } from '@duckdb/node-api';
-import { TapedeckError } from '../domain/core/errors.js';
+import { TapedeckError, type TapedeckErrorCode } from '../domain/core/errors.js';
 import { firstLine, openDbWithRetry, trimDecimal } from './db.js';
 
 export interface QueryResult {
@@ -33,7 +33,7 @@ function stripLeadingComments(sql: string): string {
   }
 }
 
-function queryError(e: unknown, code = 'QUERY_FAILED'): TapedeckError {
+function queryError(e: unknown, code: TapedeckErrorCode = 'QUERY_FAILED'): TapedeckError {
   const msg = e instanceof Error ? e.message : String(e);
   const line = firstLine(msg.replace(/^Failed to extract statements: /, ''));
   if (/Catalog Error/.test(msg)) return new TapedeckError('QUERY_UNKNOWN_NAME', line);

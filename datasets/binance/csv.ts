@@ -22,7 +22,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
-import { TapedeckError } from '../../domain/core/errors.js';
+import { TapedeckError, type TapedeckErrorCode } from '../../domain/core/errors.js';
 import { parseDecimal } from '../../domain/core/fixed.js';
 import { epochToNs } from '../../src/venues/common/frame.js';
 
@@ -84,7 +84,7 @@ export interface AggTradeRow {
 export type BinanceCsvRow = KlineRow | TradeRow | AggTradeRow;
 
 export interface CsvRowIssue {
-  code: string;
+  code: TapedeckErrorCode;
   message: string;
   file: string;
   line: number;
@@ -119,7 +119,7 @@ const TRADE_COLUMNS = ['id', 'price', 'qty', 'quote_qty', 'time', 'is_buyer_make
 const AGG_COLUMNS = ['agg_trade_id', 'price', 'quantity', 'first_trade_id', 'last_trade_id', 'transact_time', 'is_buyer_maker', 'is_best_match'];
 
 class RowError extends Error {
-  constructor(readonly field: string, message: string, readonly code = 'CSV_ROW') {
+  constructor(readonly field: string, message: string, readonly code: TapedeckErrorCode = 'CSV_ROW') {
     super(message);
   }
 }

@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { TapedeckError } from '../../domain/core/errors.js';
+import { TapedeckError, type TapedeckErrorCode } from '../../domain/core/errors.js';
 import { formatIssues } from '../../domain/events/envelope.js';
 import { confinedPath } from '../../src/runtime/confine.js';
 
@@ -34,7 +34,7 @@ export interface ManifestFile {
 }
 
 export interface RowIssue {
-  code: string;
+  code: TapedeckErrorCode;
   message: string;
   file: string;
   line?: number;

@@ -10,7 +10,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { TapedeckError, isTapedeckError } from '../../domain/core/errors.js';
+import { TapedeckError, isTapedeckError, type TapedeckErrorCode } from '../../domain/core/errors.js';
 import { rescale } from '../../domain/core/fixed.js';
 import { uuidFromName } from '../../domain/core/sha256.js';
 import { makeEvent, type AnyEnvelope } from '../../domain/events/envelope.js';
@@ -129,7 +129,7 @@ export async function* binanceCsvEventSource(file: string, options: SourceOption
   const ns = ID_NAMESPACE(venue);
   let priceScale: number | null = null;
   let qtyScale: number | null = null;
-  const bad = (row: { line: number }, field: string, message: string, code = 'CSV_ROW'): void => {
+  const bad = (row: { line: number }, field: string, message: string, code: TapedeckErrorCode = 'CSV_ROW'): void => {
     const issue: RowIssue = { code, message, file, line: row.line, field };
     if (options.strict) throw new TapedeckError(code, message, { file, line: row.line, field });
     options.onIssue?.(issue);

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { TapedeckError } from '../../domain/core/errors.js';
+import { TapedeckError, type TapedeckErrorCode } from '../../domain/core/errors.js';
 
 function inside(folder: string, target: string): boolean {
   const rel = path.relative(folder, target);
@@ -16,7 +16,7 @@ function inside(folder: string, target: string): boolean {
  * The absolute path of `relative` inside `folder`. Throws PATH_OUTSIDE (code `code` when given) naming
  * the path and `where` (the file that held it, and the field).
  */
-export function confinedPath(folder: string, relative: unknown, where: { file: string; field: string }, code = 'PATH_OUTSIDE'): string {
+export function confinedPath(folder: string, relative: unknown, where: { file: string; field: string }, code: TapedeckErrorCode = 'PATH_OUTSIDE'): string {
   const refuse = (why: string): never => {
     throw new TapedeckError(code, `path ${JSON.stringify(relative)} ${why}: a path in ${path.basename(where.file)} must name a file inside ${folder}`, where);
   };

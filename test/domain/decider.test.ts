@@ -14,7 +14,7 @@ const counter: Decider<{ total: number }, Ev, Cmd, Ev> = {
   initialState: () => ({ total: 0 }),
   evolve: (s, e) => ({ total: s.total + e.n }),
   decide: (s, c) => {
-    if (s.total + c.add > 10) throw new TapedeckError('LIMIT', `would reach ${s.total + c.add}`);
+    if (s.total + c.add > 10) throw new TapedeckError('USAGE', `would reach ${s.total + c.add}`);
     return c.add === 0 ? [] : [{ type: 'Added', n: c.add }];
   },
 };
@@ -34,14 +34,14 @@ describe('DeciderSpecification', () => {
 
   it('thenThrows matches a TapedeckError code, a message pattern or a predicate', () => {
     const refused = spec.given([{ type: 'Added', n: 9 }]).when({ add: 2 });
-    refused.thenThrows('LIMIT');
+    refused.thenThrows('USAGE');
     refused.thenThrows(/would reach 11/);
     refused.thenThrows((e) => e instanceof TapedeckError);
   });
 
   it('fails when the commands differ, when nothing is thrown, or when the wrong error is', () => {
     expect(() => spec.given([]).when({ add: 1 }).then([{ type: 'Added', n: 2 }])).toThrow();
-    expect(() => spec.given([]).when({ add: 1 }).thenThrows('LIMIT')).toThrow(/expected to throw/);
+    expect(() => spec.given([]).when({ add: 1 }).thenThrows('USAGE')).toThrow(/expected to throw/);
     expect(() => spec.given([{ type: 'Added', n: 9 }]).when({ add: 2 }).thenThrows('OTHER')).toThrow();
     expect(() => spec.given([{ type: 'Added', n: 9 }]).when({ add: 2 }).thenThrows(/nope/)).toThrow();
     expect(() => spec.given([]).thenState((s) => expect(s.total).toBe(1))).toThrow();

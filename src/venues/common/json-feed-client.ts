@@ -8,7 +8,7 @@
  * with `onBadFrame: 'skip'`), a non-1000 close ends it with FEED_CLOSED, no automatic reconnection.
  */
 import WebSocket from 'ws';
-import { TapedeckError, isTapedeckError } from '../../../domain/core/errors.js';
+import { TapedeckError, isTapedeckError, type TapedeckErrorCode } from '../../../domain/core/errors.js';
 import type { AnyEnvelope } from '../../../domain/events/envelope.js';
 import type { MarketDataClient } from '../port.js';
 import { AsyncQueue } from './async-queue.js';
@@ -23,7 +23,7 @@ export interface JsonFeedConnection {
 }
 
 export interface FeedIssue {
-  code: string;
+  code: TapedeckErrorCode;
   message: string;
   file: string;
   line: number;

@@ -23,7 +23,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { TapedeckError, isTapedeckError } from '../../../domain/core/errors.js';
+import { TapedeckError, isTapedeckError, type TapedeckErrorCode } from '../../../domain/core/errors.js';
 import type { AnyEnvelope } from '../../../domain/events/envelope.js';
 import type { EventType, PayloadOf } from '../../../domain/events/catalog.js';
 import { secondsToNs, type FrameContext, type VenueParser } from '../common/frame.js';
@@ -48,7 +48,7 @@ export interface CaptureRecord {
 }
 
 export interface CaptureIssue {
-  code: string;
+  code: TapedeckErrorCode;
   message: string;
   file: string;
   line: number;

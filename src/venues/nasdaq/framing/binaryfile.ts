@@ -22,7 +22,7 @@
  * first one as a TapedeckError; `skip` counts them, keeps the first few, skips what can be skipped and
  * stops at what cannot. Every loop advances by at least two bytes or returns, so no input can hang it.
  */
-import { TapedeckError } from '../../../../domain/core/errors.js';
+import { TapedeckError, type TapedeckErrorCode } from '../../../../domain/core/errors.js';
 import type { PayloadSink } from './payload-sink.js';
 
 export type ErrorPolicy = 'stop' | 'skip';
@@ -38,11 +38,11 @@ export interface BinaryFileOptions {
   /** How many skipped errors to keep in the summary (all are counted). */
   keepErrors?: number;
   /** Protocol name used in error codes and messages (typed mode): 'ITCH'. */
-  protocol?: string;
+  protocol?: 'ITCH';
 }
 
 export interface FramingErrorRecord {
-  code: string;
+  code: TapedeckErrorCode;
   message: string;
   offset: number;
 }
@@ -77,7 +77,7 @@ export class BinaryFileReader {
   private readonly continueAfterEos: boolean;
   private readonly file: string | undefined;
   private readonly keepErrors: number;
-  private readonly proto: string;
+  private readonly proto: 'ITCH';
 
   /** The unconsumed start of a record cut by a chunk boundary. */
   private readonly carry = new Uint8Array(MAX_RECORD_LENGTH);
@@ -311,7 +311,7 @@ export class BinaryFileReader {
     if (!this.continueAfterEos) this.halted = true;
   }
 
-  private fail(code: string, message: string, offset: number, recoverable: boolean): void {
+  private fail(code: TapedeckErrorCode, message: string, offset: number, recoverable: boolean): void {
     const where = this.file !== undefined ? { file: this.file, offset } : { offset };
     if (this.policy === 'stop') {
       this.halted = true;
