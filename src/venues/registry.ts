@@ -15,6 +15,7 @@ import { binance } from './binance/adapter.js';
 import { coinbase } from './coinbase/adapter.js';
 import { kraken } from './kraken/adapter.js';
 import { nasdaq } from './nasdaq/adapter.js';
+import { polymarket } from './polymarket/adapter.js';
 
 export type { CaptureFormat, VenueAdapter } from './adapter.js';
 
@@ -24,6 +25,7 @@ export const VENUES: readonly VenueAdapter<any>[] = Object.freeze([
   kraken,
   coinbase,
   nasdaq,
+  polymarket,
 ]);
 
 const BY_ID: ReadonlyMap<string, VenueAdapter<any>> = indexById(VENUES);

@@ -29,7 +29,7 @@ function caught(fn: () => unknown): unknown {
 
 describe('the venue registry', () => {
   it('lists each venue once, with an upper-case id, a folder holding the template files and its fixtures in the repository', () => {
-    expect(venueIds()).toEqual(['BINANCE', 'KRAKEN', 'COINBASE', 'NASDAQ']);
+    expect(venueIds()).toEqual(['BINANCE', 'KRAKEN', 'COINBASE', 'NASDAQ', 'POLYMARKET']);
     for (const v of VENUES) {
       const folder = path.join(repoRoot, 'src/venues', v.id.toLowerCase());
       for (const f of ['adapter.ts', 'config.ts', 'README.md']) expect(fs.existsSync(path.join(folder, f)), `${v.id}: ${f}`).toBe(true);
@@ -45,7 +45,7 @@ describe('the venue registry', () => {
     expect(findVenue('NOPE')).toBeNull();
     const e = caught(() => getVenue('nope'));
     expect(isTapedeckError(e) && e.code).toBe('VENUE_UNKNOWN');
-    expect((e as Error).message).toContain('BINANCE, KRAKEN, COINBASE, NASDAQ');
+    expect((e as Error).message).toContain('BINANCE, KRAKEN, COINBASE, NASDAQ, POLYMARKET');
   });
 
   it('validates each venue config with strict keys, defaults filling the public endpoints', () => {
