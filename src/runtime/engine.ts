@@ -254,6 +254,8 @@ export async function runKernel(req: RunRequest): Promise<RunSummary> {
   /** One input through the kernel: journal what it produced, and send commands once they are durable. */
   const step = async (input: AnyEnvelope): Promise<void> => {
     clear(out);
+    // What went out on the wire since the last input (queries after an unknown outcome, resyncs) is journaled first.
+    while (sent.length > 0) add(sent.shift()!, 'venue');
     // Reports due before this input are journaled ahead of it; then its own revision is exact.
     releaseDue(k, input.eventTimeNs, out);
     const commands: VenueCommand[] = [];

@@ -89,6 +89,7 @@ interface RequestContext {
 }
 
 const STREAM = 'venue';
+const noop = (): void => undefined;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export class CcxtExecutionClient implements ExecutionClient {
@@ -555,7 +556,7 @@ export class CcxtExecutionClient implements ExecutionClient {
   private async fetchFills(t: Tracked, venueOrderId: string): Promise<void> {
     try {
       await this.waitBudget();
-      const trades = await this.ex.fetchMyTrades(t.info.symbol, undefined, undefined, { orderId: venueOrderId });
+      const trades = await this.request(t.orderId, 'FetchMyTrades', noop, () => this.ex.fetchMyTrades(t.info.symbol, undefined, undefined, { orderId: venueOrderId }));
       for (const tr of trades as unknown[]) {
         const f = normalizeTrade(tr);
         if ((f.venueOrderId ?? venueOrderId) === venueOrderId) this.fill(t, { ...f, venueOrderId }, tr);
@@ -572,7 +573,7 @@ export class CcxtExecutionClient implements ExecutionClient {
     for (let attempt = 0; ; attempt++) {
       try {
         await this.waitBudget();
-        const o = await this.ex.fetchOrder(undefined, t.info.symbol, { origClientOrderId: cid, clientOrderId: cid });
+        const o = await this.request(t.orderId, 'FetchOrder', noop, () => this.ex.fetchOrder(undefined, t.info.symbol, { origClientOrderId: cid, clientOrderId: cid }));
         return normalizeOrder(this.o.exchangeId, o);
       } catch (e) {
         if (e instanceof ccxt.OrderNotFound) return null;
@@ -664,7 +665,7 @@ export class CcxtExecutionClient implements ExecutionClient {
     let filledLots = 0;
     // All the order's trades (over every venue order it had); the lifecycle keeps the ones it lacks.
     for (const v of new Set([...t.filledByVenueOrder.keys(), ...(vid !== null ? [vid] : [])])) {
-      const trades = (await this.ex.fetchMyTrades(t.info.symbol, undefined, undefined, { orderId: v })) as unknown[];
+      const trades = (await this.request(orderId, 'FetchMyTrades', noop, () => this.ex.fetchMyTrades(t.info.symbol, undefined, undefined, { orderId: v }))) as unknown[];
       for (const tr of trades) {
         const f = normalizeTrade(tr);
         const fillId = fillIdFor(this.venue, t.info.marketId, f.tradeId);
