@@ -74,7 +74,7 @@ export interface RunRequest {
   resume?: boolean;
   /** Extra metadata stored with an input, in the same append (a worker keeps the bus offset here). */
   inputMetadata?: (input: AnyEnvelope) => Record<string, unknown> | undefined;
-  /** Whether the end of the source closes the run with RunEnded (default true); a stopped worker leaves it open. */
+  /** Whether the end of the source closes the run with RunEnded (default true; false leaves it open to resume). */
   endRun?: boolean;
   /**
    * Receives the journal once the run is open: `durable()` is the barrier a worker commits offsets

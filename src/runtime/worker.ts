@@ -11,6 +11,13 @@
  * run already holds, is skipped. So a crash between the durable append and the commit repeats nothing.
  * A rebalance waits for the batch in hand (committed before the handler returns), so a partition
  * changes owner exactly at its committed offset.
+ *
+ * A worker stopped gracefully (`stop()`: SIGTERM or SIGINT in the CLI) leaves the group, whose last
+ * batches are committed, and ends each partition run it holds or was assigned with RunEnded, so
+ * `tapedeck parity` on it is complete. Restarted on the same store, it continues such a partition in a
+ * new run (`run-<uuid(group, topic, partition, n)>`, n = 1, 2, ...) with a fresh kernel: from the
+ * stored offsets, skipping event ids any of the partition's runs holds, with the config the previous
+ * run recorded. A run that never ended (the worker was killed) is resumed instead.
  */
 import { TapedeckError } from '../../domain/core/errors.js';
 import { uuidFromName } from '../../domain/core/sha256.js';
@@ -38,8 +45,9 @@ export interface WorkerOptions {
   onAssignment?: (partitions: number[]) => void;
 }
 
-export function workerRunId(group: string, topic: string, partition: number): string {
-  return uuidFromName('tapedeck/worker', `${group}/${topic}/${partition}`);
+/** The partition's n-th run in a store (n > 0 after a graceful stop ended the previous one). */
+export function workerRunId(group: string, topic: string, partition: number, generation = 0): string {
+  return uuidFromName('tapedeck/worker', generation === 0 ? `${group}/${topic}/${partition}` : `${group}/${topic}/${partition}/${generation}`);
 }
 
 interface Job {
@@ -49,8 +57,9 @@ interface Job {
 
 /** One partition's run: the engine pulls inputs from here; the group handler pushes batches in. */
 class PartitionRun {
-  /** Highest offset journaled in this store for this partition (-1: none). */
+  /** Highest offset journaled in this store for this partition, by any of its runs (-1: none). */
   checkpoint = -1n;
+  /** Event ids of the inputs of every run of this partition in this store. */
   readonly seen = new Set<string>();
   private jobs: Job[] = [];
   private wake: (() => void) | null = null;
@@ -61,13 +70,15 @@ class PartitionRun {
   readonly opened = new Promise<void>((r) => (this.ready = r));
   result: Promise<RunSummary> | null = null;
 
-  constructor(readonly runId: string, readonly partition: number) {}
+  constructor(public runId: string, readonly partition: number) {}
 
-  /** Reads what this store already holds of the run: its offsets and event ids. */
-  async load(store: EventStore, topic: string): Promise<boolean> {
-    const stream = `run-${this.runId}`;
-    if ((await store.streamRevision(stream)) < 0) return false;
+  /** Reads what this store already holds of run `runId` (this one or an earlier run of the partition): offsets, event ids, whether it ended. */
+  async load(store: EventStore, topic: string, runId = this.runId): Promise<{ exists: boolean; ended: string | null }> {
+    const stream = `run-${runId}`;
+    if ((await store.streamRevision(stream)) < 0) return { exists: false, ended: null };
+    let ended: string | null = null;
     for await (const e of store.readStream(stream)) {
+      if (e.type === 'RunEnded') ended = String((e.data as { outcome?: unknown }).outcome);
       if (e.metadata.role !== 'input') continue;
       this.seen.add(e.id);
       const bus = e.metadata.bus as { topic?: string; partition?: number; offset?: string } | undefined;
@@ -76,7 +87,7 @@ class PartitionRun {
         if (o > this.checkpoint) this.checkpoint = o;
       }
     }
-    return true;
+    return { exists: true, ended };
   }
 
   attach(j: { durable(): Promise<void>; resync(): Promise<void> }): void {
@@ -123,7 +134,7 @@ class PartitionRun {
 }
 
 export interface WorkerHandle {
-  /** Leaves the group, lets the runs finish what is durable, and returns their summaries. */
+  /** Leaves the group (its last batches committed), ends the runs it holds or was assigned with RunEnded, and returns their summaries. */
   stop(): Promise<RunSummary[]>;
   /** Rejects when the worker fails (store, strategy, bus). */
   readonly failed: Promise<never>;
@@ -154,27 +165,45 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
   failed.catch(() => undefined);
   member.failed.catch((e) => fail(e));
   let lastAssignment = '';
+  let assigned: number[] = [];
   member.onAssignment((ps) => {
     const mine = ps.filter((p) => p.topic === o.topic).map((p) => p.partition).sort((a, b) => a - b);
     if (mine.join(',') === lastAssignment) return; // kafkajs reports a join more than once
     lastAssignment = mine.join(',');
+    assigned = mine;
     o.onAssignment?.(mine);
   });
 
-  const open = async (partition: number, survey: SurveyRecord | null): Promise<PartitionRun | null> => {
+  /**
+   * The partition's run: the open one resumed, or a new one after the last that ended (its offsets and
+   * event ids carried over). `resumeOnly`: null unless an open run exists (a graceful stop ends it).
+   */
+  const open = async (partition: number, survey: SurveyRecord | null, resumeOnly = false): Promise<PartitionRun | null> => {
     let run = runs.get(partition);
     if (run) return run;
     run = new PartitionRun(workerRunId(o.group, o.topic, partition), partition);
-    const exists = await run.load(o.store, o.topic);
+    let previous: string | null = null;
+    for (let generation = 1; ; generation++) {
+      const st = await run.load(o.store, o.topic);
+      if (!st.exists || st.ended === null) {
+        if (st.exists) previous = run.runId;
+        break;
+      }
+      // Fail closed: a run that failed or halted is looked at before anything trades on after it.
+      if (st.ended !== 'completed') throw new TapedeckError('RUN_ENDED', `run ${run.runId} (partition ${partition}) ended ${st.ended}: see tapedeck audit, then use another --group or store`, { stream: `run-${run.runId}` });
+      previous = run.runId;
+      run.runId = workerRunId(o.group, o.topic, partition, generation);
+    }
+    if (resumeOnly && previous !== run.runId) return null;
     let config: ResolvedRunConfig;
     if (survey !== null) {
       config = resolveRunConfig(o.strategy, o.config, surveyFromRecord(survey), o.configLabel);
-    } else if (exists) {
-      // Resuming past the survey: the run's manifest holds the config it was resolved to.
-      const recorded = (await firstEvent(o.store, `run-${run.runId}`))?.data as { manifest?: { config?: ResolvedRunConfig } } | undefined;
+    } else if (previous !== null) {
+      // Past the survey: the (previous) run's manifest holds the config it was resolved to.
+      const recorded = (await firstEvent(o.store, `run-${previous}`))?.data as { manifest?: { config?: ResolvedRunConfig } } | undefined;
       const c = recorded?.manifest?.config;
-      if (c === undefined) throw new TapedeckError('RUN_MALFORMED', `run ${run.runId} has no manifest config`, { stream: `run-${run.runId}` });
-      if (c.strategy !== o.strategy) throw new TapedeckError('RUN_CONFIG_CHANGED', `run ${run.runId} (partition ${partition}) runs strategy ${c.strategy}, not ${o.strategy}: use another --group or store`, { field: '--strategy' });
+      if (c === undefined) throw new TapedeckError('RUN_MALFORMED', `run ${previous} has no manifest config`, { stream: `run-${previous}` });
+      if (c.strategy !== o.strategy) throw new TapedeckError('RUN_CONFIG_CHANGED', `run ${previous} (partition ${partition}) runs strategy ${c.strategy}, not ${o.strategy}: use another --group or store`, { field: '--strategy' });
       config = c;
     } else {
       return null;
@@ -188,8 +217,8 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
       runId: r.runId,
       sourceLabel: `kafka:${o.topic}#${partition} group ${o.group}`,
       events: r.events(),
+      // Its source ends only on a graceful stop (see stop()), which ends the run.
       resume: true,
-      endRun: false,
       inputMetadata: () => r.metadata(),
       onJournal: (j) => r.attach(j),
     });
@@ -230,6 +259,8 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
     failed,
     stop: async () => {
       await member.stop();
+      // Partitions assigned but given no record since the start: their open runs end too.
+      for (const p of assigned) if (!runs.has(p)) await open(p, null, true);
       for (const r of runs.values()) r.close();
       const out: RunSummary[] = [];
       for (const r of runs.values()) out.push(await r.result!);

@@ -3,6 +3,7 @@
  * Binance capture, one partition per instrument, and workers in a consumer group run the kernel.
  * - two workers splitting the instruments decide, together, exactly what one replay of the capture decides;
  * - a worker killed (SIGKILL) mid-run and restarted on its store loses nothing and repeats nothing;
+ * - a worker stopped gracefully ends its runs (parity identical) and, restarted, continues in new runs;
  * - a worker joining and another leaving mid-stream: every event applied once, in one store or the other;
  * - publish streams the log and resumes from its checkpoint.
  * The broker killed mid-stream is test/bus/kafka-broker-crash.test.ts (on a broker of its own).
@@ -39,17 +40,26 @@ async function withStore<T>(dir: string, fn: (s: EventStore) => Promise<T>): Pro
 }
 
 /**
- * A worker's run stays open (no RunEnded) so a restart can resume it, and parity says so (INCOMPLETE,
- * exit 1); what it did compare must match: every decision and input, no divergence, the same hash.
+ * A killed worker's run stays open (no RunEnded) so a restart can resume it, and parity says so
+ * (INCOMPLETE, exit 1); what it did compare must match: no divergence.
  */
-function expectOpenRunParity(store: string, runId: string, summary: { events: number; decisions: number; decisionsHash: string }): void {
+function expectOpenRunParity(store: string, runId: string): void {
   const p = tapedeck(['parity', '--store', store, '--run', runId, '--json']);
   expect(p.code, p.stdout + p.stderr).toBe(1);
   const r = JSON.parse(p.stdout);
   expect(r.complete).toBe(false);
   expect(r.firstDivergence).toBeUndefined();
   expect(r.divergence).toBeUndefined();
-  expect({ decisions: r.decisions, inputs: r.inputs, hash: r.hash }).toEqual({ decisions: summary.decisions, inputs: summary.events, hash: summary.decisionsHash });
+}
+
+/** A gracefully stopped worker ended its run (RunEnded): parity is complete and identical (exit 0), matching what the worker reported. */
+function expectEndedRunParity(store: string, runId: string, summary?: { events: number; decisions: number; decisionsHash: string }): void {
+  const p = tapedeck(['parity', '--store', store, '--run', runId, '--json']);
+  expect(p.code, p.stdout + p.stderr).toBe(0);
+  const r = JSON.parse(p.stdout);
+  expect({ identical: r.identical, complete: r.complete }).toEqual({ identical: true, complete: true });
+  expect(r.firstDivergence).toBeUndefined();
+  if (summary) expect({ decisions: r.decisions, inputs: r.inputs, hash: r.hash }).toEqual({ decisions: summary.decisions, inputs: summary.events, hash: summary.decisionsHash });
 }
 
 async function runIdsOf(store: EventStore): Promise<string[]> {
@@ -128,10 +138,10 @@ describe.runIf(runKafka)('workers on a real Kafka broker', () => {
     expect(ids.size).toBe(EVENTS);
     expect([...ids.values()].every((n) => n === 1)).toBe(true);
     expect(new Set(ids.keys())).toEqual(replayIds);
-    // Each worker run passes parity on its own.
+    // Stopped gracefully, each worker run has ended and passes parity on its own.
     const active = stopped.flatMap((s, i) => s.runs.filter((r: { decisions: number }) => r.decisions > 0).map((r: { runId: string }) => [stores[i], r.runId]));
     expect(active.length).toBe(1);
-    expectOpenRunParity(active[0][0], active[0][1], stopped.flatMap((s) => s.runs).find((r: { runId: string }) => r.runId === active[0][1]));
+    for (const [i, s] of stopped.entries()) for (const r of s.runs) expectEndedRunParity(stores[i]!, r.runId, r);
   });
 
   it('a worker killed mid-run and restarted on its store loses nothing and applies nothing twice (the capture published twice)', async () => {
@@ -154,6 +164,10 @@ describe.runIf(runKafka)('workers on a real Kafka broker', () => {
     }
     await first.exited;
     expect(committedAtKill).toBeLessThan(total); // killed mid-run, not after
+    // Killed, the worker ended nothing: its runs are open (parity INCOMPLETE) and the restart resumes them.
+    const killedRuns = await withStore(store, runIdsOf);
+    expect(killedRuns.length).toBeGreaterThan(0);
+    for (const id of killedRuns) expectOpenRunParity(store, id);
     const second = new CliProcess(args);
     try {
       await until(allCommitted(group, topic), 'the restarted worker to commit every record');
@@ -165,12 +179,61 @@ describe.runIf(runKafka)('workers on a real Kafka broker', () => {
     await withStore(store, async (s) => {
       const runIds = await runIdsOf(s);
       expect(runIds.length).toBe(4);
+      expect(runIds).toEqual(expect.arrayContaining(killedRuns)); // resumed, not restarted
       const ids = await inputIds(s, runIds);
       expect(ids.size).toBe(EVENTS);
       expect([...ids.values()].every((n) => n === 1)).toBe(true);
       expect(Object.fromEntries(await decisionsByInstrument(s, runIds))).toEqual(replayByInstrument);
     });
-    for (const r of stopped.runs) expectOpenRunParity(store, r.runId, r);
+    // The restarted worker was stopped gracefully: it ended all four runs, resumed ones included.
+    expect(stopped.runs.length).toBe(4);
+    for (const r of stopped.runs) expectEndedRunParity(store, r.runId, r);
+  });
+
+  it('a worker stopped gracefully mid-run ends its runs (parity identical); restarted, it continues in new runs from the stored offsets', async () => {
+    const topic = `t-stop-${randomUUID()}`;
+    const group = `g-stop-${randomUUID()}`;
+    gateway(topic, true);
+    const store = path.join(tmp.dir, 'stopped');
+    const args = ['worker', '--kafka', brokers, '--group', group, '--topic', topic, '--strategy', 'market-maker', '--store', store, '--session-timeout-ms', '3000', '--max-batch-bytes', '1024', '--json'];
+    const first = new CliProcess(args);
+    try {
+      await until(async () => [...(await bus.committedOffsets(group, topic)).values()].reduce((a, b) => a + b, 0n) >= 40n, 'the worker to commit 40 records', 60_000, 20);
+    } finally {
+      first.kill('SIGTERM');
+    }
+    const firstStopped = await first.waitFor((l) => l.event === 'stopped');
+    expect(await first.exited).toBe(0);
+    const committedAtStop = [...(await bus.committedOffsets(group, topic)).values()].reduce((a, b) => a + b, 0n);
+    const total = [...(await bus.endOffsets(topic)).values()].reduce((a, b) => a + b, 0n);
+    expect(committedAtStop).toBeLessThan(total); // stopped mid-run, not after
+    const firstRuns = firstStopped.runs.map((r: { runId: string }) => r.runId);
+    expect(firstRuns.length).toBeGreaterThan(0);
+    for (const r of firstStopped.runs) expectEndedRunParity(store, r.runId, r);
+    const firstInputs = await withStore(store, (s) => inputIds(s, firstRuns));
+
+    const second = new CliProcess(args);
+    try {
+      await until(allCommitted(group, topic), 'the restarted worker to commit every record');
+    } finally {
+      second.kill('SIGTERM');
+    }
+    const secondStopped = await second.waitFor((l) => l.event === 'stopped');
+    expect(await second.exited).toBe(0);
+    const secondRuns = secondStopped.runs.map((r: { runId: string }) => r.runId);
+    expect(secondRuns.length).toBeGreaterThan(0);
+    expect(secondRuns.filter((id: string) => firstRuns.includes(id))).toEqual([]); // new runs, not the ended ones
+    for (const r of secondStopped.runs) expectEndedRunParity(store, r.runId, r);
+    await withStore(store, async (s) => {
+      const all = await runIdsOf(s);
+      expect(new Set(all)).toEqual(new Set([...firstRuns, ...secondRuns]));
+      const ids = await inputIds(s, all);
+      expect(ids.size).toBe(EVENTS);
+      expect([...ids.entries()].filter(([, n]) => n !== 1)).toEqual([]);
+      expect(new Set(ids.keys())).toEqual(replayIds);
+      // The new runs start after the stored offsets: none of the first runs' inputs again.
+      expect([...(await inputIds(s, secondRuns)).keys()].filter((id) => firstInputs.has(id))).toEqual([]);
+    });
   });
 
   it('a worker joining and another leaving mid-stream: every event applied exactly once across the group', async () => {

@@ -62,7 +62,7 @@ export function register(program: Command): void {
 
   program
     .command('worker')
-    .description('a consumer-group member running the kernel on its partitions; inputs, decisions and offsets go to the store together (runs until SIGTERM or SIGINT)')
+    .description('a consumer-group member running the kernel on its partitions; inputs, decisions and offsets go to the store together (runs until SIGTERM or SIGINT, which commit, end its runs and exit; restarted, it continues in new runs)')
     .requiredOption('--kafka <brokers>', 'bootstrap brokers host:port[,host:port]')
     .requiredOption('--group <group>', 'consumer group')
     .requiredOption('--strategy <name>', 'strategy (see tapedeck strategies)')
