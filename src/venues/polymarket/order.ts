@@ -3,6 +3,7 @@
  * caller derives deterministically (so the same intent re-signs to the same hash), and the version the
  * target exchange takes. The signed order is stored before it is sent; its hash is the venue's id for it.
  */
+import { createHash } from 'node:crypto';
 import type { OrderAmounts } from './amounts.js';
 import { SIDE_CODE, ZERO_ADDRESS, ZERO_BYTES32, checksum, exchangeDomain, signOrder } from './signing.js';
 import type { ExchangeDomain, OrderStruct, OrderVersion, SignatureType, SignedOrder } from './signing.js';
@@ -82,4 +83,14 @@ export function buildOrder(f: OrderFields): { domain: ExchangeDomain; struct: Or
 export function buildAndSign(privateKey: string, f: OrderFields): SignedOrder & { domain: ExchangeDomain } {
   const { domain, struct } = buildOrder(f);
   return { ...signOrder(privateKey, domain, struct), domain };
+}
+
+/**
+ * The salt of the order for an intent: a deterministic integer below 2^53 from the intent's id, so the
+ * same intent always signs to the same order hash (a resend is the same order, idempotent at the venue),
+ * and the salt survives clob-client's JSON-number form of it.
+ */
+export function saltFor(intentId: string): string {
+  const h = createHash('sha256').update(`tapedeck/polymarket/salt/${intentId}`).digest();
+  return (h.readBigUInt64BE(0) & ((1n << 53n) - 1n)).toString();
 }

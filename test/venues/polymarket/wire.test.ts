@@ -10,6 +10,7 @@ import { Wallet } from 'ethers';
 import { exchangeDomain, signOrder } from '../../../src/venues/polymarket/signing.js';
 import type { OrderStruct, OrderV1, OrderV2 } from '../../../src/venues/polymarket/signing.js';
 import { checkWireOrder, toWireOrder } from '../../../src/venues/polymarket/wire.js';
+import { buildAndSign, saltFor } from '../../../src/venues/polymarket/order.js';
 import { repoRoot } from '../../helpers/tmp.js';
 
 const V = JSON.parse(fs.readFileSync(path.join(repoRoot, 'test/fixtures/datasets/polymarket/vectors.json'), 'utf8'));
@@ -56,5 +57,23 @@ describe('posted Polymarket orders checked as the exchange would', () => {
     expect(checkWireOrder({ ...wire, makerAmount: '100000001' }, CTF, ADDRESS)).toEqual({ ok: false, reason: 'invalid signature' });
     expect(checkWireOrder({ ...wire, tokenId: 'x' }, CTF, ADDRESS)).toMatchObject({ ok: false, reason: expect.stringMatching(/^invalid order: tokenId/) });
     expect(checkWireOrder({ ...wire, signatureType: 3 }, CTF, ADDRESS)).toMatchObject({ ok: false, reason: expect.stringMatching(/POLY_1271/) });
+  });
+});
+
+describe('the order hash is known before sending', () => {
+  it('an intent id gives one salt below 2^53, so re-signing the intent gives the same hash and wire order', () => {
+    const salt = saltFor('0b7f3c1e-9a43-4f8e-8d4b-6a1f0c2d9e11');
+    expect(BigInt(salt) < 2n ** 53n).toBe(true);
+    expect(saltFor('0b7f3c1e-9a43-4f8e-8d4b-6a1f0c2d9e11')).toBe(salt);
+    expect(saltFor('another-intent')).not.toBe(salt);
+    const sign = () => buildAndSign(KEY, {
+      version: 1, chainId: 80002, negRisk: false, tokenId: '1234', salt, maker: ADDRESS, signer: ADDRESS,
+      amounts: { side: 'SELL', makerAmount: 5_000000n, takerAmount: 2_590000n },
+    });
+    const a = sign();
+    expect(sign().hash).toBe(a.hash);
+    const wire = toWireOrder(a);
+    expect(typeof wire.salt).toBe('number');
+    expect(checkWireOrder(JSON.parse(JSON.stringify(wire)), CTF, ADDRESS)).toMatchObject({ ok: true });
   });
 });
