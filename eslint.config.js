@@ -14,6 +14,10 @@ const nodeBuiltins = [
 /** Import patterns for a top-level folder, as written from any depth below the repository root. */
 const folder = (name) => [`**/${name}/**`, ...[1, 2, 3, 4, 5].map((d) => `${'../'.repeat(d)}${name}/**`)];
 const layerMessage = 'src/store, src/venues and src/runtime must not import projections/, replay/ or datasets/ (they build on the log, not the other way round); move the shared code down a layer, or do it in the shell (src/cli, src/bench, src/server)';
+const embeddedByName = {
+  selector: "Identifier[name='EmbeddedEventStore']",
+  message: 'open stores with openStore(location) (src/store/open.ts) and use the EventStore port; ask store.capabilities for fast paths. Only src/store/, the benchmarks and tests name the embedded class.',
+};
 const domainOutside = 'domain/ imports nothing outside domain/ (and packages): it is the pure core everything else builds on.';
 
 export default tseslint.config(
@@ -66,11 +70,26 @@ export default tseslint.config(
     },
   },
   {
+    // One store port: outside src/store/ (and the benchmarks and tests, which measure or test the embedded log itself).
+    files: ['**/*.ts'],
+    ignores: ['src/store/**', 'src/bench/**', 'test/**', 'scripts/**', 'domain/**'],
+    rules: { 'no-restricted-syntax': ['error', embeddedByName] },
+  },
+  {
     files: ['src/store/**/*.ts', 'src/venues/**/*.ts', 'src/runtime/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: ['projections', 'replay', 'datasets'].flatMap(folder), message: layerMessage }] }],
       'no-restricted-syntax': ['error',
         { selector: 'ImportExpression[source.value=/(^|\\/)(projections|replay|datasets)\\//]', message: layerMessage },
+      ],
+    },
+  },
+  {
+    files: ['src/venues/**/*.ts', 'src/runtime/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': ['error',
+        { selector: 'ImportExpression[source.value=/(^|\\/)(projections|replay|datasets)\\//]', message: layerMessage },
+        embeddedByName,
       ],
     },
   },

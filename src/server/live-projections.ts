@@ -9,10 +9,9 @@
  * on the same store keeps working while the server runs (DuckDB allows one writing process per file).
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { prepareDb } from '../../projections/catchup.js';
+import { foldBatch, prepareDb } from '../../projections/catchup.js';
 import { openDbWithRetry, queryRows, type OpenDb } from '../../projections/db.js';
 import { Projector } from '../../projections/projector.js';
-import { EmbeddedEventStore } from '../store/embedded/store.js';
 import type { EventStore } from '../store/port.js';
 
 const BATCH_EVENTS = 50_000;
@@ -74,26 +73,8 @@ export class LiveProjections {
     const head = await this.store.headPosition();
     const p = this.projector;
     while (p.position < head && !this.closed) {
-      let n = 0;
-      const store = this.store;
-      if (store instanceof EmbeddedEventStore) {
-        store.scan(p.position + 1, (c) => {
-          if (c.position > head) return false;
-          p.visitCursor(c);
-          n++;
-          return n < BATCH_EVENTS;
-        });
-      } else {
-        // From the checkpoint itself, a position the store gave (KurrentDB's are sparse: position + 1 would
-        // point into the middle of a record); the read includes it, so it is skipped.
-        const from = p.position;
-        for await (const e of store.readAll({ fromPosition: from < 0 ? 'start' : from, maxCount: BATCH_EVENTS + 1 })) {
-          if (e.position <= from) continue;
-          if (e.position > head) break;
-          p.visit({ position: e.position, stream: e.stream, id: e.id, type: e.type, data: e.isJson ? e.data : null, metadata: e.metadata });
-          n++;
-        }
-      }
+      // The store's raw scan when it offers one, else readAll from the checkpoint (positions may be sparse).
+      const n = await foldBatch(this.store, p, head, BATCH_EVENTS);
       if (n === 0) break;
       await (await p.beginCommit(this.db.con)).done;
       this.projectedEvents += n;

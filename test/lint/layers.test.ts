@@ -55,3 +55,19 @@ describe('layering lint', () => {
     expect(r.stdout).toMatch(LAYER);
   });
 });
+
+describe('one store port', () => {
+  it.each(['src/cli/example.ts', 'src/server/example.ts', 'src/runtime/example.ts', 'projections/example.ts', 'replay/example.ts'])('%s may not name the embedded store class', async (file) => {
+    const depth = file.split('/').length - 1;
+    const code = `export const load = async () => (await import('${'../'.repeat(depth)}src/store/embedded/store.js')).EmbeddedEventStore;\nimport { EmbeddedEventStore } from '${'../'.repeat(depth)}src/store/embedded/store.js';\nexport const x = EmbeddedEventStore;`;
+    const msgs = await lint(code, file);
+    expect(msgs.some((m) => /openStore\(location\)/.test(m)), msgs.join(' | ')).toBe(true);
+  });
+
+  it('src/store/, the benchmarks and tests may', async () => {
+    const code = "import { EmbeddedEventStore } from './embedded/store.js';\nexport const x = EmbeddedEventStore;";
+    expect(await lint(code, 'src/store/example.ts')).toEqual([]);
+    expect(await lint(code, 'src/bench/example.ts')).toEqual([]);
+    expect(await lint(code, 'test/store/example.ts')).toEqual([]);
+  });
+});

@@ -94,8 +94,8 @@ export function registerLiveRun(program: Command): void {
         const liveCfg = cfg.live ?? { onEnd: 'cancel' as const, requestsPerSecond: 20, sandbox: false };
         const { openVenueSession, runLive } = await import('../../runtime/live.js');
         const session = await openVenueSession({ venue: o.venue, ...(o.baseUrl !== undefined ? { baseUrl: o.baseUrl } : {}), confirmLive: o.confirmLive, sandbox: liveCfg.sandbox, ...(liveCfg.secretsFile !== undefined ? { secretsFile: liveCfg.secretsFile } : {}) });
-        const { EmbeddedEventStore } = await import('../../store/embedded/store.js');
-        const store = await EmbeddedEventStore.open(o.store);
+        const { openStore } = await import('../../store/open.js');
+        const store = await openStore(o.store);
         const stop = new AbortController();
         const onSignal = (): void => stop.abort();
         process.on('SIGINT', onSignal);
@@ -140,8 +140,8 @@ export function registerLiveRun(program: Command): void {
       action(async (o: { store: string; venue: string; baseUrl?: string; confirmLive: boolean; json: boolean }) => {
         const { openVenueSession, reconcileVenue } = await import('../../runtime/live.js');
         const session = await openVenueSession({ venue: o.venue, ...(o.baseUrl !== undefined ? { baseUrl: o.baseUrl } : {}), confirmLive: o.confirmLive });
-        const { EmbeddedEventStore } = await import('../../store/embedded/store.js');
-        const store = await EmbeddedEventStore.open(o.store, { readOnly: true });
+        const { openStore } = await import('../../store/open.js');
+        const store = await openStore(o.store, { readOnly: true });
         try {
           const r = await reconcileVenue(store, session, { apply: false });
           const differences = r.differences.map((d) => ({ kind: d.kind, key: d.key, ledger: d.ledger, venue: d.venue, explained: d.fixed }));

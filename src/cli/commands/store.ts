@@ -6,12 +6,11 @@ import { TapedeckError } from '../../../domain/core/errors.js';
 import { UUID_RE } from '../../../domain/core/sha256.js';
 import { isEventType } from '../../../domain/events/catalog.js';
 import { formatIssues, parsePayload } from '../../../domain/events/envelope.js';
-import { describeCorrupt } from '../../store/embedded/store.js';
 import { checkByReading, copyStore } from '../../store/copy.js';
 import { assertRunOpen, openRunStore } from '../../runtime/run-streams.js';
 import { openStore } from '../../store/open.js';
 import type { EventData, ExpectedRevision, RecordedEvent } from '../../store/port.js';
-import { damagedRanges, describeDamage } from '../../store/damage.js';
+import { damagedRanges, describeCorrupt, describeDamage } from '../../store/damage.js';
 import { action, ExitCode, intOption, noteLine, partialAnswer, printJson } from '../run.js';
 
 const lineSchema = z.object({
