@@ -59,7 +59,7 @@ beforeAll(async () => {
   const t = tmpDir('td-parity-');
   const store = await EmbeddedEventStore.open(t.dir);
   try {
-    await runKernel({ mode: 'replay', store, config, sourceLabel: 'synthetic', runId: RUN, events: feed([...syntheticL2({ seed: 3, events: 1500 })]) });
+    await runKernel({ mode: 'replay', store, config, sourceLabel: 'synthetic', runId: RUN, events: feed([...syntheticL2({ seed: 3, events: 600 })]) });
     recorded = await collect(store.readStream(`run-${RUN}`));
   } finally {
     await store.close();
