@@ -7,7 +7,7 @@ import type { ResolvedRunConfig } from '../../src/runtime/config.js';
 import { openVenueSession, runLive, type LiveResult, type VenueSession } from '../../src/runtime/live.js';
 import { EmbeddedEventStore } from '../../src/store/embedded/store.js';
 import { collect } from '../../src/store/port.js';
-import { SimBinance, type SimBinanceOptions } from '../../src/venues/binance/sim.js';
+import { SimBinance, type SimBinanceOptions, type SimFillRecord, type SimOrderRecord } from '../../src/venues/binance/sim.js';
 import { repoRoot } from '../helpers/tmp.js';
 
 export const CAPTURE = path.join(repoRoot, 'datasets/samples/binance/BINANCE.ws.1.0');
@@ -32,13 +32,29 @@ export async function session(sim: SimBinance): Promise<VenueSession> {
   return openVenueSession({ venue: 'binance', baseUrl: sim.urls.rest, env: ENV });
 }
 
-export async function liveRun(sim: SimBinance, dir: string, o: { durationMs: number; onEnd?: 'cancel' | 'leave'; logs?: string[]; config?: ResolvedRunConfig }): Promise<{ result: LiveResult; store: EmbeddedEventStore }> {
+/**
+ * Runs a live session for at most `durationMs`. With `until`, the session ends as soon as the venue's truth
+ * shows what the test needs (polled every 200 ms), so a slow machine gets more wall time instead of a weaker run.
+ */
+export async function liveRun(sim: SimBinance, dir: string, o: { durationMs: number; until?: (venue: { orders: SimOrderRecord[]; fills: SimFillRecord[] }) => boolean; onEnd?: 'cancel' | 'leave'; logs?: string[]; config?: ResolvedRunConfig }): Promise<{ result: LiveResult; store: EmbeddedEventStore }> {
   const s = await session(sim);
   const store = await EmbeddedEventStore.open(dir);
+  const stop = new AbortController();
+  let polling = o.until !== undefined;
+  const poll = async (): Promise<void> => {
+    while (polling && !stop.signal.aborted) {
+      await new Promise((r) => setTimeout(r, 200));
+      const venue = { orders: await simJson<SimOrderRecord[]>(sim, '/_sim/orders'), fills: await simJson<SimFillRecord[]>(sim, '/_sim/fills') };
+      if (o.until!(venue)) stop.abort();
+    }
+  };
+  const poller = poll();
   try {
-    const result = await runLive({ store, session: s, config: o.config ?? MM_CONFIG, onEnd: o.onEnd ?? 'cancel', durationMs: o.durationMs, onLog: (l) => o.logs?.push(l) });
+    const result = await runLive({ store, session: s, config: o.config ?? MM_CONFIG, onEnd: o.onEnd ?? 'cancel', durationMs: o.durationMs, signal: stop.signal, onLog: (l) => o.logs?.push(l) });
     return { result, store };
   } finally {
+    polling = false;
+    await poller;
     await s.close();
   }
 }

@@ -21,12 +21,16 @@ function filesUnder(dir: string): string[] {
 }
 
 describe('live trading through ccxt against the simulated Binance', () => {
-  it('places, partially fills, cancels and replaces; parity holds; slippage pairs orders; the log matches the venue; no secret leaks', { timeout: 60_000 }, async () => {
+  it('places, partially fills, cancels and replaces; parity holds; slippage pairs orders; the log matches the venue; no secret leaks', { timeout: 90_000 }, async () => {
     const t = tmpDir('td-ccxt-live-');
     const sim = await startSim({ speed: 10 });
     const logs: string[] = [];
     try {
-      const { result, store } = await liveRun(sim, t.dir, { durationMs: 6500, logs });
+      // Trade until the venue has partially filled an order and replaced one (at most 40 s of wall time; about
+      // 6 s on a quiet machine), then end the session, which cancels what is open.
+      const partiallyFilled = (v: { orders: SimOrderRecord[]; fills: SimFillRecord[] }): boolean =>
+        v.fills.some((f) => { const o = v.orders.find((x) => x.clientOrderId === f.clientOrderId); return o !== undefined && Number(f.qty) < Number(o.origQty); });
+      const { result, store } = await liveRun(sim, t.dir, { durationMs: 40_000, logs, until: (v) => partiallyFilled(v) && v.orders.some((o) => o.replaces !== undefined) });
       const s = result.summary!;
       expect(result.startReconciliation.ok).toBe(true);
       expect(result.endReconciliation).toMatchObject({ ok: true, differences: [] });
