@@ -634,9 +634,15 @@ export class EmbeddedEventStore implements EventStore {
               const next = fs.openSync(seg.file, this.writeFlags(true));
               fsyncDir(path.join(this.dir, SEGMENTS_DIR));
               if (this.writeFd !== null) {
-                if (this.sealed) await fsWrite(this.writeFd, encodeSealRecord(segmentFirstPosition(seg.name)!), 0, SEAL_RECORD_BYTES, this.segmentEnd);
-                await fsDatasync(this.writeFd);
-                fs.closeSync(this.writeFd);
+                this.rolling = true; // the timer's sync stays off the descriptor about to close
+                try {
+                  if (this.syncInFlight) await this.syncInFlight;
+                  if (this.sealed) await fsWrite(this.writeFd, encodeSealRecord(segmentFirstPosition(seg.name)!), 0, SEAL_RECORD_BYTES, this.segmentEnd);
+                  await fsDatasync(this.writeFd);
+                  fs.closeSync(this.writeFd);
+                } finally {
+                  this.rolling = false;
+                }
               }
               this.writeFd = next;
               this.segmentEnd = 0;
@@ -672,13 +678,26 @@ export class EmbeddedEventStore implements EventStore {
     }
   }
 
+  private syncInFlight: Promise<void> | null = null;
+  private rolling = false;
+
+  /**
+   * The batched-durability timer's sync. At most one is in flight, and a roll-over or close waits for it
+   * before closing the segment's descriptor: an fdatasync still queued on a closed descriptor fails with
+   * EBADF and would close the store to appends for nothing.
+   */
   private async syncNow(): Promise<void> {
-    if (!this.unsynced || this.writeFd === null || this.failure) return;
+    if (!this.unsynced || this.writeFd === null || this.failure || this.syncInFlight || this.rolling) return;
     this.unsynced = false;
+    const inFlight = fsDatasync(this.writeFd).then(
+      () => undefined,
+      (e: unknown) => this.fail(e, null),
+    );
+    this.syncInFlight = inFlight;
     try {
-      await fsDatasync(this.writeFd);
-    } catch (e) {
-      this.fail(e, null);
+      await inFlight;
+    } finally {
+      this.syncInFlight = null;
     }
   }
 
@@ -999,6 +1018,7 @@ export class EmbeddedEventStore implements EventStore {
     }
     this.closed = true;
     if (this.syncTimer) clearInterval(this.syncTimer);
+    if (this.syncInFlight) await this.syncInFlight;
     for (const sub of [...this.subscriptions]) await sub.close();
     if (this.writeFd !== null) {
       if (!this.failure) {
