@@ -20,6 +20,30 @@ export interface StoreHarness {
   cleanup(): Promise<void>;
 }
 
+/**
+ * The harness of a backend that opens one store again and again on the same data: `create` opens it, `reopen`
+ * closes and opens it, `cleanup` closes everything opened, then runs `release` (a temporary folder, say).
+ */
+export function reopeningHarness(open: () => Promise<EventStore>, release: () => void = () => undefined): StoreHarness {
+  const opened: EventStore[] = [];
+  const openTracked = async (): Promise<EventStore> => {
+    const s = await open();
+    opened.push(s);
+    return s;
+  };
+  return {
+    create: openTracked,
+    async reopen(store) {
+      await store.close();
+      return openTracked();
+    },
+    async cleanup() {
+      for (const s of opened) await s.close();
+      release();
+    },
+  };
+}
+
 export function ev(type = 'Tick', data: unknown = { n: 1 }, id: string = randomUUID()): EventData {
   return { id, type, data, metadata: { source: 'contract' } };
 }

@@ -14,7 +14,7 @@ import { EmbeddedEventStore } from '../../src/store/embedded/store.js';
 import { KurrentDbEventStore } from '../../src/store/kurrentdb/store.js';
 import { collect, WrongExpectedRevisionError, type EventData, type RecordedEvent } from '../../src/store/port.js';
 import { tmpDir } from '../helpers/tmp.js';
-import { defineStoreContract } from './contract.js';
+import { defineStoreContract, reopeningHarness } from './contract.js';
 import { SimKurrentClient } from './kurrentdb-sim.js';
 
 const ev = (type = 'Tick', data: unknown = { n: 1 }): EventData => ({ id: randomUUID(), type, data, metadata: { source: 'adapter', $correlationId: 'run-1' } });
@@ -198,20 +198,5 @@ describe('KurrentDB adapter over a simulated client (not a server)', () => {
 defineStoreContract('kurrentdb adapter over a simulated client (not a KurrentDB server)', () => {
   const sim = new SimKurrentClient();
   const location = `kurrentdb://sim:2113?tls=false&tapedeckNamespace=contract-${randomUUID()}`;
-  const opened: KurrentDbEventStore[] = [];
-  const open = async () => {
-    const s = await KurrentDbEventStore.withClient(sim as unknown as KurrentDBClient, location);
-    opened.push(s);
-    return s;
-  };
-  return {
-    create: open,
-    async reopen(store) {
-      await store.close();
-      return open();
-    },
-    async cleanup() {
-      for (const s of opened) await s.close();
-    },
-  };
+  return reopeningHarness(() => KurrentDbEventStore.withClient(sim as unknown as KurrentDBClient, location));
 });
