@@ -263,6 +263,46 @@ export const RunAbandoned = z.object({
   owner: z.object({ pid: z.int().positive(), host: z.string() }).optional(),
 });
 
+// ---------- outcome markets (prediction markets: Polymarket, Kalshi) ----------
+/**
+ * A fill the venue undid after reporting it: a Polymarket trade that went MATCHED → FAILED on chain.
+ * The same facts as the OrderFilled it reverses (`fillId`); the portfolio takes back exactly what that
+ * fill booked. The order's lifecycle is not changed (the venue's matched size does not go back either).
+ */
+export const FillReversed = z.object({
+  ...orderRef,
+  ...instrumentRef,
+  fillId: nonEmpty,
+  side,
+  priceTicks: ticks,
+  qtyLots: lots.positive(),
+  priceScale: scale,
+  qtyScale: scale,
+  fee: bigMantissa,
+  feeScale: scale,
+  feeCurrency: currency,
+  reason: z.string(),
+});
+/**
+ * The outcome tokens of one binary market (YES and NO): one of each is a complete set, worth
+ * `payoutTicks` (1 at `priceScale`) at resolution. Positions held in both net against complete sets.
+ */
+export const OutcomeMarketDefined = z.object({
+  venue,
+  market: nonEmpty,
+  yes: instrumentId,
+  no: instrumentId,
+  priceScale: scale,
+  payoutTicks: ticks.positive(),
+});
+/** A market resolved: every position in its outcome tokens settles at the token's payout (1 or 0). */
+export const MarketResolved = z.object({
+  venue,
+  market: nonEmpty,
+  payouts: z.array(z.object({ instrument: instrumentId, payoutTicks: ticks.nonnegative() })).min(1),
+  priceScale: scale,
+});
+
 /** type → { schema, version }. The store accepts any type; `--strict` and the kernel check this. */
 export const CATALOG = {
   InstrumentDefined: { schema: InstrumentDefined, version: 1, category: 'market' },
@@ -303,6 +343,9 @@ export const CATALOG = {
   RunStarted: { schema: RunStarted, version: 1, category: 'run' },
   RunEnded: { schema: RunEnded, version: 1, category: 'run' },
   RunAbandoned: { schema: RunAbandoned, version: 1, category: 'run' },
+  FillReversed: { schema: FillReversed, version: 1, category: 'order' },
+  OutcomeMarketDefined: { schema: OutcomeMarketDefined, version: 1, category: 'market' },
+  MarketResolved: { schema: MarketResolved, version: 1, category: 'market' },
 } as const;
 
 export type EventType = keyof typeof CATALOG;

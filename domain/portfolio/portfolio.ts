@@ -56,7 +56,36 @@ export interface PortfolioState {
   orderStrategy: Map<string, string>;
   /** Mark price in ticks for instruments we have traded. */
   marks: Map<string, number>;
+  /** Outcome tokens of binary markets (OutcomeMarketDefined): instrument → its market and complement. */
+  outcomes: Map<string, OutcomeLink>;
+  /**
+   * What each recent fill booked, by fill id, so a FillReversed takes back exactly that (bounded: the
+   * oldest is forgotten past REVERSIBLE_FILLS_MAX; a reversal of a forgotten fill books the opposite fill).
+   */
+  reversible: Map<string, BookedFill>;
 }
+
+export interface OutcomeLink {
+  venue: string;
+  market: string;
+  complement: string;
+  outcome: 'YES' | 'NO';
+  /** The price of a complete set (1 at the instruments' price scale). */
+  payoutTicks: number;
+  priceScale: number;
+}
+
+/** What one fill changed, to be taken back exactly by FillReversed. */
+export interface BookedFill {
+  key: string;
+  qtyLots: number;
+  costBasis: bigint;
+  realizedPnl: bigint;
+  side: 'buy' | 'sell';
+}
+
+/** How many fills stay reversible (a venue reverses within minutes: Polymarket's on-chain settlement). */
+export const REVERSIBLE_FILLS_MAX = 10_000;
 
 /** Strategy id used for fills of orders whose intent the portfolio never saw (e.g. manual trades). */
 export const UNATTRIBUTED = 'unattributed';
@@ -75,7 +104,7 @@ export function initialState(config: PortfolioConfig = {}): PortfolioState {
   for (const [id, info] of Object.entries(config.instruments ?? {})) {
     instruments.set(id, { quoteCurrency: info.quoteCurrency, baseCurrency: info.baseCurrency ?? null });
   }
-  return { positions: new Map(), cash: new Map(), fees: new Map(), instruments, orderStrategy: new Map(), marks: new Map() };
+  return { positions: new Map(), cash: new Map(), fees: new Map(), instruments, orderStrategy: new Map(), marks: new Map(), outcomes: new Map(), reversible: new Map() };
 }
 
 function cashOf(state: PortfolioState, venue: string, currency: string): CashBalance {
@@ -130,6 +159,18 @@ export function evolve(state: PortfolioState, event: DomainEvent): PortfolioStat
     case 'OrderFilled':
       applyOrderFilled(state, event.data);
       return state;
+    case 'FillReversed':
+      reverseFill(state, event.data);
+      return state;
+    case 'OutcomeMarketDefined': {
+      const d = event.data;
+      state.outcomes.set(d.yes, { venue: d.venue, market: d.market, complement: d.no, outcome: 'YES', payoutTicks: d.payoutTicks, priceScale: d.priceScale });
+      state.outcomes.set(d.no, { venue: d.venue, market: d.market, complement: d.yes, outcome: 'NO', payoutTicks: d.payoutTicks, priceScale: d.priceScale });
+      return state;
+    }
+    case 'MarketResolved':
+      settleMarket(state, event.data);
+      return state;
     case 'BalanceReported': {
       const d = event.data;
       const c = cashOf(state, d.venue, d.currency);
@@ -162,35 +203,114 @@ export interface FillFacts {
   leavesLots: number;
 }
 
-function applyOrderFilled(state: PortfolioState, d: FillFacts): void {
+function applyOrderFilled(state: PortfolioState, d: FillFacts & { fillId?: string }): void {
   const strategyId = state.orderStrategy.get(d.orderId) ?? UNATTRIBUTED;
   if (d.leavesLots === 0) state.orderStrategy.delete(d.orderId);
-  const info = state.instruments.get(d.instrument);
-  const quote = info?.quoteCurrency ?? unknownQuoteCurrency(d.instrument);
-  const key = positionKey(strategyId, d.venue, d.instrument);
-  let p = state.positions.get(key);
-  if (p === undefined || p.priceScale !== d.priceScale || p.qtyScale !== d.qtyScale) {
-    // A position is kept at one scale; a scale change with an open position would be a data error upstream.
-    p = {
-      ...newPositionCore(d.priceScale, d.qtyScale), strategyId, venue: d.venue, instrument: d.instrument,
-      quoteCurrency: quote, boughtLots: 0, soldLots: 0, fillCount: 0, fees: new Map(),
-    };
-    state.positions.set(key, p);
+  const p = positionFor(state, strategyId, d.venue, d.instrument, d.priceScale, d.qtyScale);
+  const before = { qtyLots: p.qtyLots, costBasis: p.costBasis, realizedPnl: p.realizedPnl };
+  bookTrade(state, p, d.side, d.qtyLots, d.priceTicks);
+  if (d.fillId !== undefined) {
+    if (state.reversible.size >= REVERSIBLE_FILLS_MAX) state.reversible.delete(state.reversible.keys().next().value!);
+    state.reversible.set(d.fillId, {
+      key: positionKey(strategyId, d.venue, d.instrument), side: d.side, qtyLots: p.qtyLots - before.qtyLots,
+      costBasis: p.costBasis - before.costBasis, realizedPnl: p.realizedPnl - before.realizedPnl,
+    });
   }
-  applyFill(p, d.side, d.qtyLots, d.priceTicks);
   if (d.side === 'buy') p.boughtLots += d.qtyLots;
   else p.soldLots += d.qtyLots;
   p.fillCount++;
   const fee = BigInt(d.fee);
   addMoney(moneyIn(p.fees, d.feeCurrency), fee, d.feeScale);
   addMoney(moneyIn(state.fees, `${d.venue}|${d.feeCurrency}`), fee, d.feeScale);
-  // Cash: pay price × qty for a buy, receive it for a sell; pay the fee (a rebate is a negative fee).
-  const s = d.side === 'buy' ? 1n : -1n;
-  const notional = BigInt(d.priceTicks) * BigInt(d.qtyLots);
-  addMoney(cashOf(state, d.venue, quote).total, -s * notional, d.priceScale + d.qtyScale);
-  if (info?.baseCurrency) addMoney(cashOf(state, d.venue, info.baseCurrency).total, s * BigInt(d.qtyLots), d.qtyScale);
   addMoney(cashOf(state, d.venue, d.feeCurrency).total, -fee, d.feeScale);
   if (!state.marks.has(d.instrument)) state.marks.set(d.instrument, d.priceTicks);
+  mergeCompleteSets(state, p);
+}
+
+function positionFor(state: PortfolioState, strategyId: string, venue: string, instrument: string, priceScale: number, qtyScale: number): Position {
+  const key = positionKey(strategyId, venue, instrument);
+  let p = state.positions.get(key);
+  if (p === undefined || p.priceScale !== priceScale || p.qtyScale !== qtyScale) {
+    // A position is kept at one scale; a scale change with an open position would be a data error upstream.
+    const quote = state.instruments.get(instrument)?.quoteCurrency ?? unknownQuoteCurrency(instrument);
+    p = {
+      ...newPositionCore(priceScale, qtyScale), strategyId, venue, instrument,
+      quoteCurrency: quote, boughtLots: 0, soldLots: 0, fillCount: 0, fees: new Map(),
+    };
+    state.positions.set(key, p);
+  }
+  return p;
+}
+
+/** Position and cash of one trade (a fill, a complete set merged, a settlement): exact. */
+function bookTrade(state: PortfolioState, p: Position, side: 'buy' | 'sell', qtyLots: number, priceTicks: number): void {
+  applyFill(p, side, qtyLots, priceTicks);
+  // Cash: pay price × qty for a buy, receive it for a sell.
+  const s = side === 'buy' ? 1n : -1n;
+  const info = state.instruments.get(p.instrument);
+  addMoney(cashOf(state, p.venue, p.quoteCurrency).total, -s * BigInt(priceTicks) * BigInt(qtyLots), p.priceScale + p.qtyScale);
+  if (info?.baseCurrency) addMoney(cashOf(state, p.venue, info.baseCurrency).total, s * BigInt(qtyLots), p.qtyScale);
+}
+
+/**
+ * YES and NO held together are complete sets, worth the payout whatever the outcome: they net. The
+ * sets leave both positions as sales whose prices add up to the payout: the NO leg at its average
+ * cost (rounded down to a tick), the YES leg at the rest, so the set's P&L (payout − both costs) is
+ * realized exactly, on the YES leg but for the NO leg's rounding.
+ */
+function mergeCompleteSets(state: PortfolioState, p: Position): void {
+  const link = state.outcomes.get(p.instrument);
+  if (link === undefined || link.priceScale !== p.priceScale || p.qtyLots <= 0) return;
+  const other = state.positions.get(positionKey(p.strategyId, p.venue, link.complement));
+  if (other === undefined || other.qtyLots <= 0 || other.qtyScale !== p.qtyScale || other.priceScale !== p.priceScale) return;
+  const sets = Math.min(p.qtyLots, other.qtyLots);
+  const yes = link.outcome === 'YES' ? p : other;
+  const no = link.outcome === 'YES' ? other : p;
+  const noAvg = no.costBasis / BigInt(no.qtyLots);
+  const noPrice = noAvg < 0n ? 0 : noAvg > BigInt(link.payoutTicks) ? link.payoutTicks : Number(noAvg);
+  bookTrade(state, no, 'sell', sets, noPrice);
+  bookTrade(state, yes, 'sell', sets, link.payoutTicks - noPrice);
+}
+
+function reverseFill(state: PortfolioState, d: Omit<FillFacts, 'leavesLots'> & { fillId: string }): void {
+  const booked = state.reversible.get(d.fillId);
+  const fee = BigInt(d.fee);
+  const p = booked === undefined ? undefined : state.positions.get(booked.key);
+  if (booked !== undefined && p !== undefined) {
+    state.reversible.delete(d.fillId);
+    p.qtyLots -= booked.qtyLots;
+    p.costBasis -= booked.costBasis;
+    p.realizedPnl -= booked.realizedPnl;
+    const s = d.side === 'buy' ? 1n : -1n;
+    addMoney(cashOf(state, d.venue, p.quoteCurrency).total, s * BigInt(d.priceTicks) * BigInt(d.qtyLots), d.priceScale + d.qtyScale);
+    const info = state.instruments.get(d.instrument);
+    if (info?.baseCurrency) addMoney(cashOf(state, d.venue, info.baseCurrency).total, -s * BigInt(d.qtyLots), d.qtyScale);
+  } else {
+    // Forgotten (older than REVERSIBLE_FILLS_MAX fills) or never seen: the opposite trade at the same price.
+    const strategyId = state.orderStrategy.get(d.orderId) ?? UNATTRIBUTED;
+    const q = positionFor(state, strategyId, d.venue, d.instrument, d.priceScale, d.qtyScale);
+    bookTrade(state, q, d.side === 'buy' ? 'sell' : 'buy', d.qtyLots, d.priceTicks);
+  }
+  const target = p ?? state.positions.get(positionKey(state.orderStrategy.get(d.orderId) ?? UNATTRIBUTED, d.venue, d.instrument));
+  if (target !== undefined) {
+    if (d.side === 'buy') target.boughtLots -= d.qtyLots;
+    else target.soldLots -= d.qtyLots;
+    target.fillCount--;
+    addMoney(moneyIn(target.fees, d.feeCurrency), -fee, d.feeScale);
+  }
+  addMoney(moneyIn(state.fees, `${d.venue}|${d.feeCurrency}`), -fee, d.feeScale);
+  addMoney(cashOf(state, d.venue, d.feeCurrency).total, fee, d.feeScale);
+}
+
+/** Every position in the market's outcome tokens closes at the token's payout; the mark becomes it. */
+function settleMarket(state: PortfolioState, d: { venue: string; payouts: ReadonlyArray<{ instrument: string; payoutTicks: number }>; priceScale: number }): void {
+  for (const { instrument, payoutTicks } of d.payouts) {
+    for (const p of state.positions.values()) {
+      if (p.venue !== d.venue || p.instrument !== instrument || p.qtyLots === 0 || p.priceScale !== d.priceScale) continue;
+      bookTrade(state, p, p.qtyLots > 0 ? 'sell' : 'buy', Math.abs(p.qtyLots), payoutTicks);
+    }
+    if (state.marks.has(instrument)) state.marks.set(instrument, payoutTicks);
+  }
 }
 
 /** Sets the mark of an instrument explicitly (ticks at the instrument's price scale). */
