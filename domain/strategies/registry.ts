@@ -4,6 +4,7 @@
  */
 import { TapedeckError } from '../core/errors.js';
 import { formatIssues } from '../events/envelope.js';
+import { binaryMarketMaker } from './binary-market-maker.js';
 import { crossVenueArb } from './cross-venue-arb.js';
 import { marketMaker } from './market-maker.js';
 import { momentum } from './momentum.js';
@@ -13,6 +14,7 @@ export const STRATEGIES: Readonly<Record<string, Strategy>> = Object.freeze({
   [marketMaker.name]: marketMaker,
   [crossVenueArb.name]: crossVenueArb,
   [momentum.name]: momentum,
+  [binaryMarketMaker.name]: binaryMarketMaker,
 });
 
 export function strategyNames(): string[] {

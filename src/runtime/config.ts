@@ -88,7 +88,9 @@ export function resolveRunConfig(strategyName: string, cfg: z.output<typeof runC
   const fill = (key: string, value: unknown): void => {
     if (params[key] === undefined && (takes === null || takes.has(key))) params[key] = value;
   };
-  const wanted = params.instrument !== undefined ? String(params.instrument) : undefined;
+  // The instrument the scales come from: `instrument`, or a binary market's `yes` token.
+  const named = params.instrument ?? params.yes;
+  const wanted = named !== undefined ? String(named) : undefined;
   const best = wanted !== undefined
     ? (survey.instruments.has(wanted) ? ([wanted, survey.instruments.get(wanted)!] as const) : undefined)
     : [...survey.instruments.entries()].sort((a, b) => b[1].events - a[1].events || (a[0] < b[0] ? -1 : 1))[0];

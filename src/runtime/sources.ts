@@ -10,6 +10,7 @@ import type { AnyEnvelope } from '../../domain/events/envelope.js';
 import { captureEventSource, cryptofeedVenueIds, detectCaptureVenue } from '../venues/cryptofeed/capture.js';
 import { openPaperFeed } from '../venues/cryptofeed/paper.js';
 import { catalogReader, getVenue, venueOfOwnCapture, type CaptureFormat } from '../venues/registry.js';
+import { mergeArrivals, mergeByEventTime } from './merge.js';
 
 /** A venue recording in one of the registry's capture formats, or a dataset of the catalog. */
 export type SourceKind = CaptureFormat | 'catalog';
@@ -50,6 +51,71 @@ export async function openReplaySource(spec: SourceSpec): Promise<AsyncIterable<
   return open(spec.file);
 }
 
+/** What a run records as its source: the names as given, in order. */
+export function sourcesLabel(specs: readonly SourceSpec[]): string {
+  return specs.map((s) => s.label).join(' + ');
+}
+
+/** Refuses the same source twice (its events would be fed twice). */
+export function checkDistinctSources(specs: readonly SourceSpec[]): void {
+  const seen = new Set<string>();
+  for (const s of specs) {
+    const key = `${s.file}#${s.datasetId ?? ''}`;
+    if (seen.has(key)) throw new TapedeckError('USAGE', `source ${s.label} is given twice`, { file: s.label });
+    seen.add(key);
+  }
+}
+
+/** Several sources for a replay, merged in event-time order (deterministic; see merge.ts). */
+export async function openReplaySources(specs: readonly SourceSpec[]): Promise<AsyncIterable<AnyEnvelope>> {
+  checkDistinctSources(specs);
+  return mergeByEventTime(await Promise.all(specs.map((s) => openReplaySource(s))));
+}
+
+/**
+ * Several paper sources: the captures of each venue are replayed by one server for that venue, read
+ * by that venue's live adapter, and the feeds are interleaved as they arrive (as live trading on two
+ * venues sees them; see merge.ts).
+ */
+export async function openPaperSources(specs: readonly SourceSpec[], speed: number): Promise<{ events: AsyncIterable<AnyEnvelope>; close: () => Promise<void> }> {
+  checkDistinctSources(specs);
+  if (specs.length === 1) return openPaperSource(specs[0]!, speed);
+  const byVenue = new Map<string, SourceSpec[]>();
+  for (const s of specs) {
+    if (s.kind !== 'cryptofeed') {
+      throw new TapedeckError('SOURCE_KIND', `paper trading needs recorded venue captures (cryptofeed format); ${s.label} is ${s.kind}`, { file: s.label });
+    }
+    const key = s.venue ?? '?';
+    byVenue.set(key, [...(byVenue.get(key) ?? []), s]);
+  }
+  const feeds: { events: AsyncIterable<AnyEnvelope>; close: () => Promise<void> }[] = [];
+  try {
+    for (const group of byVenue.values()) feeds.push(await openPaperFeedOf(group.map((g) => g.file), speed));
+  } catch (e) {
+    await Promise.allSettled(feeds.map((f) => f.close()));
+    throw e;
+  }
+  return {
+    events: mergeArrivals(feeds.map((f) => f.events)),
+    close: async () => {
+      await Promise.allSettled(feeds.map((f) => f.close()));
+    },
+  };
+}
+
+/** The surveys of several sources as one (instruments by id; the first definition of an id wins). */
+export function mergeSurveys(surveys: readonly SourceSurvey[]): SourceSurvey {
+  const instruments: SourceSurvey['instruments'] = new Map();
+  for (const s of surveys) {
+    for (const [id, info] of s.instruments) {
+      const had = instruments.get(id);
+      if (had === undefined) instruments.set(id, { ...info });
+      else had.events += info.events;
+    }
+  }
+  return { instruments };
+}
+
 /**
  * Opens a paper source: the capture is replayed over a loopback socket in real time (or `speed`
  * times faster) and read by the venue's LIVE market-data adapter, exactly as in live trading.
@@ -58,10 +124,14 @@ export async function openPaperSource(spec: SourceSpec, speed: number): Promise<
   if (spec.kind !== 'cryptofeed') {
     throw new TapedeckError('SOURCE_KIND', `paper trading needs a recorded venue capture (cryptofeed format); ${spec.label} is ${spec.kind}`, { file: spec.label });
   }
+  return openPaperFeedOf([spec.file], speed);
+}
+
+async function openPaperFeedOf(files: string[], speed: number): Promise<{ events: AsyncIterable<AnyEnvelope>; close: () => Promise<void> }> {
   // The live adapter stamps receive times from a clock; on a recorded capture that clock is the
   // capture's own timeline (as the wall clock is in live trading), so simulated latencies stay true.
   const box: { server: { captureNowNs(): bigint } | null } = { server: null };
-  const feed = await openPaperFeed([spec.file], { speed, client: { clock: () => box.server?.captureNowNs() ?? 0n } });
+  const feed = await openPaperFeed(files, { speed, client: { clock: () => box.server?.captureNowNs() ?? 0n } });
   box.server = feed.server;
   return { events: feed.client.events(), close: () => feed.close() };
 }

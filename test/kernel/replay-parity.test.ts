@@ -149,7 +149,7 @@ describe('replay, paper and parity over recorded Binance traffic', () => {
     const r = tapedeck(['strategies', '--json']);
     expect(r.code).toBe(0);
     const list = JSON.parse(r.stdout);
-    expect(list.map((s: { name: string }) => s.name)).toEqual(['cross-venue-arb', 'market-maker', 'momentum']);
+    expect(list.map((s: { name: string }) => s.name)).toEqual(['binary-market-maker', 'cross-venue-arb', 'market-maker', 'momentum']);
     const mm = list.find((s: { name: string }) => s.name === 'market-maker');
     expect(Object.keys(mm.parameters)).toEqual(expect.arrayContaining(['instrument', 'halfSpreadTicks', 'skewTicks', 'maxInventoryLots']));
   });
@@ -160,7 +160,7 @@ describe('bad input to a run', () => {
     const t = tmpDir('td-bad-');
     const r = tapedeck(['replay', BINANCE, '--strategy', 'nope', '--store', path.join(t.dir, 's'), '--json']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/STRATEGY_UNKNOWN: no strategy named "nope" \(known: cross-venue-arb, market-maker, momentum\)/);
+    expect(r.stderr).toMatch(/STRATEGY_UNKNOWN: no strategy named "nope" \(known: binary-market-maker, cross-venue-arb, market-maker, momentum\)/);
     t.cleanup();
   });
 

@@ -32,7 +32,9 @@ const survey: SourceSurvey = {
 function baseConfig(strategy: string): Record<string, unknown> {
   const params = strategy === 'cross-venue-arb'
     ? { legs: [{ venue: 'BINANCE', instrument: A }, { venue: 'BINANCE', instrument: B }], priceScale: 2, qtyScale: 5 }
-    : { venue: 'BINANCE', instrument: A, priceScale: 2, qtyScale: 5 };
+    : strategy === 'binary-market-maker'
+      ? { venue: 'BINANCE', yes: A, no: B, priceScale: 2, qtyScale: 5 }
+      : { venue: 'BINANCE', instrument: A, priceScale: 2, qtyScale: 5 };
   return {
     seed: 1,
     params,

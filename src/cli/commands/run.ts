@@ -6,7 +6,7 @@ import { getStrategy, strategyIdentity, strategyNames } from '../../../domain/st
 import { checkParity } from '../../../replay/parity.js';
 import { readConfigFile, resolveRunConfig } from '../../runtime/config.js';
 import { runKernel, type RunSummary } from '../../runtime/engine.js';
-import { openPaperSource, openReplaySource, resolveSource, surveySource } from '../../runtime/sources.js';
+import { checkDistinctSources, mergeSurveys, openPaperSources, openReplaySource, openReplaySources, resolveSource, sourcesLabel, surveySource } from '../../runtime/sources.js';
 import { openRunStore } from '../../runtime/run-streams.js';
 import { openStore } from '../../store/open.js';
 import { action, ExitCode, printJson, noteLine } from '../run.js';
@@ -45,33 +45,34 @@ interface RunOpts {
   speed?: string;
 }
 
-async function prepare(sourceArg: string, opts: RunOpts) {
+async function prepare(sourceArgs: string[], opts: RunOpts) {
   getStrategy(opts.strategy); // unknown names fail before anything is opened
   const cfg = readConfigFile(opts.config);
-  const source = resolveSource(sourceArg);
-  const survey = await surveySource(await openReplaySource(source));
+  const sources = sourceArgs.map((a) => resolveSource(a));
+  checkDistinctSources(sources);
+  const survey = mergeSurveys(await Promise.all(sources.map(async (s) => surveySource(await openReplaySource(s)))));
   const config = resolveRunConfig(opts.strategy, cfg, survey, opts.config ?? '--config');
-  return { source, config };
+  return { sources, label: sourcesLabel(sources), config };
 }
 
 export function register(program: Command): void {
   program
     .command('replay')
     .description('backtest: run a strategy over a recorded capture, an ITCH file or a catalog entry, as fast as the machine allows')
-    .argument('<source>', 'capture file, ITCH file, or catalog:DIR#DATASET')
+    .argument('<source...>', 'capture file, ITCH file, or catalog:DIR#DATASET; several are merged in event-time order (ties: the order given)')
     .requiredOption('--strategy <name>', 'strategy (see tapedeck strategies)')
     .option('--config <file>', 'JSON: {seed, params, risk, venues}')
     .requiredOption('--store <dir>', 'event store directory (created if missing)')
     .option('--json', 'print the summary as JSON', false)
     .action(
-      action(async (sourceArg: string, opts: RunOpts) => {
-        const { source, config } = await prepare(sourceArg, opts);
+      action(async (sourceArgs: string[], opts: RunOpts) => {
+        const { sources, label, config } = await prepare(sourceArgs, opts);
         // A replay or paper run can be redone from its source, so its journal is synced in batches (every
         // 20 ms and on close) rather than per append; live trading syncs before every command.
         const store = await openRunStore(opts.store, { durability: 'batched' }, noteLine);
         const bar = progressBar('replay');
         try {
-          const s = await runKernel({ mode: 'replay', store, config, sourceLabel: source.label, events: await openReplaySource(source), onProgress: bar.update });
+          const s = await runKernel({ mode: 'replay', store, config, sourceLabel: label, events: await openReplaySources(sources), onProgress: bar.update });
           bar.stop();
           printSummary(s, opts.json);
         } finally {
@@ -84,24 +85,24 @@ export function register(program: Command): void {
   program
     .command('paper')
     .description('paper trading through the live code path: the live market-data adapter reads a capture replayed over a socket; the simulated venue fills')
-    .argument('<source>', 'a recorded venue capture (cryptofeed format)')
+    .argument('<source...>', 'recorded venue captures (cryptofeed format); several venues are read by their own live adapters at once')
     .requiredOption('--strategy <name>', 'strategy (see tapedeck strategies)')
     .option('--config <file>', 'JSON: {seed, params, risk, venues}')
     .requiredOption('--store <dir>', 'event store directory (created if missing)')
     .option('--speed <n>', 'replay speed: 1 = real time, N = N times faster, 0 = as fast as possible', '1')
     .option('--json', 'print the summary as JSON', false)
     .action(
-      action(async (sourceArg: string, opts: RunOpts) => {
+      action(async (sourceArgs: string[], opts: RunOpts) => {
         const speed = Number(opts.speed);
         if (!Number.isFinite(speed) || speed < 0) throw new TapedeckError('USAGE', `--speed must be a number >= 0, got "${opts.speed}"`, { field: '--speed' });
-        const { source, config } = await prepare(sourceArg, opts);
+        const { sources, label, config } = await prepare(sourceArgs, opts);
         // A replay or paper run can be redone from its source, so its journal is synced in batches (every
         // 20 ms and on close) rather than per append; live trading syncs before every command.
         const store = await openRunStore(opts.store, { durability: 'batched' }, noteLine);
-        const feed = await openPaperSource(source, speed);
+        const feed = await openPaperSources(sources, speed);
         const bar = progressBar('paper');
         try {
-          const s = await runKernel({ mode: 'paper', store, config, sourceLabel: source.label, events: feed.events, onProgress: bar.update, progressEvery: 100 });
+          const s = await runKernel({ mode: 'paper', store, config, sourceLabel: label, events: feed.events, onProgress: bar.update, progressEvery: 100 });
           bar.stop();
           printSummary(s, opts.json);
         } finally {

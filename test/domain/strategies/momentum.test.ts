@@ -56,7 +56,7 @@ describe('momentum taker', () => {
 
 describe('strategy registry', () => {
   it('lists the strategies and finds them by name', () => {
-    expect(strategyNames()).toEqual(['cross-venue-arb', 'market-maker', 'momentum']);
+    expect(strategyNames()).toEqual(['binary-market-maker', 'cross-venue-arb', 'market-maker', 'momentum']);
     expect(getStrategy('momentum')).toBe(momentum);
     expect(strategyIdentity(momentum)).toBe('momentum@1.0.0');
   });
