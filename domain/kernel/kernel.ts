@@ -44,6 +44,11 @@ export interface KernelSetup {
   simVenues: SimVenueConfig[];
   /** Bound on the work one input may cause (reports and commands feeding each other). */
   maxStepsPerInput?: number;
+  /**
+   * One kernel of a run split by instrument (src/runtime/partitioned.ts): its ids are made under this
+   * scope, so kernels of the same run never make the same id, whichever thread runs them.
+   */
+  idScope?: string;
 }
 
 export type KernelOutput =
@@ -109,7 +114,7 @@ export function initKernel(setup: KernelSetup): KernelState {
     orderSeq: 0,
     outSeq: 0,
     orderNumbers: new Map(),
-    idPrefix: uuidFromName(setup.runId, 'kernel-ids').replace(/-/g, '').slice(0, 17),
+    idPrefix: uuidFromName(setup.runId, setup.idScope === undefined ? 'kernel-ids' : `kernel-ids:${setup.idScope}`).replace(/-/g, '').slice(0, 17),
     decisionsHasher: new StructuralHasher().update('tapedeck-decisions-v1'),
     inputs: 0,
     anomalies: 0,

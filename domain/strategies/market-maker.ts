@@ -136,4 +136,6 @@ export const marketMaker: Strategy<MarketMakerParams, MarketMakerState> = {
     const out = b === null ? (a === null ? null : [a]) : a === null ? [b] : [b, a];
     return out ?? NO_COMMANDS;
   },
+  // State is one instrument's quotes and inventory: nothing is shared across instruments.
+  forInstrument: (p, instrument) => ({ ...p, instrument }),
 };

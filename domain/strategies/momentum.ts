@@ -89,4 +89,6 @@ export const momentum: Strategy<MomentumParams, MomentumState> = {
       qtyScale: p.qtyScale, timeInForce: 'IOC', postOnly: false, reduceOnly: false,
     }];
   },
+  // State is one instrument's mids, position and orders: nothing is shared across instruments.
+  forInstrument: (p, instrument) => ({ ...p, instrument }),
 };

@@ -37,6 +37,14 @@ export interface Strategy<P = any, S = any> {
   initialState(params: P, seed: number): S;
   evolve(state: S, event: TimedEvent, market: MarketView): S;
   decide(state: S, event: TimedEvent, market: MarketView): readonly StrategyCommand[];
+  /**
+   * Declared only by a strategy that keeps no state across instruments (each instrument's decisions
+   * depend on that instrument's events and its own orders alone): the params that aim it at one
+   * instrument. A replay may then run one kernel per instrument, on several worker threads, and merge
+   * their outputs (src/runtime/partitioned.ts). A strategy that reads several instruments at once
+   * (cross-venue arbitrage) leaves it out and always runs as one kernel.
+   */
+  forInstrument?(params: P, instrument: string): P;
 }
 
 /** The answer when there is nothing to do: shared, so the hot path allocates nothing. */

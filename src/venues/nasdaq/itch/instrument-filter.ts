@@ -1,0 +1,68 @@
+/**
+ * Reads an ITCH day for some instruments only. Every message is framed and counted (its index is its
+ * place in the day, as in itchEventSource, so ids and causes match), but only those whose stock locate
+ * the stock directory ('R') names as a wanted instrument are decoded into envelopes; the rest cost a
+ * two-byte read. A partitioned replay (src/runtime/partitioned.ts) gives each worker thread the whole
+ * day and one of these, so nothing is copied between threads.
+ */
+import type { AnyEnvelope } from '../../../../domain/events/envelope.js';
+import type { PayloadSink } from '../framing/payload-sink.js';
+import { decodeMessage } from './codec.js';
+import { readItchBytes } from './reader.js';
+import { ItchEventMapper, type ItchEventOptions } from './to-events.js';
+
+const TYPE_STOCK_DIRECTORY = 0x52; // 'R'
+
+export class ItchInstrumentFilter implements PayloadSink {
+  /** Messages framed so far: the index of the next one. */
+  messages = 0;
+  /** Messages decoded (those of wanted instruments, their directory entries included). */
+  kept = 0;
+  /** 1 at a wanted instrument's locate. */
+  private readonly wantedLocate = new Uint8Array(65_536);
+  private readonly mapper: ItchEventMapper;
+
+  constructor(
+    private readonly instruments: ReadonlySet<string>,
+    options: ItchEventOptions & { fileId: string },
+    private readonly onEvent: (env: AnyEnvelope, messageIndex: number) => void,
+  ) {
+    this.mapper = new ItchEventMapper(options);
+  }
+
+  payload(bytes: Uint8Array, offset: number, length: number): void {
+    const index = this.messages++;
+    const locate = (bytes[offset + 1]! << 8) | bytes[offset + 2]!;
+    if (bytes[offset] === TYPE_STOCK_DIRECTORY) {
+      if (this.instruments.has(this.mapper.instrumentOf(locate, decodeStock(bytes, offset, length)))) this.wantedLocate[locate] = 1;
+    }
+    if (this.wantedLocate[locate] !== 1) return;
+    // A copy: the envelope keeps its raw bytes, and the day's buffer is not ours.
+    const raw = bytes.slice(offset, offset + length);
+    const env = this.mapper.map(decodeMessage(raw, 0, length), raw, index);
+    this.kept++;
+    if (env !== null) this.onEvent(env, index);
+  }
+}
+
+function decodeStock(bytes: Uint8Array, offset: number, length: number): string {
+  const m = decodeMessage(bytes, offset, length);
+  return m.messageType === 'R' ? m.stock : '';
+}
+
+/** Messages per instrument of an ITCH day (named by its stock directory), busiest first, ties by name. */
+export function itchInstrumentActivity(day: Uint8Array, venue = 'NASDAQ'): Array<{ instrument: string; messages: number }> {
+  const counts = new Float64Array(65_536);
+  const names = new Map<number, string>();
+  readItchBytes(day, {
+    payload(bytes: Uint8Array, offset: number, length: number): void {
+      const locate = (bytes[offset + 1]! << 8) | bytes[offset + 2]!;
+      counts[locate]!++;
+      if (bytes[offset] === TYPE_STOCK_DIRECTORY) {
+        const stock = decodeStock(bytes, offset, length).trimEnd();
+        if (stock.length > 0 && !/[\s:]/.test(stock)) names.set(locate, `${venue}:${stock}`);
+      }
+    },
+  });
+  return [...names].map(([locate, instrument]) => ({ instrument, messages: counts[locate]! })).sort((a, b) => b.messages - a.messages || (a.instrument < b.instrument ? -1 : 1));
+}

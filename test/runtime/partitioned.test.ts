@@ -1,0 +1,106 @@
+/**
+ * A replay split by instrument over worker threads gives exactly what one thread gives: the same
+ * decisions hash, the same outputs in the same order (ids, types, payloads), the same per-instrument
+ * summaries, for random days and worker counts. The workers run the build (dist/), as the CLI tests do.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { generateItchDay } from '../../datasets/itch/generate.js';
+import type { ResolvedRunConfig } from '../../src/runtime/config.js';
+import { dealInstruments, journalPartitionedRun, runPartitionedReplay, runPartitionSet } from '../../src/runtime/partitioned.js';
+import { EmbeddedEventStore } from '../../src/store/embedded/store.js';
+import { itchInstrumentActivity } from '../../src/venues/nasdaq/itch/instrument-filter.js';
+
+const RUN_ID = '6c1f7a52-2f4e-4c39-9a0e-3d1f0b5a7e21';
+
+function config(strategy = 'market-maker'): ResolvedRunConfig {
+  return {
+    strategy,
+    seed: 7,
+    params: strategy === 'market-maker'
+      ? { venue: 'NASDAQ', instrument: 'NASDAQ:X', priceScale: 4, qtyScale: 0, quoteQtyLots: 100, halfSpreadTicks: 100, maxInventoryLots: 1000, requoteThresholdTicks: 100 }
+      : { venue: 'NASDAQ', instrument: 'NASDAQ:X', priceScale: 4, qtyScale: 0, lookback: 5, thresholdTicks: 100, qtyLots: 100, maxPositionLots: 300 },
+    risk: { maxOpenOrders: 50, orderRate: { maxOrders: 10_000, windowNs: '1000000000' } },
+    venues: [{ venue: 'NASDAQ', latency: { submitNs: '1000000', ackNs: '1000000', cancelNs: '1000000' }, fees: { makerBps: '-0.5', takerBps: '5' } }],
+  } as unknown as ResolvedRunConfig;
+}
+
+function day(seed: number, symbols: number, messages = 8000): { bytes: Uint8Array; instruments: string[] } {
+  const bytes = generateItchDay({ seed, messages, symbols });
+  return { bytes, instruments: itchInstrumentActivity(bytes).slice(0, 5).map((a) => a.instrument) };
+}
+
+describe('partitioned replay', () => {
+  it('gives the single-threaded outputs and decisions hash on any number of workers (random days)', async () => {
+    let runs = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 1_000_000 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 3, max: 9 }), fc.constantFrom('market-maker', 'momentum'), async (seed, workers, symbols, strategy) => {
+        const d = day(seed, symbols);
+        const req = { runId: RUN_ID, config: config(strategy), day: d.bytes, fileId: `day-${seed}`, instruments: d.instruments };
+        const single = await runPartitionedReplay({ ...req, workers: 0 });
+        const parallel = await runPartitionedReplay({ ...req, workers });
+        expect(parallel.workerSeconds.length).toBe(Math.min(workers, d.instruments.length));
+        expect(parallel.decisionsHash).toBe(single.decisionsHash);
+        expect(parallel.partitions).toEqual(single.partitions);
+        expect(parallel.outputs.length).toBe(single.outputs.length);
+        expect(parallel.outputs).toEqual(single.outputs);
+        expect(single.inputs).toBeGreaterThan(0);
+        runs++;
+      }),
+      { numRuns: 4 },
+    );
+    expect(runs).toBe(4);
+  });
+
+  it('decides on every instrument, and an instrument decides the same with or without the others beside it', () => {
+    const d = day(11, 6, 20_000);
+    const req = { runId: RUN_ID, config: config(), fileId: 'day-11', identity: { strategyCodeHash: 'code', configHash: 'config' } };
+    const all = runPartitionSet(d.bytes, { ...req, instruments: d.instruments });
+    expect(all.partitions.every((p) => p.decisions > 0)).toBe(true);
+    expect(all.outputs.some((o) => o.env.type === 'OrderFilled')).toBe(true);
+    // Outputs come in input order, each citing an input of its own instrument.
+    for (let i = 1; i < all.outputs.length; i++) expect(all.outputs[i]!.index).toBeGreaterThanOrEqual(all.outputs[i - 1]!.index);
+    const alone = runPartitionSet(d.bytes, { ...req, instruments: [d.instruments[2]!] });
+    expect(alone.partitions[0]).toEqual(all.partitions.find((p) => p.instrument === d.instruments[2]));
+    // Ids are scoped by instrument: no two kernels of the run make the same id.
+    const ids = all.outputs.map((o) => o.env.id);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('deals instruments in turn, busiest first', () => {
+    expect(dealInstruments(['a', 'b', 'c', 'd', 'e'], 2)).toEqual([['a', 'c', 'e'], ['b', 'd']]);
+    expect(dealInstruments(['a', 'b'], 4)).toEqual([['a'], ['b']]);
+  });
+
+  it('refuses a strategy that shares state across instruments, naming it', async () => {
+    const d = day(3, 4, 3000);
+    await expect(runPartitionedReplay({ runId: RUN_ID, config: config('cross-venue-arb'), day: d.bytes, fileId: 'd', instruments: d.instruments, workers: 0 })).rejects.toThrow(/cross-venue-arb shares state across instruments/);
+  });
+
+  it('journals decisions and venue reports, not the inputs, with the merged decisions hash', async () => {
+    const d = day(5, 5, 6000);
+    const r = await runPartitionedReplay({ runId: RUN_ID, config: config(), day: d.bytes, fileId: 'day-5', instruments: d.instruments, workers: 0 });
+    expect(r.decisions).toBeGreaterThan(0);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tapedeck-partitioned-'));
+    try {
+      const store = await EmbeddedEventStore.open(dir);
+      await journalPartitionedRun(store, r, { config: config(), sourceLabel: 'generated day 5', instruments: d.instruments });
+      const roles: string[] = [];
+      let ended: Record<string, unknown> | null = null;
+      for await (const e of store.readStream(`run-${RUN_ID}`)) {
+        roles.push(String(e.metadata.role));
+        if (e.type === 'RunEnded') ended = e.data as Record<string, unknown>;
+      }
+      await store.close();
+      expect(roles.includes('input')).toBe(false);
+      expect(roles.length).toBe(r.outputs.length + 2);
+      expect(ended?.decisionsHash).toBe(r.decisionsHash);
+      expect(ended?.decisions).toBe(r.decisions);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
