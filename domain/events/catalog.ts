@@ -118,6 +118,11 @@ export const DecisionContext = z.object({
   causeRevision: z.int().nonnegative().nullable().optional(),
   /** Written by runs recorded before causeRevision (a predicted global position); read, never written now. */
   causePosition: z.int().nonnegative().nullable().optional(),
+  /**
+   * In a run that references its inputs (InputsReferenced) instead of holding them: the cause's number
+   * among the referenced inputs, from 0 in the order the kernel read them (causeRevision is then null).
+   */
+  causeInput: z.int().nonnegative().optional(),
   runId: z.string().optional(),
 });
 
@@ -303,6 +308,30 @@ export const MarketResolved = z.object({
   priceScale: scale,
 });
 
+/**
+ * A run's inputs are market data stored once elsewhere, not copied into its stream: this names them, right
+ * after RunStarted. Inputs are numbered from 0 in the order the kernel read them; a decision cites its cause
+ * by id and number (DecisionContext.causeInput), and every other event of the run stream carries
+ * `metadata.inputs`, how many inputs the kernel had read when it was made, so a reader can put the two
+ * back in the kernel's order. Readers (parity, audit, slippage) check the checksums before use and refuse
+ * when the data is missing or changed.
+ */
+export const InputsReferenced = z.object({
+  runId: nonEmpty,
+  source: z.discriminatedUnion('kind', [
+    z.object({
+      /** A dataset of the Parquet catalog (datasets/catalog): its files and their SHA-256, as its manifest had them. */
+      kind: z.literal('catalog'),
+      /** The catalog directory as the run saw it (absolute); a reader may be pointed elsewhere. */
+      catalog: z.string().min(1),
+      datasetId: nonEmpty,
+      files: z.array(z.object({ path: nonEmpty, rows: z.int().nonnegative(), bytes: z.int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/) })).min(1),
+    }),
+  ]),
+  /** Inputs in the referenced data (the run read them from the first; RunEnded.events says how many it read). */
+  inputs: z.int().nonnegative(),
+});
+
 /** type → { schema, version }. The store accepts any type; `--strict` and the kernel check this. */
 export const CATALOG = {
   InstrumentDefined: { schema: InstrumentDefined, version: 1, category: 'market' },
@@ -346,6 +375,7 @@ export const CATALOG = {
   FillReversed: { schema: FillReversed, version: 1, category: 'order' },
   OutcomeMarketDefined: { schema: OutcomeMarketDefined, version: 1, category: 'market' },
   MarketResolved: { schema: MarketResolved, version: 1, category: 'market' },
+  InputsReferenced: { schema: InputsReferenced, version: 1, category: 'run' },
 } as const;
 
 export type EventType = keyof typeof CATALOG;

@@ -83,7 +83,8 @@ export interface KernelState {
   decisionsHash: string;
   /** The input being processed: the cause of whatever the kernel decides now. */
   /** The input being processed; `revision` is its revision in the run stream (null when not journaled). */
-  cause: { id: string; revision: number | null; eventTimeNs: bigint; receiveTimeNs: bigint };
+  /** `input`: its number among a run's referenced inputs (InputsReferenced), null when the run holds its inputs. */
+  cause: { id: string; revision: number | null; input: number | null; eventTimeNs: bigint; receiveTimeNs: bigint };
 }
 
 const GENESIS_HASH = new StructuralHasher().update('tapedeck-decisions-v1').digestHex();
@@ -121,7 +122,7 @@ export function initKernel(setup: KernelSetup): KernelState {
     decisions: 0,
     fills: 0,
     decisionsHash: GENESIS_HASH,
-    cause: { id: '', revision: null, eventTimeNs: 0n, receiveTimeNs: 0n },
+    cause: { id: '', revision: null, input: null, eventTimeNs: 0n, receiveTimeNs: 0n },
   };
 }
 
@@ -143,14 +144,17 @@ const workBuf: Work[] = [];
  * `revision` is the input's revision in the run stream (`run-<id>`), which the journal knows exactly
  * (it appends with an exact expected revision), else null. Not the global position: a store assigns
  * positions when it appends, and they need not be contiguous, so nobody can know them in advance. A strategy that throws is reported as STRATEGY_FAILED naming the input.
+ * `inputNumber`: in a run that references its inputs instead of holding them, the input's number among
+ * them (decisions cite it as causeInput); null otherwise.
  */
-export function processInput(k: KernelState, input: AnyEnvelope, revision: number | null, out: KernelOutput[]): void {
+export function processInput(k: KernelState, input: AnyEnvelope, revision: number | null, out: KernelOutput[], inputNumber: number | null = null): void {
   // Time moves to the input: reports the simulated venues owe before it come first.
   releaseDue(k, input.eventTimeNs, out);
   k.inputs++;
   const cause = k.cause;
   cause.id = input.id;
   cause.revision = revision;
+  cause.input = inputNumber;
   cause.eventTimeNs = input.eventTimeNs;
   cause.receiveTimeNs = input.receiveTimeNs;
   out.push({ kind: 'event', env: input, role: 'input' });
@@ -352,7 +356,7 @@ function onCommand(k: KernelState, c: StrategyCommand, work: Work[], out: Kernel
       orderId, venue: c.venue, instrument: c.instrument, side: c.side, orderType: c.orderType, priceTicks: c.priceTicks,
       qtyLots: c.qtyLots, priceScale: c.priceScale, qtyScale: c.qtyScale, timeInForce: c.timeInForce, postOnly: c.postOnly,
       reduceOnly: c.reduceOnly, ...(c.tag !== undefined ? { clientTag: c.tag } : {}),
-      decision: { strategyId: d.strategyId, strategyCodeHash: d.strategyCodeHash, configHash: d.configHash, stateHash, causeEventId: k.cause.id, causeRevision: k.cause.revision, runId: d.runId },
+      decision: { strategyId: d.strategyId, strategyCodeHash: d.strategyCodeHash, configHash: d.configHash, stateHash, causeEventId: k.cause.id, causeRevision: k.cause.revision, ...(k.cause.input === null ? {} : { causeInput: k.cause.input }), runId: d.runId },
     }, 'decision', out);
     ownEvent(k, intent);
     const outcome = risk.decide(k.risk, { kind: 'place', order: { orderId, venue: c.venue, instrument: c.instrument, side: c.side, orderType: c.orderType, priceTicks: c.priceTicks, qtyLots: c.qtyLots, priceScale: c.priceScale, qtyScale: c.qtyScale, reduceOnly: c.reduceOnly } }, ctx);
@@ -429,15 +433,15 @@ function onReport(k: KernelState, _venue: string, r: sim.VenueReport, work: Work
 
 /**
  * Decision content without run-specific parts, for the decisions hash: order ids become their
- * sequence numbers; the run id, where the cause sits in the log (revision, or position in runs recorded
- * before revisions) and the state hash (strategy state holds order ids)
+ * sequence numbers; the run id, where the cause sits in the log (revision, position in runs recorded
+ * before revisions, or number among referenced inputs) and the state hash (strategy state holds order ids)
  * are left out. Parity, which replays under the same run id, compares the full decisions as well.
  */
 export function normalizeDecision(type: string, data: Record<string, unknown>, orderNumbers: ReadonlyMap<string, number>): unknown {
   const d: Record<string, unknown> = { ...data };
   if (typeof d.orderId === 'string') d.orderId = `#${orderNumbers.get(d.orderId) ?? d.orderId}`;
   if (d.decision && typeof d.decision === 'object') {
-    const { runId: _r, causePosition: _p, causeRevision: _v, stateHash: _s, ...rest } = d.decision as Record<string, unknown>;
+    const { runId: _r, causePosition: _p, causeRevision: _v, causeInput: _i, stateHash: _s, ...rest } = d.decision as Record<string, unknown>;
     d.decision = rest;
   }
   return { type, data: d };

@@ -21,7 +21,7 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { invariant, TapedeckError } from '../../domain/core/errors.js';
 import { uuidFromName } from '../../domain/core/sha256.js';
-import { CATALOG, type EventType } from '../../domain/events/catalog.js';
+import { CATALOG, type EventType, type PayloadOf } from '../../domain/events/catalog.js';
 import { envelopeToStored, storedToEnvelope, type AnyEnvelope, type EventEnvelope } from '../../domain/events/envelope.js';
 import * as lifecycle from '../../domain/orders/lifecycle.js';
 import * as reconcile from '../../domain/reconcile/reconcile.js';
@@ -81,6 +81,12 @@ export interface RunRequest {
    * after; `resync()` makes this run durable before another run on the same store appends (turns).
    */
   onJournal?: (journal: { durable(): Promise<void>; resync(): Promise<void> }) => void;
+  /**
+   * The inputs are market data stored once elsewhere (a catalog dataset) and `events` reads them from the
+   * first: the run stream records this reference (InputsReferenced) instead of a copy of every input, and
+   * decisions cite their cause by id and number. Replay only.
+   */
+  inputsReference?: Omit<PayloadOf<'InputsReferenced'>, 'runId'>;
 }
 
 export interface RunSummary {
@@ -132,7 +138,17 @@ class Journal {
   /** Global position of the last durable event, as the store reported it; -1 before the first append. */
   lastPosition = -1;
   private inflight: Promise<void> = Promise.resolve();
+  /** Inputs read so far, in a run that references its inputs (null when it holds them). */
+  private referencedInputs: number | null = null;
   constructor(private readonly store: EventStore, readonly stream: string, private readonly inputMetadata?: RunRequest['inputMetadata']) {}
+
+  /**
+   * Inputs are referenced, not journaled: an input only counts, and every other event carries
+   * `metadata.inputs` (inputs read when it was made), which places it among the referenced inputs.
+   */
+  referenceInputs(): void {
+    this.referencedInputs = 0;
+  }
 
   /** Continues a stream that already holds events up to `revision` (a resumed run). */
   init(revision = -1): void {
@@ -145,8 +161,13 @@ class Journal {
   }
 
   add(env: AnyEnvelope, role: EventRole): void {
+    if (this.referencedInputs !== null && role === 'input') {
+      this.referencedInputs++;
+      return;
+    }
     const stored = envelopeToStored(env);
     stored.metadata.role = role;
+    if (this.referencedInputs !== null) stored.metadata.inputs = this.referencedInputs;
     if (role === 'input' && this.inputMetadata) Object.assign(stored.metadata, this.inputMetadata(env));
     this.buf.push({ id: stored.id, type: stored.type, data: stored.data, metadata: stored.metadata });
   }
@@ -201,6 +222,8 @@ export async function runKernel(req: RunRequest): Promise<RunSummary> {
   const setup = kernelSetup(runId, req.config, live, req.strategyOverride);
   const k: KernelState = initKernel(setup);
   const journal = new Journal(req.store, k.stream, req.inputMetadata);
+  const referenced = req.inputsReference !== undefined;
+  invariant(!referenced || (req.mode === 'replay' && req.resume !== true), 'only a fresh replay references its inputs');
   const guard = live ? new LiveGuard(k, req) : null;
   const resumed = req.resume === true ? await resumeRun(req.store, k, setup.configHash, guard) : null;
   journal.init(resumed?.revision ?? -1);
@@ -224,6 +247,13 @@ export async function runKernel(req: RunRequest): Promise<RunSummary> {
   };
   if (resumed === null) {
     journal.add(started, 'run');
+    if (req.inputsReference !== undefined) {
+      journal.referenceInputs();
+      journal.add({
+        id: uuidFromName(runId, 'inputs-referenced'), type: 'InputsReferenced', schemaVersion: CATALOG.InputsReferenced.version, stream: k.stream,
+        eventTimeNs: 0n, receiveTimeNs: 0n, causationId: null, correlationId: runId, data: { runId, ...req.inputsReference },
+      }, 'run');
+    }
     await journal.durable();
   }
   req.onJournal?.(journal);
@@ -264,8 +294,10 @@ export async function runKernel(req: RunRequest): Promise<RunSummary> {
       else commands.push(o.command);
     }
     clear(out);
-    // Decisions cite their cause by id and revision in the run stream (see Journal), never by a position.
-    processInput(k, input, journal.nextRevision(), out);
+    // Decisions cite their cause by id and revision in the run stream (see Journal), never by a position;
+    // or, when the inputs are referenced, by id and number among them.
+    if (referenced) processInput(k, input, null, out, k.inputs);
+    else processInput(k, input, journal.nextRevision(), out);
     for (const o of out) {
       if (o.kind === 'event') add(o.env, o.role);
       else commands.push(o.command);
