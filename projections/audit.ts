@@ -14,11 +14,16 @@ import type { EventStore, RecordedEvent } from '../src/store/port.js';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { decodeMessage as decodeItch } from '../src/venues/nasdaq/itch/codec.js';
 import { decodeClientMessage, decodeVenueMessage } from '../src/venues/nasdaq/ouch42/codec.js';
+import { referencedInput } from '../datasets/catalog/reference.js';
+import { inputsReferenceOf, type ReferenceOptions } from '../replay/inputs.js';
 import { projectFrom } from './catchup.js';
 import { defaultDbPath, openDbWithRetry, queryRows, sqlString, trimDecimal } from './db.js';
 
 export interface AuditedEvent {
+  /** Global position in the log; -1 for an input the run references (see `input`) rather than holds. */
   position: number;
+  /** A referenced input (InputsReferenced): its number among the run's inputs and where it lives. */
+  input?: { number: number; source: string };
   id: string;
   type: string;
   role: string | null;
@@ -82,6 +87,15 @@ export function decodeRaw(raw: RawBytes): unknown {
   }
 }
 
+function auditedInput(env: AnyEnvelope, number: number, source: string): AuditedEvent {
+  const out: AuditedEvent = {
+    position: -1, input: { number, source }, id: env.id, type: env.type, role: 'input', eventTimeNs: String(env.eventTimeNs),
+    receiveTimeNs: String(env.receiveTimeNs), causationId: env.causationId, data: toJsonValue(env.data),
+  };
+  if (env.raw) out.raw = { format: env.raw.format, bytesHex: hex(env.raw.bytes), decoded: decodeRaw(env.raw) };
+  return out;
+}
+
 function audited(rec: RecordedEvent): AuditedEvent {
   let env: AnyEnvelope | null = null;
   try {
@@ -110,7 +124,7 @@ function clean(row: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
-export interface AuditOptions {
+export interface AuditOptions extends ReferenceOptions {
   runId?: string;
   /** The projections database; default `<store>/projections.duckdb`. */
   dbPath?: string;
@@ -145,7 +159,7 @@ export async function auditOrderIn(store: EventStore, dbPath: string, orderId: s
  * The audit over an open projections connection and a store (the server keeps both open); `openStore`
  * is called once the order is known to exist.
  */
-export async function auditOrderWith(con: DuckDBConnection, openStore: () => Promise<EventStore>, orderId: string, options: { runId?: string } = {}): Promise<AuditReport> {
+export async function auditOrderWith(con: DuckDBConnection, openStore: () => Promise<EventStore>, orderId: string, options: { runId?: string } & ReferenceOptions = {}): Promise<AuditReport> {
   {
     const orders = await queryRows(con, `SELECT * FROM orders WHERE order_id = ${sqlString(orderId)}${options.runId ? ` AND run_id = ${sqlString(options.runId)}` : ''} ORDER BY run_id`);
     if (orders.length === 0) {
@@ -181,7 +195,16 @@ export async function auditOrderWith(con: DuckDBConnection, openStore: () => Pro
     const runStream = String(run?.stream ?? `run-${runId}`);
     const causeId = String(decision?.cause_event_id ?? order.cause_event_id);
     const causeRevision = ((intent.data as { decision?: { causeRevision?: unknown } }).decision ?? {}).causeRevision;
-    if (typeof causeRevision === 'number') {
+    const causeInput = ((intent.data as { decision?: { causeInput?: unknown } }).decision ?? {}).causeInput;
+    if (typeof causeInput === 'number') {
+      // The run references its inputs: the tick is read through the reference (refused if its data changed).
+      const ref = await inputsReferenceOf(store, runId);
+      if (ref !== null) {
+        const env = await referencedInput(runId, ref, causeInput, options);
+        if (env !== null && env.id === causeId) cause = auditedInput(env, causeInput, `catalog:${options.catalog ?? ref.source.catalog}#${ref.source.datasetId}`);
+      }
+    }
+    if (cause === null && typeof causeRevision === 'number') {
       for await (const rec of store.readStream(runStream, { fromRevision: causeRevision, maxCount: 1 })) if (rec.id === causeId) cause = audited(rec);
     }
     const causePos = decision?.cause_position;
@@ -189,7 +212,7 @@ export async function auditOrderWith(con: DuckDBConnection, openStore: () => Pro
       const rec = await readAt(store, Number(causePos));
       if (rec !== null && rec.id === causeId) cause = audited(rec);
     }
-    if (cause === null) {
+    if (cause === null && typeof causeInput !== 'number') {
       for await (const rec of store.readStream(runStream)) {
         if (rec.position >= intent.position) break;
         if (rec.id === causeId) cause = audited(rec);
@@ -227,7 +250,7 @@ export async function auditOrderWith(con: DuckDBConnection, openStore: () => Pro
 export function formatAudit(r: AuditReport): string {
   const o = r.order;
   const lines: string[] = [];
-  const ev = (e: AuditedEvent): string => `#${e.position} ${e.type}${e.role ? ` [${e.role}]` : ''} t=${e.eventTimeNs}`;
+  const ev = (e: AuditedEvent): string => `${e.input ? `input ${e.input.number} of ${e.input.source}` : `#${e.position}`} ${e.type}${e.role ? ` [${e.role}]` : ''} t=${e.eventTimeNs}`;
   lines.push(`order ${r.orderId} (run ${r.runId}, ${r.run.mode ?? '?'}): ${o.side} ${o.quantity} ${o.instrument} ${o.order_type}${o.price !== null ? ` @ ${o.price}` : ''} → ${o.state}`);
   lines.push(`strategy ${r.strategy.id}  code ${r.strategy.codeHash}  config ${r.strategy.configHash}  state ${r.stateHash}`);
   if (r.cause) {

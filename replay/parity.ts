@@ -15,6 +15,7 @@ import type { ResolvedRunConfig } from '../src/runtime/config.js';
 import { kernelSetup } from '../src/runtime/engine.js';
 import { codeHash } from '../src/runtime/hashes.js';
 import type { EventStore, RecordedEvent } from '../src/store/port.js';
+import { inputsReferenceOf, runInputs, type ReferenceOptions } from './inputs.js';
 
 export interface ParityResult {
   /** True only when the run is complete and every decision and the final hash match. */
@@ -29,7 +30,8 @@ export interface ParityResult {
   hash: string;
   recordedHash: string | null;
   codeHashMatches: boolean;
-  divergence?: { index: number; inputPosition: number | null; expected: unknown; actual: unknown };
+  /** Where the cause sits: `inputPosition` in the log (inline inputs), or `inputNumber` among referenced inputs. */
+  divergence?: { index: number; inputPosition: number | null; inputNumber?: number; expected: unknown; actual: unknown };
 }
 
 /** The run's first event (its manifest); throws RUN_NOT_FOUND when the run does not exist. */
@@ -42,10 +44,11 @@ export async function runStart(store: EventStore, runId: string): Promise<Record
 }
 
 /**
- * Two passes over the run stream, so memory holds the recorded decisions (few) and never the inputs
- * (a full market day): the first collects the decisions, the second re-feeds the inputs.
+ * Two passes, so memory holds the recorded decisions (few) and never the inputs (a full market day):
+ * the first collects the decisions from the run stream, the second re-feeds the inputs, from the run
+ * stream or through the run's reference (replay/inputs.ts; refused when the referenced data changed).
  */
-export async function checkParity(store: EventStore, runId: string): Promise<ParityResult> {
+export async function checkParity(store: EventStore, runId: string, options: ReferenceOptions = {}): Promise<ParityResult> {
   const first = await runStart(store, runId);
   const manifest = (first.data as { manifest: { config: ResolvedRunConfig; codeHash: string; mode: string } }).manifest;
   // A live run's venue was real: its reports are recorded inputs, so no venue is simulated here.
@@ -58,6 +61,7 @@ export async function checkParity(store: EventStore, runId: string): Promise<Par
   const recorded: unknown[] = [];
   const recordedFull: string[] = [];
   let recordedHash: string | null = null;
+  let recordedInputs: number | null = null;
   const incomplete: string[] = [];
   let nextRevision = 0;
   let ended = false;
@@ -70,6 +74,7 @@ export async function checkParity(store: EventStore, runId: string): Promise<Par
     if (e.type === 'RunEnded') {
       ended = true;
       recordedHash = (e.data as { decisionsHash: string }).decisionsHash;
+      recordedInputs = (e.data as { events: number }).events;
     }
     if (e.type === 'RunAbandoned') abandoned = `the run was abandoned: ${(e.data as { reason?: string }).reason ?? 'its process died'}`;
     if (e.metadata.role !== 'decision') continue;
@@ -82,11 +87,14 @@ export async function checkParity(store: EventStore, runId: string): Promise<Par
   if (!ended && abandoned !== null) incomplete.push(abandoned);
   if (!ended) incomplete.push(`the run has no RunEnded (killed, abandoned or still running): its last event is ${last.type} at revision ${last.revision}, position ${last.position}`);
   const complete = incomplete.length === 0;
+  // Referenced inputs are checked against their checksums before the first is read (refused if changed).
+  const ref = await inputsReferenceOf(store, runId);
 
   const out: KernelOutput[] = [];
   let index = 0;
   const actualNumbers = k.orderNumbers;
   let inputs = 0;
+  let inputNumber: number | null = null;
   const diverge = (inputPosition: number | null, actual: unknown): ParityResult => ({
     identical: false,
     complete,
@@ -96,15 +104,15 @@ export async function checkParity(store: EventStore, runId: string): Promise<Par
     hash: k.decisionsHash,
     recordedHash,
     codeHashMatches: manifest.codeHash === codeHash(),
-    divergence: { index, inputPosition, expected: recorded[index] ?? null, actual },
+    divergence: { index, inputPosition, ...(inputNumber !== null ? { inputNumber } : {}), expected: recorded[index] ?? null, actual },
   });
-  for await (const e of store.readStream(stream)) {
-    if (e.metadata.role !== 'input') continue;
-    const input = storedToEnvelope(e.stream, e, { stream: e.stream, position: e.position });
+  for await (const e of runInputs(store, runId, ref, { ...options, ...(recordedInputs !== null ? { count: recordedInputs } : {}) })) {
+    const input = e.input;
+    inputNumber = e.number;
     inputs++;
     clear(out);
     try {
-      processInput(k, input, e.revision, out);
+      processInput(k, input, e.revision, out, e.number);
     } catch (err) {
       return diverge(e.position, { error: err instanceof TapedeckError ? err.describe() : String(err) });
     }
@@ -118,6 +126,7 @@ export async function checkParity(store: EventStore, runId: string): Promise<Par
       index++;
     }
   }
+  inputNumber = null;
   if (index !== recorded.length) return diverge(null, null);
   const identical = complete && recordedHash === k.decisionsHash;
   return { identical, complete, incomplete, decisions: index, inputs, hash: k.decisionsHash, recordedHash, codeHashMatches: manifest.codeHash === codeHash() };

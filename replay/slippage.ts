@@ -19,6 +19,7 @@ import { storedToEnvelope } from '../domain/events/envelope.js';
 import type { TimedEvent } from '../domain/events/event.js';
 import { applyMarketEvent, bestPrice, initialMarketState, isMarketDataType, type MarketState } from '../domain/market/book.js';
 import type { EventStore } from '../src/store/port.js';
+import { runTimeline, type ReferenceOptions } from './inputs.js';
 
 /** A price as a fraction of ticks (mid = (bid + ask) / 2, VWAP = notional / lots). */
 interface Ratio {
@@ -127,16 +128,22 @@ function sizeBucket(qtyLots: number, qtyScale: number): string {
   return `[${label(lo)}, ${label(lo + 1)})`;
 }
 
-async function loadOrders(store: EventStore, runId: string): Promise<OrderFacts[]> {
+/** The run's orders, with the book as the kernel saw it: inputs read inline or through the run's reference. */
+async function loadOrders(store: EventStore, runId: string, options: ReferenceOptions): Promise<OrderFacts[]> {
   const stream = `run-${runId}`;
   const market = initialMarketState();
   const orders = new Map<string, OrderFacts>();
   const list: OrderFacts[] = [];
   let seen = 0;
-  for await (const rec of store.readStream(stream)) {
+  for await (const entry of runTimeline(store, runId, options)) {
     seen++;
-    if (rec.type === 'RunStarted' || rec.type === 'RunEnded' || !rec.isJson) continue;
-    const env = storedToEnvelope(rec.stream, { id: rec.id, type: rec.type, data: rec.data, metadata: rec.metadata }, { position: rec.position });
+    let env;
+    if (entry.kind === 'input') env = entry.input.input;
+    else {
+      const rec = entry.record;
+      if (rec.type === 'RunStarted' || rec.type === 'RunEnded' || rec.type === 'InputsReferenced' || !rec.isJson) continue;
+      env = storedToEnvelope(rec.stream, { id: rec.id, type: rec.type, data: rec.data, metadata: rec.metadata }, { position: rec.position });
+    }
     if (isMarketDataType(env.type)) {
       applyMarketEvent(market, env as unknown as TimedEvent);
       continue;
@@ -185,9 +192,9 @@ function percentile(sorted: bigint[], p: number): bigint {
   return sorted[i]!;
 }
 
-export async function slippage(store: EventStore, liveRunId: string, backtestRunId: string): Promise<SlippageReport> {
-  const live = await loadOrders(store, liveRunId);
-  const back = await loadOrders(store, backtestRunId);
+export async function slippage(store: EventStore, liveRunId: string, backtestRunId: string, options: ReferenceOptions = {}): Promise<SlippageReport> {
+  const live = await loadOrders(store, liveRunId, options);
+  const back = await loadOrders(store, backtestRunId, options);
   const byCause = new Map<string, OrderFacts[]>();
   for (const o of back) {
     const k = `${o.causeEventId}|${o.instrument}|${o.side}`;

@@ -1,6 +1,6 @@
 /**
  * One CLI style: every action goes through `action()`, which turns a TapedeckError (a user mistake or
- * bad input) into one line on stderr and exit code 2, with no stack trace. Anything else is a bug:
+ * bad input) into one line on stderr and exit code 2 (1 for the few codes that report a failed check), with no stack trace. Anything else is a bug:
  * it prints its stack and exits 70. `--json` output goes to stdout as one JSON document or JSON lines.
  */
 import { isTapedeckError } from '../../domain/core/errors.js';
@@ -26,11 +26,14 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<void> | 
   };
 }
 
+/** Errors that report a failed check (exit 1), not a mistake in what was asked: the data a run referenced changed. */
+const CHECK_FAILED_CODES: ReadonlySet<string> = new Set(['INPUTS_CHANGED']);
+
 export function reportError(e: unknown): number {
   if (e instanceof ExitCode) return e.code;
   if (isTapedeckError(e)) {
     process.stderr.write(`tapedeck: error ${e.describe()}\n`);
-    return EXIT_USER_ERROR;
+    return CHECK_FAILED_CODES.has(e.code) ? EXIT_CHECK_FAILED : EXIT_USER_ERROR;
   }
   process.stderr.write(`tapedeck: internal error (a bug, please report it):\n${e instanceof Error ? e.stack : String(e)}\n`);
   return EXIT_INTERNAL;

@@ -29,10 +29,11 @@ export function register(program: Command): void {
     .argument('<orderId>', 'the order id (OrderIntended.orderId)')
     .requiredOption('--store <dir>', 'the event store directory')
     .option('--run <runId>', 'the run, when the order id exists in several')
+    .option('--catalog <dir>', 'where the datasets a run references are now (default: where the run read them)')
     .option('--json', 'one JSON document', false)
     .action(
-      action(async (orderId: string, o: { store: string; run?: string; json: boolean }) => {
-        const r = await (await audit()).auditOrder(o.store, orderId, o.run !== undefined ? { runId: o.run } : {});
+      action(async (orderId: string, o: { store: string; run?: string; catalog?: string; json: boolean }) => {
+        const r = await (await audit()).auditOrder(o.store, orderId, { ...(o.run !== undefined ? { runId: o.run } : {}), ...(o.catalog !== undefined ? { catalog: o.catalog } : {}) });
         if (o.json) printJson(r);
         else process.stdout.write((await audit()).formatAudit(r));
         if (r.unreadable?.length) throw partialAnswer(describeDamage(r.unreadable));
@@ -62,12 +63,13 @@ export function register(program: Command): void {
     .requiredOption('--store <dir>', 'the event store directory')
     .requiredOption('--live <runId>', 'the live (or paper) run')
     .requiredOption('--backtest <runId>', 'the backtest (replay) run')
+    .option('--catalog <dir>', 'where the datasets a run references are now (default: where the run read them)')
     .option('--json', 'one JSON document', false)
     .action(
-      action(async (o: { store: string; live: string; backtest: string; json: boolean }) => {
+      action(async (o: { store: string; live: string; backtest: string; catalog?: string; json: boolean }) => {
         const store = await openStore(o.store, { readOnly: true, create: false });
         try {
-          const r = await (await slip()).slippage(store, o.live, o.backtest);
+          const r = await (await slip()).slippage(store, o.live, o.backtest, o.catalog !== undefined ? { catalog: o.catalog } : {});
           if (o.json) printJson(r);
           else {
             process.stdout.write(`live ${r.liveRun}: ${r.liveOrders} orders, backtest ${r.backtestRun}: ${r.backtestOrders}; paired ${r.paired}, unpaired live ${r.unpairedLive}, unpaired backtest ${r.unpairedBacktest}\n`);

@@ -3,6 +3,8 @@ import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { TapedeckError } from '../../../domain/core/errors.js';
 import { getStrategy, strategyIdentity, strategyNames } from '../../../domain/strategies/registry.js';
+import { readManifest, type DatasetManifest } from '../../../datasets/catalog/manifest.js';
+import { datasetReference } from '../../../datasets/catalog/reference.js';
 import { checkParity } from '../../../replay/parity.js';
 import { readConfigFile, resolveRunConfig } from '../../runtime/config.js';
 import { runKernel, type RunSummary } from '../../runtime/engine.js';
@@ -72,7 +74,14 @@ export function register(program: Command): void {
         const store = await openRunStore(opts.store, { durability: 'batched' }, noteLine);
         const bar = progressBar('replay');
         try {
-          const s = await runKernel({ mode: 'replay', store, config, sourceLabel: label, events: await openReplaySources(sources), onProgress: bar.update });
+          // One catalog dataset is stored once: the run references it (and its checksums) instead of copying it.
+          // (Several sources merged are journaled inline, as before.)
+          const only = sources.length === 1 ? sources[0]! : null;
+          const events = only !== null ? await openReplaySource(only) : await openReplaySources(sources);
+          const inputsReference = only?.kind === 'catalog'
+            ? datasetReference(only.file, (events as { manifest?: DatasetManifest }).manifest ?? readManifest(only.file, only.datasetId!))
+            : undefined;
+          const s = await runKernel({ mode: 'replay', store, config, sourceLabel: label, events, onProgress: bar.update, ...(inputsReference ? { inputsReference } : {}) });
           bar.stop();
           printSummary(s, opts.json);
         } finally {
@@ -118,12 +127,13 @@ export function register(program: Command): void {
     .description("feed a recorded run's inputs through the same strategy again and compare the decisions one by one")
     .requiredOption('--store <dir>', 'event store directory')
     .requiredOption('--run <runId>', 'the run to check')
+    .option('--catalog <dir>', 'where the datasets a run references are now (default: where the run read them)')
     .option('--json', 'print the result as JSON', false)
     .action(
-      action(async (opts: { store: string; run: string; json: boolean }) => {
+      action(async (opts: { store: string; run: string; catalog?: string; json: boolean }) => {
         const store = await openStore(opts.store, { readOnly: true });
         try {
-          const r = await checkParity(store, opts.run);
+          const r = await checkParity(store, opts.run, opts.catalog !== undefined ? { catalog: opts.catalog } : {});
           if (opts.json) {
             printJson({
               identical: r.identical, complete: r.complete, decisions: r.decisions, inputs: r.inputs, hash: r.hash,
