@@ -43,7 +43,8 @@ export interface ItchBenchResult {
   checksum: number;
 }
 
-function inWorker(input: ItchWorkerInput): Promise<ItchWorkerOutput> {
+/** One figure in a fresh worker thread (bench day uses these too). */
+export function inWorker(input: ItchWorkerInput): Promise<ItchWorkerOutput> {
   return new Promise((resolve, reject) => {
     const w = new Worker(new URL('./itch-worker.js', import.meta.url), { workerData: input });
     w.once('message', (m: ItchWorkerOutput) => resolve(m));

@@ -20,6 +20,25 @@ export function register(program: Command): void {
   void bench;
   // BENCH-REGISTRATIONS (each benchmark adds one subcommand below this line)
   bench
+    .command('day')
+    .description('a whole generated ITCH day (BX mix) in one run: decode, L3 books, the replay of a market maker on the busiest symbols split over worker threads (decisions journaled, inputs referenced), DuckDB projection; msgs/s per stage, peak RSS, store bytes per message, time for 423 M messages; baselines: memcpy, framing + dispatch')
+    .option('--messages <n>', 'messages in the generated day', intOption('--messages', 1000), 5_000_000)
+    .option('--symbols <n>', 'stocks in the generated day', intOption('--symbols', 1), 500)
+    .option('--seed <n>', 'generator seed', intOption('--seed', 0), 1)
+    .option('--traded <n>', 'busiest symbols the strategy trades', intOption('--traded', 1), 10)
+    .option('--workers <list>', 'worker counts for the replay, beside the single-threaded run', '1,2')
+    .option('--dir <dir>', 'where to write the store and DuckDB (default: a temporary directory, removed after)')
+    .option('--json', 'one JSON line', false)
+    .action(
+      action(async (o: { messages: number; symbols: number; seed: number; traded: number; workers: string; dir?: string; json: boolean }) => {
+        const workers = o.workers.split(',').map((w) => Number(w.trim()));
+        if (workers.some((w) => !Number.isInteger(w) || w < 1 || w > 64)) throw new TapedeckError('USAGE', `--workers takes a comma-separated list of counts from 1 to 64, got "${o.workers}"`, { field: '--workers' });
+        const r = await (await import('../../bench/day.js')).runDayBench({ messages: o.messages, symbols: o.symbols, seed: o.seed, traded: o.traded, workers, ...(o.dir !== undefined ? { dir: o.dir } : {}) });
+        if (o.json) printJson(r);
+        else for (const [k, v] of Object.entries(r)) process.stdout.write(`${k.padEnd(32)} ${typeof v === 'object' ? JSON.stringify(v) : v}\n`);
+      }),
+    );
+  bench
     .command('serve')
     .description('tapedeck serve under load: WebSocket clients on the event stream and API reads per second while a live session appends; p50/p99 latency, delivery lag, missed events; baseline: idle /healthz latency')
     .option('--seconds <n>', 'duration of the load', intOption('--seconds', 1), 60)
