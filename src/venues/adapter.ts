@@ -15,6 +15,8 @@
  */
 import type { z } from 'zod';
 import type { AnyEnvelope, EventEnvelope } from '../../domain/events/envelope.js';
+import type { Side } from '../../domain/events/primitives.js';
+import type { VenueReport } from '../../domain/reconcile/reconcile.js';
 import type { ExecutionClient, MarketDataClient } from './port.js';
 import type { VenueParser } from './common/frame.js';
 import type { FeedIssue } from './common/json-feed-client.js';
@@ -99,6 +101,8 @@ export interface ExecutionContext {
 /** A simulated venue on loopback speaking the venue's wire protocol (tests, rehearsals). */
 export interface SimulatedVenueServer {
   readonly port: number;
+  /** What `tapedeck sim-venue` prints as its first JSON line (the base URLs a client is pointed at). */
+  readonly urls?: { rest: string; ws: string };
   close(): Promise<void>;
 }
 
@@ -113,6 +117,43 @@ export interface SimulatedVenueOptions {
   capture?: string;
   /** Replay speed of `capture`: 1 = as recorded. */
   speed?: number;
+  /** Faults to inject (the venue's own spec, `name:probability[:ms],...`). */
+  faults?: string;
+  /** Seed of a synthetic market (venues that generate one without a capture). */
+  seed?: number;
+}
+
+/**
+ * A live session on a venue that the generic live runner (src/runtime/live-venue.ts: `tapedeck live` and
+ * `tapedeck reconcile` for venues that are not driven through ccxt) reconciles, trades and cancels with.
+ */
+export interface LiveVenueSession {
+  readonly venue: string;
+  /** Instruments it trades, with their scales. */
+  readonly instruments: ReadonlyMap<string, { symbol: string; priceScale: number; qtyScale: number }>;
+  /** InstrumentDefined events for `instruments`, stamped `atNs` (the first market event's venue time). */
+  instrumentsDefined(instruments: readonly string[], atNs: bigint): AnyEnvelope[];
+  /** What the venue reports for reconciliation: our orders, fills and positions on these instruments. */
+  report(request: { instruments: string[]; sides: ReadonlyMap<string, Side> }): Promise<VenueReport>;
+  /** Cancels an order (of an earlier session); true when the venue took it. */
+  cancel(order: { orderId: string; instrument: string; venueOrderId: string | null; replaceCount: number }): Promise<boolean>;
+  newExecutionClient(o: { knownFillIds: Iterable<string>; eventClockNs: () => bigint; onLog?: (line: string) => void }): ExecutionClient & { readonly stats?: object };
+  newMarketData(instruments: readonly string[], onLog?: (line: string) => void): MarketDataClient;
+  /** Takes every secret out of a text (logs, errors). */
+  redact(text: string): string;
+  close(): Promise<void>;
+}
+
+export interface LiveSessionOptions {
+  /** The shell's environment (credentials come from there, never from the config). */
+  env: Readonly<Record<string, string | undefined>>;
+  /** REST base of the venue (a simulated one); without it the config's (production) endpoints. */
+  baseUrl?: string;
+  /** WebSocket base, when the venue's differs from what `baseUrl` implies. */
+  wsUrl?: string;
+  confirmLive: boolean;
+  /** Instruments the run trades (the session follows their markets besides the config's). */
+  instruments?: readonly string[];
 }
 
 export interface ExecutionAdapter<Config> {
@@ -120,6 +161,10 @@ export interface ExecutionAdapter<Config> {
   newClient(config: Config, context: ExecutionContext): ExecutionClient;
   /** The simulated venue speaking this venue's wire protocol, listening on 127.0.0.1 (port 0 = any). */
   startSim?(options: SimulatedVenueOptions): Promise<SimulatedVenueServer>;
+  /** Environment variables holding the account's credentials (shared by `live` and `sim-venue`). */
+  readonly credentialVariables?: readonly string[];
+  /** A live session for the generic live runner (venues not traded through ccxt). */
+  openLive?(config: Config, options: LiveSessionOptions): Promise<LiveVenueSession>;
 }
 
 export interface VenueAdapter<Config = unknown> {

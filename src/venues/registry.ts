@@ -13,6 +13,7 @@ import { formatIssues, type AnyEnvelope } from '../../domain/events/envelope.js'
 import type { CaptureFormat, VenueAdapter } from './adapter.js';
 import { binance } from './binance/adapter.js';
 import { coinbase } from './coinbase/adapter.js';
+import { kalshi } from './kalshi/adapter.js';
 import { kraken } from './kraken/adapter.js';
 import { nasdaq } from './nasdaq/adapter.js';
 import { polymarket } from './polymarket/adapter.js';
@@ -26,6 +27,7 @@ export const VENUES: readonly VenueAdapter<any>[] = Object.freeze([
   coinbase,
   nasdaq,
   polymarket,
+  kalshi,
 ]);
 
 const BY_ID: ReadonlyMap<string, VenueAdapter<any>> = indexById(VENUES);

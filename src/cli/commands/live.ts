@@ -31,18 +31,37 @@ export function register(program: Command): void {
   registerLiveRun(program);
   program
     .command('sim-venue')
-    .description('a simulated exchange on 127.0.0.1 speaking the venue\'s REST and WebSocket API, matching against a recorded capture')
-    .argument('<venue>', 'binance')
-    .requiredOption('--capture <file>', 'recorded Binance capture (cryptofeed format) that drives the book')
+    .description('a simulated exchange on 127.0.0.1 speaking the venue\'s REST and WebSocket API and checking its authentication; prints {rest, ws} as its first line')
+    .argument('<venue>', 'binance (plays a recorded capture) or kalshi (a seeded synthetic market, or --capture)')
+    .option('--capture <file>', 'recorded capture that drives the book (binance: cryptofeed format; kalshi: its WebSocket messages, one a line)')
     .option('--port <n>', 'port (0 = any free port)', intOption('--port', 0), 0)
     .option('--speed <x>', 'capture time per wall time (1 = recorded speed)', positiveNumber('--speed'), 1)
     .option('--loop', 'play the capture again (shifted times and ids) when it ends', false)
     .option('--start-on-subscribe', 'hold the capture at its start until the first market-stream client connects', false)
-    .option('--faults <spec>', 'faults to inject: name:probability[:ms],... (lose-ack, delay-ack, dup-exec, 429, 5xx, drop, restart)')
+    .option('--faults <spec>', 'faults to inject: name:probability[:ms],... (binance: lose-ack, delay-ack, dup-exec, 429, 5xx, drop, restart; kalshi: lose-ack, delay-ack, 5xx, gap, drop)')
+    .option('--seed <n>', 'seed of a synthetic market', intOption('--seed', 0))
     .option('--rules <json>', 'per-symbol instrument rules, e.g. {"NKNUSDT":{"tickSize":"0.0001","stepSize":"1","minNotional":"5"}}')
     .action(
-      action(async (venue: string, o: { capture: string; port: number; speed: number; loop: boolean; startOnSubscribe: boolean; faults?: string; rules?: string }) => {
-        if (venue.toLowerCase() !== 'binance') throw new TapedeckError('USAGE', `sim-venue: only "binance" is simulated, got "${venue}"`, { field: 'venue' });
+      action(async (venue: string, o: { capture?: string; port: number; speed: number; loop: boolean; startOnSubscribe: boolean; faults?: string; seed?: number; rules?: string }) => {
+        if (venue.toLowerCase() !== 'binance') {
+          const { getVenue } = await import('../../venues/registry.js');
+          const adapter = getVenue(venue);
+          if (adapter.execution?.startSim === undefined) throw new TapedeckError('USAGE', `sim-venue: ${adapter.id} has no simulated venue`, { field: 'venue' });
+          const credentials: Record<string, string> = {};
+          for (const k of adapter.execution.credentialVariables ?? []) {
+            const v = process.env[k];
+            if (v === undefined || v === '') throw new TapedeckError('CREDENTIALS', `sim-venue ${venue.toLowerCase()} needs ${adapter.execution.credentialVariables!.join(' and ')} in the environment (the account it accepts)`, { field: k });
+            credentials[k] = v;
+          }
+          const sim = await adapter.execution.startSim({
+            credentials, port: o.port, ...(o.capture !== undefined ? { capture: o.capture } : {}), ...(o.faults !== undefined ? { faults: o.faults } : {}), ...(o.seed !== undefined ? { seed: o.seed } : {}),
+          });
+          printJson(sim.urls ?? { rest: `http://127.0.0.1:${sim.port}`, ws: `ws://127.0.0.1:${sim.port}` });
+          await untilSignal(() => sim.close());
+          return;
+        }
+        if (o.capture === undefined) throw new TapedeckError('USAGE', 'sim-venue binance plays a recorded capture: give --capture FILE', { field: '--capture' });
+        const capture = o.capture;
         const apiKey = process.env.BINANCE_API_KEY;
         const apiSecret = process.env.BINANCE_API_SECRET;
         if (!apiKey || !apiSecret) throw new TapedeckError('CREDENTIALS', 'sim-venue binance needs BINANCE_API_KEY and BINANCE_API_SECRET in the environment (the account it accepts)', { field: 'env' });
@@ -55,7 +74,7 @@ export function register(program: Command): void {
           }
         }
         const { SimBinance } = await import('../../venues/binance/sim.js');
-        const sim = await SimBinance.start({ capture: o.capture, port: o.port, speed: o.speed, loop: o.loop, startOnSubscribe: o.startOnSubscribe, ...(o.faults !== undefined ? { faults: o.faults } : {}), apiKey, apiSecret, ...(rules ? { rules } : {}) });
+        const sim = await SimBinance.start({ capture, port: o.port, speed: o.speed, loop: o.loop, startOnSubscribe: o.startOnSubscribe, ...(o.faults !== undefined ? { faults: o.faults } : {}), apiKey, apiSecret, ...(rules ? { rules } : {}) });
         printJson(sim.urls);
         await untilSignal(() => sim.close());
       }),
@@ -92,6 +111,7 @@ export function registerLiveRun(program: Command): void {
         const { readConfigFile, resolveRunConfig } = await import('../../runtime/config.js');
         const cfg = readConfigFile(o.config);
         const liveCfg = cfg.live ?? { onEnd: 'cancel' as const, requestsPerSecond: 20, sandbox: false };
+        if (o.venue.toLowerCase() !== 'binance') return liveOnSession(o, cfg, liveCfg.onEnd);
         const { openVenueSession, runLive } = await import('../../runtime/live.js');
         const session = await openVenueSession({ venue: o.venue, ...(o.baseUrl !== undefined ? { baseUrl: o.baseUrl } : {}), confirmLive: o.confirmLive, sandbox: liveCfg.sandbox, ...(liveCfg.secretsFile !== undefined ? { secretsFile: liveCfg.secretsFile } : {}) });
         const { openStore } = await import('../../store/open.js');
@@ -138,6 +158,7 @@ export function registerLiveRun(program: Command): void {
     .option('--json', 'JSON', false)
     .action(
       action(async (o: { store: string; venue: string; baseUrl?: string; confirmLive: boolean; json: boolean }) => {
+        if (o.venue.toLowerCase() !== 'binance') return reconcileOnSession(o);
         const { openVenueSession, reconcileVenue } = await import('../../runtime/live.js');
         const session = await openVenueSession({ venue: o.venue, ...(o.baseUrl !== undefined ? { baseUrl: o.baseUrl } : {}), confirmLive: o.confirmLive });
         const { openStore } = await import('../../store/open.js');
@@ -154,4 +175,76 @@ export function registerLiveRun(program: Command): void {
         }
       }),
     );
+}
+
+/** A venue's live session (LiveVenueSession: venues not traded through ccxt), from the registry. */
+async function openSession(venue: string, o: { baseUrl?: string; confirmLive: boolean; instruments?: string[] }) {
+  const { getVenue, parseVenueConfig } = await import('../../venues/registry.js');
+  const adapter = getVenue(venue);
+  if (adapter.execution?.openLive === undefined) throw new TapedeckError('USAGE', `live trading is not wired for ${adapter.id}`, { field: '--venue' });
+  return adapter.execution.openLive(parseVenueConfig(adapter, {}), {
+    env: process.env, confirmLive: o.confirmLive, ...(o.baseUrl !== undefined ? { baseUrl: o.baseUrl } : {}), ...(o.instruments ? { instruments: o.instruments } : {}),
+  });
+}
+
+async function liveOnSession(o: LiveOpts, cfg: Awaited<ReturnType<typeof import('../../runtime/config.js')['readConfigFile']>>, onEnd: 'cancel' | 'leave'): Promise<void> {
+  const instruments = ['instrument', 'instrumentA', 'instrumentB'].map((k) => cfg.params[k]).filter((v): v is string => typeof v === 'string');
+  if (instruments.length === 0) throw new TapedeckError('CONFIG_INVALID', `live needs params.instrument in the config (e.g. "${o.venue.toUpperCase()}:<market>")`, { file: o.config ?? '--config', field: 'params.instrument' });
+  const session = await openSession(o.venue, { ...(o.baseUrl !== undefined ? { baseUrl: o.baseUrl } : {}), confirmLive: o.confirmLive, instruments });
+  const { resolveRunConfig } = await import('../../runtime/config.js');
+  const { runLiveVenue } = await import('../../runtime/live-venue.js');
+  const { openStore } = await import('../../store/open.js');
+  const store = await openStore(o.store);
+  const stop = new AbortController();
+  const onSignal = (): void => stop.abort();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const survey = { instruments: new Map([...session.instruments].map(([id, i]) => [id, { venue: session.venue, symbol: i.symbol, priceScale: i.priceScale, qtyScale: i.qtyScale, events: 0 }])) };
+    const config = resolveRunConfig(o.strategy, { ...cfg, risk: { instrumentRules: true, ...(cfg.risk ?? {}) }, venues: [] }, survey, o.config ?? '--config');
+    const r = await runLiveVenue({
+      store, session, config, onEnd, signal: stop.signal, ...(o.duration !== undefined ? { durationMs: o.duration * 1000 } : {}),
+      onLog: (line) => process.stderr.write(`tapedeck: ${session.redact(line)}\n`),
+    });
+    const out = {
+      ...(r.summary ? { runId: r.summary.runId, events: r.summary.events, decisions: r.summary.decisions, orders: r.summary.orders, fills: r.summary.fills, realizedPnl: r.summary.realizedPnl, decisionsHash: r.summary.decisionsHash } : {}),
+      reconciliation: { start: r.startReconciliation, end: r.endReconciliation },
+      ...(r.haltReason ? { halted: r.haltReason } : {}),
+      ...(r.clientStats ? { venue: r.clientStats } : {}),
+    };
+    if (o.json) printJson(out);
+    else process.stdout.write(session.redact(JSON.stringify(out, null, 2)) + '\n');
+    if (r.haltReason !== null) throw new ExitCode(1);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await session.close();
+    await store.close();
+  }
+}
+
+async function reconcileOnSession(o: { store: string; venue: string; baseUrl?: string; confirmLive: boolean; json: boolean }): Promise<void> {
+  const { openStore } = await import('../../store/open.js');
+  const store = await openStore(o.store, { readOnly: true });
+  try {
+    // The markets the log traded on this venue.
+    const instruments = new Set<string>();
+    for await (const e of store.readAll()) {
+      const i = (e.data as { instrument?: unknown }).instrument;
+      if (e.type === 'OrderIntended' && typeof i === 'string' && i.startsWith(`${o.venue.toUpperCase()}:`)) instruments.add(i);
+    }
+    const session = await openSession(o.venue, { ...(o.baseUrl !== undefined ? { baseUrl: o.baseUrl } : {}), confirmLive: o.confirmLive, instruments: [...instruments] });
+    try {
+      const { reconcileLiveVenue } = await import('../../runtime/live-venue.js');
+      const r = await reconcileLiveVenue(store, session, { apply: false });
+      const differences = r.differences.map((d) => ({ kind: d.kind, key: d.key, ledger: d.ledger, venue: d.venue, explained: d.fixed }));
+      if (o.json) printJson({ ok: r.ok, differences });
+      else process.stdout.write(`${r.ok ? 'ok' : `NOT OK: ${r.haltReason}`}\n${differences.map((d) => `  ${d.kind} ${d.key}: ledger ${d.ledger}; venue ${d.venue}`).join('\n')}\n`);
+      if (!r.ok) throw new ExitCode(1);
+    } finally {
+      await session.close();
+    }
+  } finally {
+    await store.close();
+  }
 }
