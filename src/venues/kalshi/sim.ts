@@ -49,7 +49,7 @@ import type { VenueCommand } from '../../../domain/orders/commands.js';
 import type { SimVenueConfigInput } from '../../../domain/venue/config.js';
 import { initialState, step, stepMarket, type SimVenueState, type VenueReport } from '../../../domain/venue/simulated.js';
 import { wallClockNs } from '../common/clock.js';
-import { SyntheticPredictionMarket } from '../common/prediction-market.js';
+import { SyntheticBinaryMarket } from '../common/synthetic-binary.js';
 import { KalshiParser } from './parse.js';
 import { verifyKalshiRequest } from './signing.js';
 import {
@@ -181,7 +181,7 @@ export class SimKalshi {
   private readonly priceScale: number;
   private readonly one: number;
   private readonly keys: Map<string, KeyObject>;
-  private readonly markets = new Map<string, SyntheticPredictionMarket>();
+  private readonly markets = new Map<string, SyntheticBinaryMarket>();
   private readonly books = new Map<string, Book>();
   private readonly capture: string[] = [];
   private captureAt = 0;
@@ -300,15 +300,34 @@ export class SimKalshi {
     }
     const tickers = this.o.markets ?? ['KXSIM-26DEC31-T50'];
     tickers.forEach((t, i) => {
-      this.markets.set(t, new SyntheticPredictionMarket({ seed: (this.o.seed ?? 11) * 1000 + i, priceScale: this.priceScale, tickTicks: 1, contractLots: CONTRACT_LOTS, startTicks: Math.round(this.one * (0.3 + 0.4 * ((i * 7) % 10) / 10)) }));
+      // Two grid steps each side of the walk: room for a market maker to quote inside the touch.
+      this.markets.set(t, new SyntheticBinaryMarket({
+        seed: (this.o.seed ?? 11) * 1000 + i, payoutTicks: this.one, tickTicks: 1, sizeLots: 4 * CONTRACT_LOTS, halfSpreadSteps: 2,
+        startTicks: Math.round(this.one * (0.3 + (0.4 * ((i * 7) % 10)) / 10)), tradeProbability: 0.5,
+      }));
       this.addMarket(t);
-      const m = this.markets.get(t)!;
-      const b = this.books.get(t)!;
-      for (const [p, q] of m.yesBids) b.yes.set(p, q);
-      for (const [p, q] of m.noBids) b.no.set(p, q);
+      this.applySteps(t, this.markets.get(t)!.step().yes, Date.now(), false);
     });
     // The kernel's venue starts from the same books.
     for (const t of tickers) this.feed(this.frame({ type: 'orderbook_snapshot', sid: 0, seq: this.internalSeq, msg: this.snapshotMsg(t) }));
+  }
+
+  /** Moves a market's two bid ladders to a new YES book (NO bids = 1 − YES asks), as deltas. */
+  private applySteps(ticker: string, yes: { bids: Array<[number, number]>; asks: Array<[number, number]> }, nowMs: number, publish: boolean): void {
+    const b = this.books.get(ticker)!;
+    const next = { yes: new Map(yes.bids), no: new Map(yes.asks.map(([p, q]): [number, number] => [this.one - p, q])) };
+    for (const side of ['yes', 'no'] as const) {
+      const was = b[side];
+      const now = next[side];
+      const prices = [...new Set([...was.keys(), ...now.keys()])].sort((x, y) => x - y);
+      for (const p of prices) {
+        const d = (now.get(p) ?? 0) - (was.get(p) ?? 0);
+        if (d === 0) continue;
+        if (publish) this.publishDelta(ticker, side, p, d, nowMs);
+        else if (now.has(p)) was.set(p, now.get(p)!);
+        else was.delete(p);
+      }
+    }
   }
 
   private addMarket(ticker: string): void {
@@ -333,12 +352,10 @@ export class SimKalshi {
       this.playRecorded(line, nowMs);
     } else {
       for (const [ticker, m] of this.markets) {
-        const s = m.step();
-        for (const c of s.changes) {
-          this.publishDelta(ticker, c.outcome, c.priceTicks, c.deltaLots, nowMs);
-        }
-        for (const t of s.trades) {
-          this.publishTrade(ticker, `${ticker}-${t.seq}`, t.yesPriceTicks, t.qtyLots, t.takerOutcome, nowMs);
+        const st = m.step();
+        this.applySteps(ticker, st.yes, nowMs, true);
+        if (st.trade !== null) {
+          this.publishTrade(ticker, `${ticker}-${st.n}`, st.trade.priceTicks, st.trade.qtyLots, st.trade.aggressor === 'buy' ? 'yes' : 'no', nowMs);
         }
       }
     }

@@ -1,0 +1,170 @@
+/**
+ * The simulated Kalshi on loopback (src/venues/kalshi/sim.ts) with the real clients: it verifies RSA-PSS
+ * signatures with the account's public key (a request or websocket signed with another key is refused); a
+ * sequence gap in orderbook_delta makes the market-data client resubscribe and rebuild the same book as the
+ * venue's; the execution client places (bid/ask, dollar-string prices, fixed-point counts), amends and cancels
+ * through the V2 routes and gets fills once; fills before the historical cutoff are found in /historical/fills.
+ * Keys are generated here with node:crypto (throwaway).
+ */
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AnyEnvelope } from '../../../domain/events/envelope.js';
+import { kalshiCredentials, type KalshiCredentials } from '../../../src/venues/kalshi/credentials.js';
+import { KalshiExecutionClient } from '../../../src/venues/kalshi/execution.js';
+import { KalshiMarketDataClient } from '../../../src/venues/kalshi/marketdata.js';
+import { kalshiVenueReport } from '../../../src/venues/kalshi/reconcile.js';
+import { KalshiRest } from '../../../src/venues/kalshi/rest.js';
+import { SimKalshi } from '../../../src/venues/kalshi/sim.js';
+import { kalshiClientOrderId } from '../../../src/venues/kalshi/wire.js';
+import { tmpDir } from '../../helpers/tmp.js';
+
+const TICKER = 'KXSIM-26DEC31-T50';
+const pem = () => generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } }).privateKey;
+const t = tmpDir('td-kalshi-sim-');
+let creds: KalshiCredentials;
+let stranger: KalshiCredentials;
+let sim: SimKalshi;
+
+async function until(what: string, ok: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await ok())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+beforeAll(async () => {
+  fs.writeFileSync(path.join(t.dir, 'ours.pem'), pem());
+  fs.writeFileSync(path.join(t.dir, 'other.pem'), pem());
+  creds = kalshiCredentials({ KALSHI_API_KEY_ID: 'test-key-id', KALSHI_PRIVATE_KEY_PATH: path.join(t.dir, 'ours.pem') });
+  // Another key registered under the same key id: what a stolen key id with a wrong key looks like.
+  stranger = kalshiCredentials({ KALSHI_API_KEY_ID: 'test-key-id', KALSHI_PRIVATE_KEY_PATH: path.join(t.dir, 'other.pem') });
+  sim = await SimKalshi.start({ keyId: creds.keyId, publicKey: creds.publicKey(), stepMs: 15, seed: 3 });
+});
+
+afterAll(async () => {
+  await sim.close();
+  t.cleanup();
+});
+
+describe('the simulated Kalshi', () => {
+  it('refuses a request or a websocket signed with the wrong key, takes the account\'s own, and keeps public routes public', async () => {
+    const good = new KalshiRest(sim.urls.rest, creds);
+    const bad = new KalshiRest(sim.urls.rest, stranger);
+    expect((await good.request('GET', '/portfolio/balance')).status).toBe(200);
+    const refused = await bad.request('GET', '/portfolio/balance');
+    expect(refused.status).toBe(401);
+    expect(JSON.stringify(refused.json)).toContain('bad-signature');
+    // Unsigned: refused too; the public order book is not.
+    expect((await fetch(`${sim.urls.rest}/portfolio/positions`)).status).toBe(401);
+    const book = (await (await fetch(`${sim.urls.rest}/markets/${TICKER}/orderbook`)).json()) as { orderbook_fp: { yes_dollars: string[][]; no_dollars: string[][] } };
+    expect(book.orderbook_fp.yes_dollars.length).toBeGreaterThan(0);
+    // Bids only on both sides: best YES bid + best NO bid < 1 (the YES ask is 1 − best NO bid).
+    const best = (l: string[][]) => Math.max(...l.map((x) => Math.round(Number(x[0]) * 100)));
+    expect(best(book.orderbook_fp.yes_dollars) + best(book.orderbook_fp.no_dollars)).toBeLessThan(100);
+    // The websocket handshake is signed too.
+    const status = await new Promise<number>((resolve) => {
+      const ws = new WebSocket(sim.urls.ws, { headers: { ...stranger.sign(Date.now(), 'GET', '/trade-api/ws/v2') } });
+      ws.on('unexpected-response', (_q, res) => resolve(res.statusCode ?? 0));
+      ws.on('open', () => {
+        ws.close();
+        resolve(101);
+      });
+    });
+    expect(status).toBe(401);
+    const before = (await (await fetch(`${sim.urls.rest.replace('/trade-api/v2', '')}/_sim/stats`)).json()) as { signatureFailures: number };
+    expect(before.signatureFailures).toBeGreaterThanOrEqual(3);
+  });
+
+  it('a sequence gap in the book stream is detected, resubscribed and rebuilt to the venue\'s book', { timeout: 30_000 }, async () => {
+    const md = new KalshiMarketDataClient({ wsUrl: sim.urls.ws, credentials: creds, tickers: [TICKER], priceScale: 2 });
+    const seen: AnyEnvelope[] = [];
+    const pump = (async () => {
+      for await (const e of md.events()) seen.push(e);
+    })();
+    try {
+      await until('the first snapshot', () => seen.some((e) => e.type === 'BookSnapshotted'));
+      const same = () => JSON.stringify(md.parser.book(TICKER)) === JSON.stringify(sim.yesBook(TICKER));
+      await until('the client book to match the venue', same);
+      sim.setFaults(undefined, ['gap']);
+      await until('a resubscribe after the gap', () => md.stats.resubscribes >= 1);
+      expect(md.stats.gaps).toBeGreaterThanOrEqual(1);
+      const snapshots = () => seen.filter((e) => e.type === 'BookSnapshotted').length;
+      await until('a fresh snapshot', () => snapshots() >= 2);
+      // Rebuilt: the client's book is the venue's again (checked between market steps).
+      await until('the rebuilt book to match the venue', same);
+      expect(md.parser.book(TICKER)!.bids.length).toBeGreaterThan(0);
+    } finally {
+      await md.close();
+      await pump;
+    }
+  });
+
+  it('places, fills, amends and cancels through the V2 routes; fills are reported once; old fills come from /historical/fills', { timeout: 30_000 }, async () => {
+    const client = new KalshiExecutionClient({ restUrl: sim.urls.rest, wsUrl: sim.urls.ws, credentials: creds, priceScale: 2, tickers: [TICKER] });
+    const reports: AnyEnvelope[] = [];
+    const sent: AnyEnvelope[] = [];
+    client.onReport((e) => reports.push(e));
+    client.onSent((e) => sent.push(e));
+    await client.connect();
+    const rest = new KalshiRest(sim.urls.rest, creds);
+    try {
+      const book = sim.yesBook(TICKER);
+      const bid = book.bids[0]![0];
+      const spec = { venue: 'KALSHI', instrument: `KALSHI:${TICKER}`, orderType: 'limit' as const, priceScale: 2, qtyScale: 2, timeInForce: 'GTC' as const, reduceOnly: false };
+      // A resting bid joining the best bid (maker), and an ask that crosses (taker: fills at once).
+      const maker = randomUUID();
+      const taker = randomUUID();
+      await client.send({ kind: 'SubmitOrder', orderId: maker, side: 'buy', priceTicks: bid, qtyLots: 10000, postOnly: true, ...spec });
+      await client.send({ kind: 'SubmitOrder', orderId: taker, side: 'sell', priceTicks: bid, qtyLots: 100, postOnly: false, ...spec });
+      const of = (id: string, type: string) => reports.filter((e) => e.type === type && (e.data as { orderId: string }).orderId === id);
+      await until('both accepted', () => of(maker, 'OrderAccepted').length === 1 && of(taker, 'OrderAccepted').length === 1);
+      await until('the taker filled', () => of(taker, 'OrderFilled').length >= 1);
+      // The request as sent: V2 body, dollar-string price, fixed-point count, our client order id.
+      const create = new TextDecoder().decode((sent.find((e) => (e.data as { orderId: string }).orderId === maker)!.raw as { bytes: Uint8Array }).bytes);
+      expect(create).toContain('POST http://127.0.0.1:');
+      expect(JSON.parse(create.slice(create.indexOf('\n') + 1))).toMatchObject({ ticker: TICKER, side: 'bid', count: '100.00', price: `0.${String(bid).padStart(2, '0')}00`, client_order_id: kalshiClientOrderId(maker), post_only: true });
+      expect(create).not.toMatch(/SIGNATURE|BEGIN/i);
+      // A post-only ask at the bid would take: refused by the venue with its reason.
+      const refused = randomUUID();
+      await client.send({ kind: 'SubmitOrder', orderId: refused, side: 'sell', priceTicks: 1, qtyLots: 100, postOnly: true, ...spec });
+      await until('the post-only refusal', () => of(refused, 'OrderRejected').length === 1);
+      expect((of(refused, 'OrderRejected')[0]!.data as { venueCode?: string }).venueCode).toBe('post_only_cross');
+      // Amend the maker: a lower price (never crossing) and a new total; the venue order keeps its id and takes
+      // our next client order id.
+      const filledBefore = of(maker, 'OrderFilled').reduce((a, e) => a + (e.data as { qtyLots: number }).qtyLots, 0);
+      const total = filledBefore + 6000;
+      await client.send({ kind: 'ReplaceOrder', orderId: maker, venue: 'KALSHI', instrument: `KALSHI:${TICKER}`, priceTicks: Math.max(1, sim.yesBook(TICKER).bids[0]![0] - 2), qtyLots: total });
+      await until('the amend', () => of(maker, 'OrderReplaced').length === 1);
+      const venueOrders = (await (await fetch(`${sim.urls.rest.replace('/trade-api/v2', '')}/_sim/orders`)).json()) as Array<{ client_order_id: string; amends: number; previous_client_order_ids: string[] }>;
+      const m = venueOrders.find((o) => o.previous_client_order_ids.includes(kalshiClientOrderId(maker)))!;
+      expect(m.client_order_id).toBe(kalshiClientOrderId(maker, 1));
+      // Cancel it: OrderCanceled for what was left.
+      await client.send({ kind: 'CancelOrder', orderId: maker, venue: 'KALSHI', instrument: `KALSHI:${TICKER}` });
+      await until('the cancel', () => of(maker, 'OrderCanceled').length === 1);
+      const filledMaker = of(maker, 'OrderFilled').reduce((a, e) => a + (e.data as { qtyLots: number }).qtyLots, 0);
+      expect((of(maker, 'OrderCanceled')[0]!.data as { canceledLots: number }).canceledLots).toBe(total - filledMaker);
+      // Each venue fill of ours is in the reports once.
+      const fills = reports.filter((e) => e.type === 'OrderFilled').map((e) => (e.data as { fillId: string }).fillId);
+      expect(new Set(fills).size).toBe(fills.length);
+      const q = await client.queryOrder(taker);
+      expect(q).toMatchObject({ state: 'filled', filledLots: 100 });
+
+      // The historical cutoff moves past our fills: /portfolio/fills no longer lists them, the report still finds them.
+      await fetch(`${sim.urls.rest.replace('/trade-api/v2', '')}/_sim/cutoff`, { method: 'POST', body: '{}' });
+      expect(((await rest.get('/portfolio/fills', { ticker: TICKER })).fills as unknown[]).length).toBe(0);
+      expect(((await rest.get('/historical/fills', { ticker: TICKER })).fills as unknown[]).length).toBeGreaterThanOrEqual(fills.length);
+      const report = await kalshiVenueReport(rest, { instruments: [`KALSHI:${TICKER}`], priceScale: 2 });
+      expect(report.fills.map((f) => f.fillId).sort()).toEqual([...fills].sort());
+      expect(report.orders.find((o) => o.orderId === maker)).toMatchObject({ state: 'canceled', filledLots: filledMaker });
+      // Positions: the venue's net contracts equal our net fills.
+      const net = reports.filter((e) => e.type === 'OrderFilled').reduce((a, e) => { const d = e.data as { side: string; qtyLots: number }; return a + (d.side === 'buy' ? d.qtyLots : -d.qtyLots); }, 0);
+      expect(report.positions).toEqual([{ instrument: `KALSHI:${TICKER}`, qtyLots: net, qtyScale: 2 }]);
+    } finally {
+      await client.close();
+    }
+  });
+});
