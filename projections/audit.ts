@@ -14,8 +14,7 @@ import type { EventStore, RecordedEvent } from '../src/store/port.js';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { decodeMessage as decodeItch } from '../src/venues/nasdaq/itch/codec.js';
 import { decodeClientMessage, decodeVenueMessage } from '../src/venues/nasdaq/ouch42/codec.js';
-import { referencedInput } from '../datasets/catalog/reference.js';
-import { inputsReferenceOf, type ReferenceOptions } from '../replay/inputs.js';
+import { describeReference, inputsReferenceOf, referencedInput, type ReferenceOptions } from '../replay/inputs.js';
 import { projectFrom } from './catchup.js';
 import { defaultDbPath, openDbWithRetry, queryRows, sqlString, trimDecimal } from './db.js';
 
@@ -201,7 +200,7 @@ export async function auditOrderWith(con: DuckDBConnection, openStore: () => Pro
       const ref = await inputsReferenceOf(store, runId);
       if (ref !== null) {
         const env = await referencedInput(runId, ref, causeInput, options);
-        if (env !== null && env.id === causeId) cause = auditedInput(env, causeInput, `catalog:${options.catalog ?? ref.source.catalog}#${ref.source.datasetId}`);
+        if (env !== null && env.id === causeId) cause = auditedInput(env, causeInput, describeReference(ref, options));
       }
     }
     if (cause === null && typeof causeRevision === 'number') {

@@ -1,13 +1,17 @@
 /**
  * A run's inputs, whichever way its stream holds them: inline (`role: input` events, the layout of every run
  * before InputsReferenced, and of paper and live runs) or referenced (InputsReferenced right after
- * RunStarted: the inputs are a catalog dataset read from its first event, and every other event of the
- * stream carries `metadata.inputs`, how many inputs the kernel had read when it was made).
+ * RunStarted: the inputs are a catalog dataset or a recording file, read from its first event, and every
+ * other event of the stream carries `metadata.inputs`, how many inputs the kernel had read when it was made).
  * Parity, audit and slippage read inputs only through here, so both layouts stay readable.
  */
+import fs from 'node:fs';
 import { TapedeckError } from '../domain/core/errors.js';
 import { parsePayload, storedToEnvelope, type AnyEnvelope } from '../domain/events/envelope.js';
-import { openReferencedInputs, type InputsReference, type ReferenceOptions } from '../datasets/catalog/reference.js';
+import * as catalogRef from '../datasets/catalog/reference.js';
+import { sha256File } from '../datasets/catalog/manifest.js';
+import type { InputsReference, ReferenceOptions } from '../datasets/catalog/reference.js';
+import { openReplaySource, resolveSource } from '../src/runtime/sources.js';
 import type { EventStore, RecordedEvent } from '../src/store/port.js';
 
 export type { ReferenceOptions } from '../datasets/catalog/reference.js';
@@ -42,14 +46,48 @@ export async function* runInputs(store: EventStore, runId: string, ref: InputsRe
     }
     return;
   }
-  const count = options.count ?? ref.inputs;
+  const count = options.count ?? ref.inputs ?? Infinity;
   if (count <= 0) return;
   let n = 0;
   for await (const input of await openReferencedInputs(runId, ref, options)) {
     yield { input, revision: null, number: n, position: null };
     if (++n >= count) return;
   }
-  if (n < count) throw new TapedeckError('INPUTS_CHANGED', `run ${runId} read ${count} inputs from dataset "${ref.source.datasetId}", which now holds ${n}`, { field: 'InputsReferenced.inputs' });
+  if (n < count && count !== Infinity) throw new TapedeckError('INPUTS_CHANGED', `run ${runId} read ${count} inputs from ${describeReference(ref)}, which now holds ${n}`, { field: 'InputsReferenced.inputs' });
+}
+
+/** What a reference points at, as a person reads it: `catalog:DIR#ID` or the file's path. */
+export function describeReference(ref: InputsReference, options: ReferenceOptions = {}): string {
+  const src = ref.source;
+  return src.kind === 'catalog' ? `catalog:${options.catalog ?? src.catalog}#${src.datasetId}` : src.path;
+}
+
+/** Every referenced file is there with the size and SHA-256 the run recorded; else INPUTS_MISSING or INPUTS_CHANGED. */
+function verifyFiles(runId: string, src: Extract<InputsReference['source'], { kind: 'file' }>): void {
+  const what = `run ${runId} reads its inputs from ${src.path}`;
+  for (const f of src.files) {
+    const which = f.path === src.path ? '' : ` (with ${f.path})`;
+    if (!fs.existsSync(f.path)) throw new TapedeckError('INPUTS_MISSING', `${what}${which}, which is not there`, { file: f.path });
+    const size = fs.statSync(f.path).size;
+    if (size !== f.bytes) throw new TapedeckError('INPUTS_CHANGED', `${what}${which}: ${f.path} is ${size} bytes now, ${f.bytes} when the run read it`, { file: f.path });
+    const sum = sha256File(f.path);
+    if (sum !== f.sha256) throw new TapedeckError('INPUTS_CHANGED', `${what}${which}: the SHA-256 of ${f.path} is ${sum.slice(0, 16)}... now, ${f.sha256.slice(0, 16)}... when the run read it`, { file: f.path });
+  }
+}
+
+/** The referenced inputs in the order the run read them, after checking the data is what it read. */
+export async function openReferencedInputs(runId: string, ref: InputsReference, options: ReferenceOptions = {}): Promise<AsyncIterable<AnyEnvelope>> {
+  if (ref.source.kind === 'catalog') return catalogRef.openReferencedInputs(runId, ref, options);
+  verifyFiles(runId, ref.source);
+  return openReplaySource(resolveSource(ref.source.path));
+}
+
+/** Referenced input number `n` (audit), after the same check; null when the data has no such input. */
+export async function referencedInput(runId: string, ref: InputsReference, n: number, options: ReferenceOptions = {}): Promise<AnyEnvelope | null> {
+  if (ref.source.kind === 'catalog') return catalogRef.referencedInput(runId, ref, n, options);
+  let i = 0;
+  for await (const env of await openReferencedInputs(runId, ref, options)) if (i++ === n) return env;
+  return null;
 }
 
 /** An entry of the run's timeline: one of its inputs, or an event of its stream. */

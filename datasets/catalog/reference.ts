@@ -35,6 +35,7 @@ export interface ReferenceOptions {
  */
 export function verifyReference(runId: string, ref: InputsReference, options: ReferenceOptions = {}): { catalog: string; files: string[] } {
   const src = ref.source;
+  if (src.kind !== 'catalog') throw new Error(`invariant violated: not a catalog reference (${src.kind})`);
   const catalog = options.catalog ?? src.catalog;
   const what = `run ${runId} reads its inputs from dataset "${src.datasetId}" of the catalog ${catalog}`;
   let manifest: DatasetManifest;

@@ -327,9 +327,20 @@ export const InputsReferenced = z.object({
       datasetId: nonEmpty,
       files: z.array(z.object({ path: nonEmpty, rows: z.int().nonnegative(), bytes: z.int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/) })).min(1),
     }),
+    z.object({
+      /** A recording read as is (an ITCH day, a capture): its inputs are what its reader yields, in order. */
+      kind: z.literal('file'),
+      /** The recording replayed, absolute, as the run read it. */
+      path: z.string().min(1),
+      /** Every file its reader read (the recording, and a capture's REST companions beside it), absolute. */
+      files: z.array(z.object({ path: z.string().min(1), bytes: z.int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/) })).min(1),
+    }),
   ]),
-  /** Inputs in the referenced data (the run read them from the first; RunEnded.events says how many it read). */
-  inputs: z.int().nonnegative(),
+  /**
+   * Inputs in the referenced data, or null when not known as the run starts (a file read as it goes). The
+   * run reads them from the first; RunEnded.events says how many it read.
+   */
+  inputs: z.int().nonnegative().nullable(),
 });
 
 /** type → { schema, version }. The store accepts any type; `--strict` and the kernel check this. */

@@ -1,4 +1,7 @@
-/** The `runs` read model: a run's manifest, its end (or abandonment), from the run lifecycle events. */
+/**
+ * The `runs` read model: a run's manifest, its end (or abandonment), from the run lifecycle events. A run
+ * that references its inputs (InputsReferenced) holds none in its stream; its `inputs` is RunEnded's count.
+ */
 import { bigOf, obj, optInt, optStr, runFor, str, type Fold, type FoldInput, type RunState } from './state.js';
 
 function onRunStarted(run: RunState, { ev, data, eventTime }: FoldInput): void {
@@ -20,12 +23,16 @@ function onRunStarted(run: RunState, { ev, data, eventTime }: FoldInput): void {
 
 export const runsFold: Fold = {
   name: 'runs',
-  types: ['RunStarted', 'RunEnded', 'RunAbandoned'],
+  types: ['RunStarted', 'RunEnded', 'RunAbandoned', 'InputsReferenced'],
   fold(ctx, input) {
     const { ev, data, eventTime } = input;
     const run = runFor(ctx, input);
     if (ev.type === 'RunStarted') {
       onRunStarted(run, input);
+      return;
+    }
+    if (ev.type === 'InputsReferenced') {
+      run.inputsReferenced = true;
       return;
     }
     if (ev.type === 'RunEnded') {
@@ -36,6 +43,8 @@ export const runsFold: Fold = {
       r.reason = optStr(data, 'reason');
       r.reportedEvents = optInt(data, 'events');
       r.reportedDecisions = optInt(data, 'decisions');
+      // Referenced inputs are not in the stream to count: the run's own count stands for them.
+      if (run.inputsReferenced === true && r.reportedEvents !== null) r.inputs = r.reportedEvents;
       r.decisionsHash = optStr(data, 'decisionsHash');
       run.ended = true;
       return;

@@ -60,6 +60,8 @@ export interface RunState {
    */
   lastInputRevision?: number;
   lastInputPosition?: number;
+  /** The run references its inputs (InputsReferenced): none is in its stream, RunEnded counts them. */
+  inputsReferenced?: boolean;
 }
 
 export interface Dirty {

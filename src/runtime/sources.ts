@@ -3,11 +3,13 @@
  * dataset catalog entry; paper reads the live adapter connected to a capture replayed over a socket;
  * live reads the venue. The kernel cannot tell them apart: each yields catalogue envelopes in order.
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { TapedeckError } from '../../domain/core/errors.js';
+import type { PayloadOf } from '../../domain/events/catalog.js';
 import type { AnyEnvelope } from '../../domain/events/envelope.js';
-import { captureEventSource, cryptofeedVenueIds, detectCaptureVenue } from '../venues/cryptofeed/capture.js';
+import { captureEventSource, cryptofeedVenueIds, detectCaptureVenue, findRestCompanions } from '../venues/cryptofeed/capture.js';
 import { openPaperFeed } from '../venues/cryptofeed/paper.js';
 import { catalogReader, getVenue, venueOfOwnCapture, type CaptureFormat } from '../venues/registry.js';
 import { mergeArrivals, mergeByEventTime } from './merge.js';
@@ -162,4 +164,33 @@ export async function surveySource(events: AsyncIterable<AnyEnvelope>, limit = 5
 
 export interface SourceSurvey {
   instruments: Map<string, { venue: string; symbol: string; priceScale: number; qtyScale: number; events: number }>;
+}
+
+/**
+ * The reference a run records when it reads the recording `spec` as is (RunRequest.inputsReference): the
+ * size and SHA-256 of every file its reader reads (a capture's REST companions too), so a reader can tell
+ * the bytes changed. The count of inputs is learnt as the run goes.
+ */
+export function fileReference(spec: SourceSpec): Omit<PayloadOf<'InputsReferenced'>, 'runId'> {
+  if (spec.kind === 'catalog') throw new TapedeckError('SOURCE_KIND', `${spec.label} is a catalog dataset: reference it by its manifest (datasets/catalog/reference.ts)`, { file: spec.label });
+  const main = path.resolve(spec.file);
+  const read = spec.kind === 'cryptofeed' && spec.venue !== undefined ? [main, ...findRestCompanions(main, spec.venue)] : [main];
+  return { source: { kind: 'file', path: main, files: read.map((f) => ({ path: f, ...hashFile(f) })) }, inputs: null };
+}
+
+function hashFile(file: string): { bytes: number; sha256: string } {
+  const h = createHash('sha256');
+  const fd = fs.openSync(file, 'r');
+  let bytes = 0;
+  try {
+    const buf = Buffer.allocUnsafe(1 << 20);
+    let n: number;
+    while ((n = fs.readSync(fd, buf, 0, buf.length, null)) > 0) {
+      h.update(buf.subarray(0, n));
+      bytes += n;
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return { bytes, sha256: h.digest('hex') };
 }

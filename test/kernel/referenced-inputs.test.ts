@@ -13,11 +13,12 @@ import { catalogEventSource } from '../../datasets/catalog.js';
 import { importDatasets } from '../../datasets/catalog/import.js';
 import { datasetReference } from '../../datasets/catalog/reference.js';
 import { auditOrder } from '../../projections/audit.js';
+import { openDb, queryRows } from '../../projections/db.js';
 import { checkParity } from '../../replay/parity.js';
 import { slippage } from '../../replay/slippage.js';
 import { resolveRunConfig, readConfigFile, type ResolvedRunConfig } from '../../src/runtime/config.js';
 import { runKernel, type RunSummary } from '../../src/runtime/engine.js';
-import { surveySource } from '../../src/runtime/sources.js';
+import { fileReference, resolveSource, surveySource } from '../../src/runtime/sources.js';
 import { EmbeddedEventStore } from '../../src/store/embedded/store.js';
 import { collect, type RecordedEvent } from '../../src/store/port.js';
 import { captureEventSource } from '../../src/venues/cryptofeed/capture.js';
@@ -108,6 +109,17 @@ describe('a replay that references its dataset', () => {
     // The same tick the inline run holds in its stream.
     const inlineCause = inlineEvents.find((e) => e.id === decision.causeEventId)!;
     expect(r.cause!.data).toEqual(inlineCause.data);
+    // The projections (built for the audit) count the referenced run's inputs and hold its orders and fills as the inline run's.
+    const db = await openDb(path.join(tmp.dir, 'projections.duckdb'), { readOnly: true });
+    try {
+      const rows = await queryRows(db.con, `SELECT r.run_id, r.inputs, r.decisions_hash, (SELECT count(*) FROM orders o WHERE o.run_id = r.run_id) orders,
+        (SELECT count(*) FROM fills f WHERE f.run_id = r.run_id) fills FROM runs r WHERE r.run_id IN ('${inline.runId}', '${referenced.runId}') ORDER BY r.run_id = '${inline.runId}'`);
+      expect(rows.map((x) => [Number(x.inputs), x.decisions_hash, Number(x.orders), Number(x.fills)])).toEqual([
+        [inline.events, inline.decisionsHash, inline.orders, inline.fills], [inline.events, inline.decisionsHash, inline.orders, inline.fills],
+      ]);
+    } finally {
+      db.close();
+    }
   });
 
   it('slippage reads both layouts: each order pairs with the same decision price', async () => {
@@ -167,6 +179,35 @@ describe('a replay that references its dataset', () => {
       await expect(withStore((s) => checkParity(s, referenced.runId, { catalog: moved }))).resolves.toMatchObject({ identical: true, inputs: inline.events });
     } finally {
       fs.renameSync(moved, catalog);
+    }
+  });
+});
+
+describe('a replay that references its recording file', () => {
+  it('journals no input, parities through the file, and refuses it changed (INPUTS_CHANGED) or gone (INPUTS_MISSING)', async () => {
+    // The capture and its REST companion (the snapshot), both referenced.
+    fs.mkdirSync(path.join(tmp.dir, 'rec'));
+    const copy = path.join(tmp.dir, 'rec', 'BINANCE.ws.1.0');
+    fs.copyFileSync(capture, copy);
+    fs.copyFileSync(path.join(path.dirname(capture), 'BINANCE.http.0.0'), path.join(tmp.dir, 'rec', 'BINANCE.http.0.0'));
+    const dir = path.join(tmp.dir, 'file-store');
+    const store = await EmbeddedEventStore.open(dir);
+    try {
+      const r = await runKernel({ mode: 'replay', store, config, sourceLabel: copy, events: captureEventSource(copy), inputsReference: fileReference(resolveSource(copy)) });
+      expect([r.events, r.orders, r.fills]).toEqual([inline.events, inline.orders, inline.fills]);
+      const evs = await collect(store.readStream(`run-${r.runId}`));
+      expect(evs[1]).toMatchObject({ type: 'InputsReferenced', data: { source: { kind: 'file', path: copy, files: [{ path: copy, bytes: fs.statSync(copy).size }, { path: path.join(tmp.dir, 'rec', 'BINANCE.http.0.0') }] }, inputs: null } });
+      expect(evs.filter((e) => e.metadata.role === 'input')).toEqual([]);
+      await expect(checkParity(store, r.runId)).resolves.toMatchObject({ identical: true, inputs: inline.events });
+      const bytes = fs.readFileSync(copy);
+      const changed = Buffer.from(bytes);
+      changed[100]! ^= 0x01;
+      fs.writeFileSync(copy, changed);
+      await expect(checkParity(store, r.runId)).rejects.toMatchObject({ code: 'INPUTS_CHANGED', message: expect.stringMatching(/the SHA-256 of .* now/) });
+      fs.rmSync(copy);
+      await expect(checkParity(store, r.runId)).rejects.toMatchObject({ code: 'INPUTS_MISSING' });
+    } finally {
+      await store.close();
     }
   });
 });

@@ -8,7 +8,7 @@ import { datasetReference } from '../../../datasets/catalog/reference.js';
 import { checkParity } from '../../../replay/parity.js';
 import { readConfigFile, resolveRunConfig } from '../../runtime/config.js';
 import { runKernel, type RunSummary } from '../../runtime/engine.js';
-import { checkDistinctSources, mergeSurveys, openPaperSources, openReplaySource, openReplaySources, resolveSource, sourcesLabel, surveySource } from '../../runtime/sources.js';
+import { checkDistinctSources, mergeSurveys, openPaperSources, fileReference, openReplaySource, openReplaySources, resolveSource, sourcesLabel, surveySource } from '../../runtime/sources.js';
 import { openRunStore } from '../../runtime/run-streams.js';
 import { openStore } from '../../store/open.js';
 import { action, ExitCode, printJson, noteLine } from '../run.js';
@@ -65,9 +65,10 @@ export function register(program: Command): void {
     .requiredOption('--strategy <name>', 'strategy (see tapedeck strategies)')
     .option('--config <file>', 'JSON: {seed, params, risk, venues}')
     .requiredOption('--store <dir>', 'event store directory (created if missing)')
+    .option('--reference-inputs', 'a recording file is referenced (path, size, SHA-256) rather than copied into the run stream; a catalog dataset always is', false)
     .option('--json', 'print the summary as JSON', false)
     .action(
-      action(async (sourceArgs: string[], opts: RunOpts) => {
+      action(async (sourceArgs: string[], opts: RunOpts & { referenceInputs: boolean }) => {
         const { sources, label, config } = await prepare(sourceArgs, opts);
         // A replay or paper run can be redone from its source, so its journal is synced in batches (every
         // 20 ms and on close) rather than per append; live trading syncs before every command.
@@ -77,10 +78,11 @@ export function register(program: Command): void {
           // One catalog dataset is stored once: the run references it (and its checksums) instead of copying it.
           // (Several sources merged are journaled inline, as before.)
           const only = sources.length === 1 ? sources[0]! : null;
+          if (opts.referenceInputs && only === null) throw new TapedeckError('USAGE', '--reference-inputs takes one source (several merged are copied into the run stream)', { field: '--reference-inputs' });
           const events = only !== null ? await openReplaySource(only) : await openReplaySources(sources);
           const inputsReference = only?.kind === 'catalog'
             ? datasetReference(only.file, (events as { manifest?: DatasetManifest }).manifest ?? readManifest(only.file, only.datasetId!))
-            : undefined;
+            : only !== null && opts.referenceInputs ? fileReference(only) : undefined;
           const s = await runKernel({ mode: 'replay', store, config, sourceLabel: label, events, onProgress: bar.update, ...(inputsReference ? { inputsReference } : {}) });
           bar.stop();
           printSummary(s, opts.json);
