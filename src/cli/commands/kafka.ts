@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { TapedeckError } from '../../../domain/core/errors.js';
 import { getStrategy } from '../../../domain/strategies/registry.js';
-import { KafkaBus } from '../../bus/kafka.js';
+import type { KafkaBus, KafkaBusOptions } from '../../bus/kafka.js';
 import { publishLog } from '../../bus/outbox.js';
 import { readConfigFile } from '../../runtime/config.js';
 import { defaultTopic, runGateway } from '../../runtime/gateway.js';
@@ -26,6 +26,11 @@ async function onBus<T>(what: string, fn: () => Promise<T>): Promise<T> {
     if (name.startsWith('KafkaJS')) throw new TapedeckError('BUS_UNAVAILABLE', `${what}: ${(e as Error).message}`);
     throw e;
   }
+}
+
+/** kafkajs is loaded only by the commands that use it: every other command starts without it (it is most of the CLI's start-up time). */
+async function openBus(options: KafkaBusOptions): Promise<KafkaBus> {
+  return new (await import('../../bus/kafka.js')).KafkaBus(options);
 }
 
 function sessionOption(v: string): number {
@@ -49,7 +54,7 @@ export function register(program: Command): void {
         if (!/^[A-Z0-9_]{2,32}$/.test(venue)) throw new TapedeckError('USAGE', `--venue must be a venue code like BINANCE, got "${o.venue}"`, { field: '--venue' });
         const source = resolveSource(o.capture);
         if (source.kind !== 'cryptofeed') throw new TapedeckError('SOURCE_KIND', `${o.capture} is not a venue capture (cryptofeed format)`, { file: o.capture });
-        const bus = new KafkaBus({ brokers: o.kafka, clientId: 'tapedeck-gateway' });
+        const bus = await openBus({ brokers: o.kafka, clientId: 'tapedeck-gateway' });
         try {
           const s = await onBus('gateway', () => runGateway({ bus, source, venue, topic: o.topic ?? defaultTopic(venue), batch: o.batch, ...(o.partitions !== undefined ? { partitions: o.partitions } : {}) }));
           if (o.json) printJson(s);
@@ -77,7 +82,7 @@ export function register(program: Command): void {
         if (!/^[A-Za-z0-9._-]{1,200}$/.test(o.group)) throw new TapedeckError('USAGE', `--group must be letters, digits, ".", "_" or "-", got "${o.group}"`, { field: '--group' });
         getStrategy(o.strategy);
         const config = readConfigFile(o.config);
-        const bus = new KafkaBus({ brokers: o.kafka, clientId: `tapedeck-worker-${o.group}` });
+        const bus = await openBus({ brokers: o.kafka, clientId: `tapedeck-worker-${o.group}` });
         const store = await openStore(o.store);
         const say = (v: Record<string, unknown>, text: string) => (o.json ? printJson(v) : process.stdout.write(text + '\n'));
         try {
@@ -115,7 +120,7 @@ export function register(program: Command): void {
     .action(
       action(async (o: { store: string; kafka: string; topic: string; json: boolean }) => {
         const store = await openStore(o.store, { readOnly: true });
-        const bus = new KafkaBus({ brokers: o.kafka, clientId: 'tapedeck-publish' });
+        const bus = await openBus({ brokers: o.kafka, clientId: 'tapedeck-publish' });
         try {
           const s = await onBus('publish', () => publishLog(bus, store, o.topic));
           if (o.json) printJson(s);
