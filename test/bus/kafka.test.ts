@@ -13,6 +13,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decisionsByInstrument } from '../../replay/instruments.js';
 import { KafkaBus } from '../../src/bus/kafka.js';
+import { runGateway } from '../../src/runtime/gateway.js';
+import { resolveSource } from '../../src/runtime/sources.js';
 import { startWorker } from '../../src/runtime/worker.js';
 import { EmbeddedEventStore } from '../../src/store/embedded/store.js';
 import type { EventStore } from '../../src/store/port.js';
@@ -95,11 +97,16 @@ describe.runIf(runKafka)('workers on a real Kafka broker', () => {
     const done = await bus.committedOffsets(group, topic);
     return [...end].every(([p, o]) => o === 0n || done.get(p) === o);
   };
-  /** `small`: 5 records per send, so workers fetch small batches and commit often (faults land mid-stream). */
-  const gateway = (topic: string, small = false) => {
-    const g = tapedeck(['gateway', '--venue', 'BINANCE', '--capture', CAPTURE, '--kafka', brokers, '--topic', topic, '--json', ...(small ? ['--batch', '5'] : [])]);
+  /** `tapedeck gateway`, the command: publishes the capture to the topic. */
+  const gateway = (topic: string) => {
+    const g = tapedeck(['gateway', '--venue', 'BINANCE', '--capture', CAPTURE, '--kafka', brokers, '--topic', topic, '--json']);
     expect(g.code, g.stderr).toBe(0);
     return JSON.parse(g.stdout);
+  };
+  /** The same gateway in process, 5 records per send, so workers fetch small batches and commit often (faults land mid-stream). */
+  const publishSmall = async (topic: string) => {
+    const g = await runGateway({ bus, source: resolveSource(CAPTURE), venue: 'BINANCE', topic, batch: 5 });
+    expect(g.events).toBe(EVENTS);
   };
 
   it('two workers splitting the instruments make the decisions of one replay, instrument by instrument', async () => {
@@ -147,8 +154,8 @@ describe.runIf(runKafka)('workers on a real Kafka broker', () => {
   it('a worker killed mid-run and restarted on its store loses nothing and applies nothing twice (the capture published twice)', async () => {
     const topic = `t-kill-${randomUUID()}`;
     const group = `g-kill-${randomUUID()}`;
-    gateway(topic, true);
-    gateway(topic, true); // published twice: the worker dedupes by event id
+    await publishSmall(topic);
+    await publishSmall(topic); // published twice: the worker dedupes by event id
     const total = [...(await bus.endOffsets(topic)).values()].reduce((a, b) => a + b, 0n);
     const store = path.join(tmp.dir, 'killed');
     const args = ['worker', '--kafka', brokers, '--group', group, '--topic', topic, '--strategy', 'market-maker', '--store', store, '--session-timeout-ms', '3000', '--max-batch-bytes', '1024', '--json'];
@@ -193,7 +200,7 @@ describe.runIf(runKafka)('workers on a real Kafka broker', () => {
   it('a worker stopped gracefully mid-run ends its runs (parity identical); restarted, it continues in new runs from the stored offsets', async () => {
     const topic = `t-stop-${randomUUID()}`;
     const group = `g-stop-${randomUUID()}`;
-    gateway(topic, true);
+    await publishSmall(topic);
     const store = path.join(tmp.dir, 'stopped');
     const args = ['worker', '--kafka', brokers, '--group', group, '--topic', topic, '--strategy', 'market-maker', '--store', store, '--session-timeout-ms', '3000', '--max-batch-bytes', '1024', '--json'];
     const first = new CliProcess(args);
@@ -239,7 +246,7 @@ describe.runIf(runKafka)('workers on a real Kafka broker', () => {
   it('a worker joining and another leaving mid-stream: every event applied exactly once across the group', async () => {
     const topic = `t-rebalance-${randomUUID()}`;
     const group = `g-rebalance-${randomUUID()}`;
-    gateway(topic, true);
+    await publishSmall(topic);
     const dirs = [path.join(tmp.dir, 'reb-a'), path.join(tmp.dir, 'reb-b')];
     const [sa, sb] = await Promise.all(dirs.map((d) => EmbeddedEventStore.open(d)));
     const opts = { bus, group, topic, strategy: 'market-maker', config: { seed: 1, params: {} }, sessionTimeoutMs: 3000, maxBatchBytes: 1024 };
