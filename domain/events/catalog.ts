@@ -343,6 +343,24 @@ export const InputsReferenced = z.object({
   inputs: z.int().nonnegative().nullable(),
 });
 
+/**
+ * A time bar the venue computed and sent (Alpaca's `b`): open, high, low, close and volume over the bar that
+ * starts at `startNs` and lasts `durationNs`. The event time is the venue's bar time as sent.
+ */
+export const BarClosed = z.object({
+  ...instrumentRef,
+  startNs: timeNs,
+  durationNs: timeNs,
+  openTicks: ticks,
+  highTicks: ticks,
+  lowTicks: ticks,
+  closeTicks: ticks,
+  volumeLots: lots,
+  trades: z.int().nonnegative().optional(),
+  priceScale: scale,
+  qtyScale: scale,
+});
+
 /** type → { schema, version }. The store accepts any type; `--strict` and the kernel check this. */
 export const CATALOG = {
   InstrumentDefined: { schema: InstrumentDefined, version: 1, category: 'market' },
@@ -387,6 +405,7 @@ export const CATALOG = {
   OutcomeMarketDefined: { schema: OutcomeMarketDefined, version: 1, category: 'market' },
   MarketResolved: { schema: MarketResolved, version: 1, category: 'market' },
   InputsReferenced: { schema: InputsReferenced, version: 1, category: 'run' },
+  BarClosed: { schema: BarClosed, version: 1, category: 'market' },
 } as const;
 
 export type EventType = keyof typeof CATALOG;

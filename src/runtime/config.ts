@@ -25,6 +25,8 @@ export const runConfigSchema = configObject({
     requestsPerSecond: z.number().positive().max(1000).default(20),
     sandbox: z.boolean().default(false),
     secretsFile: z.string().min(1).optional(),
+    /** The venue's own settings (its config schema in src/venues/<venue>/config.ts), for venues with a live session. */
+    venue: z.record(z.string(), z.unknown()).optional(),
   }).optional(),
 });
 

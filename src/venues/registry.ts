@@ -11,6 +11,7 @@
 import { TapedeckError } from '../../domain/core/errors.js';
 import { formatIssues, type AnyEnvelope } from '../../domain/events/envelope.js';
 import type { CaptureFormat, VenueAdapter } from './adapter.js';
+import { alpaca } from './alpaca/adapter.js';
 import { binance } from './binance/adapter.js';
 import { coinbase } from './coinbase/adapter.js';
 import { kalshi } from './kalshi/adapter.js';
@@ -28,6 +29,7 @@ export const VENUES: readonly VenueAdapter<any>[] = Object.freeze([
   nasdaq,
   polymarket,
   kalshi,
+  alpaca,
 ]);
 
 const BY_ID: ReadonlyMap<string, VenueAdapter<any>> = indexById(VENUES);

@@ -54,7 +54,7 @@ export function register(program: Command): void {
             credentials[k] = v;
           }
           const sim = await adapter.execution.startSim({
-            credentials, port: o.port, ...(o.capture !== undefined ? { capture: o.capture } : {}), ...(o.faults !== undefined ? { faults: o.faults } : {}), ...(o.seed !== undefined ? { seed: o.seed } : {}),
+            credentials, port: o.port, speed: o.speed, ...(o.capture !== undefined ? { capture: o.capture } : {}), ...(o.faults !== undefined ? { faults: o.faults } : {}), ...(o.seed !== undefined ? { seed: o.seed } : {}),
           });
           printJson(sim.urls ?? { rest: `http://127.0.0.1:${sim.port}`, ws: `ws://127.0.0.1:${sim.port}` });
           await untilSignal(() => sim.close());
@@ -155,9 +155,10 @@ export function registerLiveRun(program: Command): void {
     .requiredOption('--venue <id>', 'ccxt exchange id (binance)')
     .option('--base-url <url>', 'REST base of the venue (e.g. the simulated Binance)')
     .option('--confirm-live', 'allow the production endpoints', false)
+    .option('--config <file>', 'the live session\'s config (its live.venue settings), for venues with a live session')
     .option('--json', 'JSON', false)
     .action(
-      action(async (o: { store: string; venue: string; baseUrl?: string; confirmLive: boolean; json: boolean }) => {
+      action(async (o: { store: string; venue: string; baseUrl?: string; confirmLive: boolean; json: boolean; config?: string }) => {
         if (o.venue.toLowerCase() !== 'binance') return reconcileOnSession(o);
         const { openVenueSession, reconcileVenue } = await import('../../runtime/live.js');
         const session = await openVenueSession({ venue: o.venue, ...(o.baseUrl !== undefined ? { baseUrl: o.baseUrl } : {}), confirmLive: o.confirmLive });
@@ -178,11 +179,11 @@ export function registerLiveRun(program: Command): void {
 }
 
 /** A venue's live session (LiveVenueSession: venues not traded through ccxt), from the registry. */
-async function openSession(venue: string, o: { baseUrl?: string; confirmLive: boolean; instruments?: string[] }) {
+async function openSession(venue: string, o: { baseUrl?: string; confirmLive: boolean; instruments?: string[]; venueConfig?: Record<string, unknown> }) {
   const { getVenue, parseVenueConfig } = await import('../../venues/registry.js');
   const adapter = getVenue(venue);
   if (adapter.execution?.openLive === undefined) throw new TapedeckError('USAGE', `live trading is not wired for ${adapter.id}`, { field: '--venue' });
-  return adapter.execution.openLive(parseVenueConfig(adapter, {}), {
+  return adapter.execution.openLive(parseVenueConfig(adapter, o.venueConfig ?? {}), {
     env: process.env, confirmLive: o.confirmLive, ...(o.baseUrl !== undefined ? { baseUrl: o.baseUrl } : {}), ...(o.instruments ? { instruments: o.instruments } : {}),
   });
 }
@@ -190,7 +191,7 @@ async function openSession(venue: string, o: { baseUrl?: string; confirmLive: bo
 async function liveOnSession(o: LiveOpts, cfg: Awaited<ReturnType<typeof import('../../runtime/config.js')['readConfigFile']>>, onEnd: 'cancel' | 'leave'): Promise<void> {
   const instruments = ['instrument', 'instrumentA', 'instrumentB'].map((k) => cfg.params[k]).filter((v): v is string => typeof v === 'string');
   if (instruments.length === 0) throw new TapedeckError('CONFIG_INVALID', `live needs params.instrument in the config (e.g. "${o.venue.toUpperCase()}:<market>")`, { file: o.config ?? '--config', field: 'params.instrument' });
-  const session = await openSession(o.venue, { ...(o.baseUrl !== undefined ? { baseUrl: o.baseUrl } : {}), confirmLive: o.confirmLive, instruments });
+  const session = await openSession(o.venue, { ...(o.baseUrl !== undefined ? { baseUrl: o.baseUrl } : {}), confirmLive: o.confirmLive, instruments, ...(cfg.live?.venue ? { venueConfig: cfg.live.venue } : {}) });
   const { resolveRunConfig } = await import('../../runtime/config.js');
   const { runLiveVenue } = await import('../../runtime/live-venue.js');
   const { openStore } = await import('../../store/open.js');
@@ -223,7 +224,9 @@ async function liveOnSession(o: LiveOpts, cfg: Awaited<ReturnType<typeof import(
   }
 }
 
-async function reconcileOnSession(o: { store: string; venue: string; baseUrl?: string; confirmLive: boolean; json: boolean }): Promise<void> {
+async function reconcileOnSession(o: { store: string; venue: string; baseUrl?: string; confirmLive: boolean; json: boolean; config?: string }): Promise<void> {
+  const { readConfigFile } = await import('../../runtime/config.js');
+  const venueConfig = readConfigFile(o.config).live?.venue;
   const { openStore } = await import('../../store/open.js');
   const store = await openStore(o.store, { readOnly: true });
   try {
@@ -233,7 +236,7 @@ async function reconcileOnSession(o: { store: string; venue: string; baseUrl?: s
       const i = (e.data as { instrument?: unknown }).instrument;
       if (e.type === 'OrderIntended' && typeof i === 'string' && i.startsWith(`${o.venue.toUpperCase()}:`)) instruments.add(i);
     }
-    const session = await openSession(o.venue, { ...(o.baseUrl !== undefined ? { baseUrl: o.baseUrl } : {}), confirmLive: o.confirmLive, instruments: [...instruments] });
+    const session = await openSession(o.venue, { ...(o.baseUrl !== undefined ? { baseUrl: o.baseUrl } : {}), confirmLive: o.confirmLive, instruments: [...instruments], ...(venueConfig ? { venueConfig } : {}) });
     try {
       const { reconcileLiveVenue } = await import('../../runtime/live-venue.js');
       const r = await reconcileLiveVenue(store, session, { apply: false });
