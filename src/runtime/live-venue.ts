@@ -82,13 +82,24 @@ export async function reconcileLiveVenue(store: EventStore, s: LiveVenueSession,
       if (sent && !listed.has(ord.orderId) && s.instruments.has(ord.instrument)) report.orders.push({ orderId: ord.orderId, state: 'not-found', filledLots: 0, leavesLots: 0 });
     }
     const nowNs = wallClockNs();
+    // A replace in flight when the last session stopped: the venue's record says whether it took.
+    const pre: AnyEnvelope[] = [];
+    for (const ord of ledger.orders.orders.values()) {
+      if (ord.replacePending === null || !lifecycle.isWorking(ord.status) || !s.instruments.has(ord.instrument)) continue;
+      const v = report.replaced?.get(ord.orderId);
+      const env = v !== undefined && v.replaceCount > ord.replaceCount
+        ? mk('OrderReplaced', { orderId: ord.orderId, priceTicks: v.priceTicks, qtyLots: v.qtyLots, venueOrderId: v.venueOrderId }, `${id}:replaced:${ord.orderId}`, nowNs)
+        : mk('ReplaceRejected', { orderId: ord.orderId, reason: 'reconciliation: the replace did not take at the venue' }, `${id}:replace-rejected:${ord.orderId}`, nowNs);
+      rec.evolve(ledger, { type: env.type, data: env.data });
+      pre.push(env);
+    }
     const decision = rec.decide(ledger, report, { id });
     const retry = !decision.ok && attempt < 2 && decision.differences.some((d) => !d.fixed && racy.has(d.kind));
     if (retry) {
       await new Promise((res) => setTimeout(res, 150));
       continue;
     }
-    const events = decision.events.map((e) => mk(e.type, e.data, e.idKey, nowNs));
+    const events = [...pre, ...decision.events.map((e) => mk(e.type, e.data, e.idKey, nowNs))];
     for (const e of decision.events) if (e.type !== 'PositionReported' && e.type !== 'ReconciliationCompleted') rec.evolve(ledger, e);
     if (o.apply && events.length > 0) await appendEvents(store, `reconcile-${s.venue}`, events);
     const working = [...ledger.orders.orders.values()].filter((x) => lifecycle.isWorking(x.status)).map((x) => x.orderId);

@@ -134,7 +134,7 @@ export interface LiveVenueSession {
   /** InstrumentDefined events for `instruments`, stamped `atNs` (the first market event's venue time). */
   instrumentsDefined(instruments: readonly string[], atNs: bigint): AnyEnvelope[];
   /** What the venue reports for reconciliation: our orders, fills and positions on these instruments. */
-  report(request: { instruments: string[]; sides: ReadonlyMap<string, Side> }): Promise<VenueReport>;
+  report(request: { instruments: string[]; sides: ReadonlyMap<string, Side> }): Promise<LiveVenueReport>;
   /** Cancels an order (of an earlier session); true when the venue took it. */
   cancel(order: { orderId: string; instrument: string; venueOrderId: string | null; replaceCount: number }): Promise<boolean>;
   newExecutionClient(o: { knownFillIds: Iterable<string>; eventClockNs: () => bigint; onLog?: (line: string) => void }): ExecutionClient & { readonly stats?: object };
@@ -143,6 +143,12 @@ export interface LiveVenueSession {
   redact(text: string): string;
   close(): Promise<void>;
 }
+
+/** A venue report, plus what each order's venue record says about replaces (amends) that took. */
+export type LiveVenueReport = VenueReport & {
+  /** Per kernel order id: how many replaces the venue applied, and the order's price and total now. */
+  replaced?: ReadonlyMap<string, { replaceCount: number; priceTicks: number; qtyLots: number; venueOrderId: string }>;
+};
 
 export interface LiveSessionOptions {
   /** The shell's environment (credentials come from there, never from the config). */

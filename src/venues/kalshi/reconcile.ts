@@ -12,10 +12,11 @@
  * order of the ledger that is not in it never reached the venue.
  */
 import type { Side } from '../../../domain/events/primitives.js';
+import type { LiveVenueReport } from '../adapter.js';
 import type { VenueFill, VenueOrderReport, VenuePosition, VenueReport } from '../../../domain/reconcile/reconcile.js';
 import { parseRestFill } from './execution.js';
 import type { KalshiRest } from './rest.js';
-import { countToLots, KALSHI, kalshiFillId, kalshiInstrumentId, orderIdFromKalshiClientId, QTY_SCALE, tickerOf } from './wire.js';
+import { countToLots, dollarsToTicks, KALSHI, kalshiFillId, kalshiInstrumentId, orderIdFromKalshiClientId, QTY_SCALE, tickerOf } from './wire.js';
 
 export interface KalshiReportRequest {
   /** Instruments (KALSHI:<ticker>) whose orders, fills and positions to read. */
@@ -25,11 +26,12 @@ export interface KalshiReportRequest {
   sides?: ReadonlyMap<string, Side>;
 }
 
-export async function kalshiVenueReport(rest: KalshiRest, r: KalshiReportRequest): Promise<VenueReport> {
+export async function kalshiVenueReport(rest: KalshiRest, r: KalshiReportRequest): Promise<VenueReport & Required<Pick<LiveVenueReport, 'replaced'>>> {
   const orders: VenueOrderReport[] = [];
   const fills: VenueFill[] = [];
   const positions: VenuePosition[] = [];
   const byVenueId = new Map<string, { orderId: string; side: Side }>();
+  const replaced = new Map<string, { replaceCount: number; priceTicks: number; qtyLots: number; venueOrderId: string }>();
   const tickers = [...new Set(r.instruments.filter((i) => i.startsWith(`${KALSHI}:`)).map(tickerOf))];
   for (const ticker of tickers) {
     for (const raw of await rest.pages('/portfolio/orders', 'orders', { ticker })) {
@@ -43,6 +45,10 @@ export async function kalshiVenueReport(rest: KalshiRest, r: KalshiReportRequest
       const initial = countToLots(String(o.initial_count_fp ?? '0'), 'initial_count_fp');
       const state = o.status === 'resting' ? 'open' : o.status === 'executed' || (filled >= initial && initial > 0) ? 'filled' : 'canceled';
       orders.push({ orderId: ours.orderId, state, filledLots: filled, leavesLots: state === 'open' ? remaining : 0, venueOrderId: o.order_id });
+      // An amend that took shows in the client order id (ours, with the amend count) and the order's price and total.
+      if (typeof o.yes_price_dollars === 'string') {
+        replaced.set(ours.orderId, { replaceCount: ours.amends, priceTicks: dollarsToTicks(o.yes_price_dollars, r.priceScale, 'yes_price_dollars'), qtyLots: initial, venueOrderId: o.order_id });
+      }
     }
     const seen = new Set<string>();
     const all = [
@@ -72,5 +78,5 @@ export async function kalshiVenueReport(rest: KalshiRest, r: KalshiReportRequest
     held.set(p.ticker, countToLots(String(p.position_fp ?? '0'), 'position_fp'));
   }
   for (const ticker of tickers) positions.push({ instrument: kalshiInstrumentId(ticker), qtyLots: held.get(ticker) ?? 0, qtyScale: QTY_SCALE });
-  return { venue: KALSHI, orders, openOrdersComplete: true, fills, positions, positionsComplete: false };
+  return { venue: KALSHI, orders, openOrdersComplete: true, fills, positions, positionsComplete: false, replaced };
 }
