@@ -167,4 +167,29 @@ describe('the simulated Kalshi', () => {
       await client.close();
     }
   });
+
+  it('replays a recorded capture (Kalshi WebSocket messages, one a line) as its market', { timeout: 20_000 }, async () => {
+    const file = path.join(t.dir, 'capture.jsonl');
+    const ex = JSON.parse(fs.readFileSync(path.join(process.cwd(), 'test/fixtures/datasets/venues/kalshi/examples.json'), 'utf8')) as { ws: Record<string, Array<{ payload: { msg: Record<string, unknown> } }>> };
+    const snap = ex.ws.orderbook_snapshot![0]!.payload;
+    const lines = [
+      snap,
+      { type: 'orderbook_delta', sid: 2, seq: 3, msg: { market_ticker: 'FED-23DEC-T3.00', price_dollars: '0.2200', delta_fp: '-33.00', side: 'yes', ts_ms: 1669149841000 } },
+      { type: 'trade', sid: 3, msg: { ...ex.ws.trade![0]!.payload.msg, market_ticker: 'FED-23DEC-T3.00' } },
+    ];
+    fs.writeFileSync(file, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+    const replay = await SimKalshi.start({ keyId: creds.keyId, publicKey: creds.publicKey(), stepMs: 10, capture: file });
+    try {
+      expect(replay.tickers()).toEqual(['FED-23DEC-T3.00']);
+      const base = replay.urls.rest.replace('/trade-api/v2', '');
+      await until('the capture played once', async () => ((await (await fetch(`${base}/_sim/stats`)).json()) as { steps: number }).steps >= 2);
+      const book = (await (await fetch(`${replay.urls.rest}/markets/FED-23DEC-T3.00/orderbook`)).json()) as { orderbook_fp: { yes_dollars: string[][]; no_dollars: string[][] } };
+      // The recorded snapshot, then its delta (0.22: 333 - 33 = 300), bids only on both sides.
+      expect(book.orderbook_fp.no_dollars).toEqual([['0.5400', '20.00'], ['0.5600', '146.00']]);
+      expect(book.orderbook_fp.yes_dollars.find((l) => l[0] === '0.2200')).toBeDefined();
+      expect(replay.yesBook('FED-23DEC-T3.00').asks).toEqual([[44, 14600], [46, 2000]]);
+    } finally {
+      await replay.close();
+    }
+  });
 });
