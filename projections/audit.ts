@@ -19,7 +19,7 @@ import { projectFrom } from './catchup.js';
 import { defaultDbPath, openDbWithRetry, queryRows, sqlString, trimDecimal } from './db.js';
 
 export interface AuditedEvent {
-  /** Global position in the log; -1 for an input the run references (see `input`) rather than holds. */
+  /** Global position in the log; -1 for a referenced input that is not in the log (a dataset's, a file's: see `input`). */
   position: number;
   /** A referenced input (InputsReferenced): its number among the run's inputs and where it lives. */
   input?: { number: number; source: string };
@@ -86,9 +86,9 @@ export function decodeRaw(raw: RawBytes): unknown {
   }
 }
 
-function auditedInput(env: AnyEnvelope, number: number, source: string): AuditedEvent {
+function auditedInput(env: AnyEnvelope, position: number | null, number: number, source: string): AuditedEvent {
   const out: AuditedEvent = {
-    position: -1, input: { number, source }, id: env.id, type: env.type, role: 'input', eventTimeNs: String(env.eventTimeNs),
+    position: position ?? -1, input: { number, source }, id: env.id, type: env.type, role: 'input', eventTimeNs: String(env.eventTimeNs),
     receiveTimeNs: String(env.receiveTimeNs), causationId: env.causationId, data: toJsonValue(env.data),
   };
   if (env.raw) out.raw = { format: env.raw.format, bytesHex: hex(env.raw.bytes), decoded: decodeRaw(env.raw) };
@@ -199,8 +199,8 @@ export async function auditOrderWith(con: DuckDBConnection, openStore: () => Pro
       // The run references its inputs: the tick is read through the reference (refused if its data changed).
       const ref = await inputsReferenceOf(store, runId);
       if (ref !== null) {
-        const env = await referencedInput(runId, ref, causeInput, options);
-        if (env !== null && env.id === causeId) cause = auditedInput(env, causeInput, describeReference(ref, options));
+        const r = await referencedInput(store, runId, ref, causeInput, options);
+        if (r !== null && r.input.id === causeId) cause = auditedInput(r.input, r.position, causeInput, describeReference(ref, options));
       }
     }
     if (cause === null && typeof causeRevision === 'number') {

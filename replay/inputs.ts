@@ -1,9 +1,11 @@
 /**
  * A run's inputs, whichever way its stream holds them: inline (`role: input` events, the layout of every run
- * before InputsReferenced, and of paper and live runs) or referenced (InputsReferenced right after
- * RunStarted: the inputs are a catalog dataset or a recording file, read from its first event, and every
- * other event of the stream carries `metadata.inputs`, how many inputs the kernel had read when it was made).
- * Parity, audit and slippage read inputs only through here, so both layouts stay readable.
+ * before InputsReferenced) or referenced (InputsReferenced right after RunStarted: the inputs are a catalog
+ * dataset or a recording file read from its first event, or the market-data stream a paper or live session
+ * wrote; every event of the run stream carries `metadata.inputs`, how many referenced inputs the kernel had
+ * read when it was made). A paper or live run mixes the two: market data referenced, venue reports and
+ * control inputs inline. Parity, audit and slippage read inputs only through here, so every layout stays
+ * readable.
  */
 import fs from 'node:fs';
 import { TapedeckError } from '../domain/core/errors.js';
@@ -30,36 +32,60 @@ export interface RunInput {
   input: AnyEnvelope;
   revision: number | null;
   number: number | null;
-  /** Global position of an inline input; null for a referenced one. */
+  /** Global position of an input stored in the log (inline, or in a market-data stream); null for one in a file. */
   position: number | null;
 }
 
+/** An entry of the run's timeline: one of its inputs, or an event of its stream (inline inputs are inputs). */
+export type TimelineEntry = { kind: 'input'; input: RunInput } | { kind: 'event'; record: RecordedEvent };
+
 /**
- * The run's inputs in the order the kernel read them. Referenced inputs are checked (INPUTS_MISSING,
- * INPUTS_CHANGED) before the first is read; `count` bounds them (RunEnded.events: how many the run read).
+ * The run as the kernel lived it: its inputs and the other events of its stream in one order. Inline, that
+ * is the stream itself. Referenced, each event of the stream is preceded by the referenced inputs read before
+ * it was made (`metadata.inputs`). Referenced data is checked (INPUTS_MISSING, INPUTS_CHANGED) before the
+ * first input is read.
  */
-export async function* runInputs(store: EventStore, runId: string, ref: InputsReference | null, options: ReferenceOptions & { count?: number } = {}): AsyncGenerator<RunInput> {
+export async function* runTimeline(store: EventStore, runId: string, options: ReferenceOptions = {}): AsyncGenerator<TimelineEntry> {
+  const stream = `run-${runId}`;
+  const ref = await inputsReferenceOf(store, runId);
+  const inline = (record: RecordedEvent): TimelineEntry => (record.metadata.role === 'input'
+    ? { kind: 'input', input: { input: storedToEnvelope(record.stream, record, { stream, position: record.position }), revision: record.revision, number: null, position: record.position } }
+    : { kind: 'event', record });
   if (ref === null) {
-    for await (const e of store.readStream(`run-${runId}`)) {
-      if (e.metadata.role !== 'input') continue;
-      yield { input: storedToEnvelope(e.stream, e, { stream: e.stream, position: e.position }), revision: e.revision, number: null, position: e.position };
-    }
+    for await (const record of store.readStream(stream)) yield inline(record);
     return;
   }
-  const count = options.count ?? ref.inputs ?? Infinity;
-  if (count <= 0) return;
-  let n = 0;
-  for await (const input of await openReferencedInputs(runId, ref, options)) {
-    yield { input, revision: null, number: n, position: null };
-    if (++n >= count) return;
+  let referenced: AsyncIterator<RunInput> | null = null;
+  let read = 0;
+  try {
+    for await (const record of store.readStream(stream)) {
+      const upTo = typeof record.metadata.inputs === 'number' ? record.metadata.inputs : read;
+      while (read < upTo) {
+        referenced ??= (await openReferencedInputs(store, runId, ref, options))[Symbol.asyncIterator]();
+        const next = await referenced.next();
+        if (next.done === true) {
+          throw new TapedeckError('INPUTS_CHANGED', `run ${runId} read ${upTo} inputs from ${describeReference(ref, options)}, which now holds ${read}`, { stream, revision: record.revision });
+        }
+        read++;
+        yield { kind: 'input', input: next.value };
+      }
+      yield inline(record);
+    }
+  } finally {
+    await referenced?.return?.(undefined);
   }
-  if (n < count && count !== Infinity) throw new TapedeckError('INPUTS_CHANGED', `run ${runId} read ${count} inputs from ${describeReference(ref)}, which now holds ${n}`, { field: 'InputsReferenced.inputs' });
 }
 
-/** What a reference points at, as a person reads it: `catalog:DIR#ID` or the file's path. */
+/** The run's inputs in the order the kernel read them (inline and referenced alike). */
+export async function* runInputs(store: EventStore, runId: string, options: ReferenceOptions = {}): AsyncGenerator<RunInput> {
+  for await (const e of runTimeline(store, runId, options)) if (e.kind === 'input') yield e.input;
+}
+
+/** What a reference points at, as a person reads it: `catalog:DIR#ID`, the file's path, or the stream. */
 export function describeReference(ref: InputsReference, options: ReferenceOptions = {}): string {
   const src = ref.source;
-  return src.kind === 'catalog' ? `catalog:${options.catalog ?? src.catalog}#${src.datasetId}` : src.path;
+  if (src.kind === 'catalog') return `catalog:${options.catalog ?? src.catalog}#${src.datasetId}`;
+  return src.kind === 'file' ? src.path : `stream ${src.stream}`;
 }
 
 /** Every referenced file is there with the size and SHA-256 the run recorded; else INPUTS_MISSING or INPUTS_CHANGED. */
@@ -75,51 +101,45 @@ function verifyFiles(runId: string, src: Extract<InputsReference['source'], { ki
   }
 }
 
-/** The referenced inputs in the order the run read them, after checking the data is what it read. */
-export async function openReferencedInputs(runId: string, ref: InputsReference, options: ReferenceOptions = {}): Promise<AsyncIterable<AnyEnvelope>> {
-  if (ref.source.kind === 'catalog') return catalogRef.openReferencedInputs(runId, ref, options);
-  verifyFiles(runId, ref.source);
-  return openReplaySource(resolveSource(ref.source.path));
+/** The referenced inputs, numbered from 0 in the order the run read them, after checking the data is what it read. */
+async function openReferencedInputs(store: EventStore, runId: string, ref: InputsReference, options: ReferenceOptions): Promise<AsyncIterable<RunInput>> {
+  const src = ref.source;
+  if (src.kind === 'stream') {
+    if ((await store.streamRevision(src.stream)) < 0) {
+      throw new TapedeckError('INPUTS_MISSING', `run ${runId} reads its market data from stream ${src.stream}, which is not in this store`, { stream: src.stream });
+    }
+    return (async function* () {
+      for await (const e of store.readStream(src.stream)) {
+        yield { input: storedToEnvelope(e.stream, e, { stream: e.stream, position: e.position }), revision: null, number: e.revision, position: e.position };
+      }
+    })();
+  }
+  let envelopes: AsyncIterable<AnyEnvelope>;
+  if (src.kind === 'catalog') envelopes = await catalogRef.openReferencedInputs(runId, ref, options);
+  else {
+    verifyFiles(runId, src);
+    envelopes = await openReplaySource(resolveSource(src.path));
+  }
+  return (async function* () {
+    let n = 0;
+    for await (const input of envelopes) yield { input, revision: null, number: n++, position: null };
+  })();
 }
 
-/** Referenced input number `n` (audit), after the same check; null when the data has no such input. */
-export async function referencedInput(runId: string, ref: InputsReference, n: number, options: ReferenceOptions = {}): Promise<AnyEnvelope | null> {
-  if (ref.source.kind === 'catalog') return catalogRef.referencedInput(runId, ref, n, options);
-  let i = 0;
-  for await (const env of await openReferencedInputs(runId, ref, options)) if (i++ === n) return env;
+/** Referenced input number `n` (audit's cause), after the same check; null when the data has no such input. */
+export async function referencedInput(store: EventStore, runId: string, ref: InputsReference, n: number, options: ReferenceOptions = {}): Promise<RunInput | null> {
+  const src = ref.source;
+  if (src.kind === 'catalog') {
+    const input = await catalogRef.referencedInput(runId, ref, n, options);
+    return input === null ? null : { input, revision: null, number: n, position: null };
+  }
+  if (src.kind === 'stream') {
+    await openReferencedInputs(store, runId, ref, options); // the stream is there
+    for await (const e of store.readStream(src.stream, { fromRevision: n, maxCount: 1 })) {
+      if (e.revision === n) return { input: storedToEnvelope(e.stream, e, { stream: e.stream, position: e.position }), revision: null, number: n, position: e.position };
+    }
+    return null;
+  }
+  for await (const r of await openReferencedInputs(store, runId, ref, options)) if (r.number === n) return r;
   return null;
-}
-
-/** An entry of the run's timeline: one of its inputs, or an event of its stream. */
-export type TimelineEntry = { kind: 'input'; input: RunInput } | { kind: 'event'; record: RecordedEvent };
-
-/**
- * The run as the kernel lived it: inputs and the events of its stream in one order. Inline, that is the
- * stream itself. Referenced, each event is preceded by the inputs read before it was made (`metadata.inputs`).
- */
-export async function* runTimeline(store: EventStore, runId: string, options: ReferenceOptions = {}): AsyncGenerator<TimelineEntry> {
-  const stream = `run-${runId}`;
-  const ref = await inputsReferenceOf(store, runId);
-  if (ref === null) {
-    for await (const record of store.readStream(stream)) {
-      if (record.metadata.role === 'input') {
-        const input = storedToEnvelope(record.stream, record, { stream, position: record.position });
-        yield { kind: 'input', input: { input, revision: record.revision, number: null, position: record.position } };
-      } else yield { kind: 'event', record };
-    }
-    return;
-  }
-  const inputs = runInputs(store, runId, ref, options);
-  let read = 0;
-  for await (const record of store.readStream(stream)) {
-    const upTo = typeof record.metadata.inputs === 'number' ? record.metadata.inputs : read;
-    while (read < upTo) {
-      const next = await inputs.next();
-      if (next.done === true) break;
-      read++;
-      yield { kind: 'input', input: next.value };
-    }
-    yield { kind: 'event', record };
-  }
-  await inputs.return(undefined);
 }

@@ -15,7 +15,7 @@ import type { ResolvedRunConfig } from '../src/runtime/config.js';
 import { kernelSetup } from '../src/runtime/engine.js';
 import { codeHash } from '../src/runtime/hashes.js';
 import type { EventStore, RecordedEvent } from '../src/store/port.js';
-import { inputsReferenceOf, runInputs, type ReferenceOptions } from './inputs.js';
+import { runInputs, type ReferenceOptions } from './inputs.js';
 
 export interface ParityResult {
   /** True only when the run is complete and every decision and the final hash match. */
@@ -61,7 +61,6 @@ export async function checkParity(store: EventStore, runId: string, options: Ref
   const recorded: unknown[] = [];
   const recordedFull: string[] = [];
   let recordedHash: string | null = null;
-  let recordedInputs: number | null = null;
   const incomplete: string[] = [];
   let nextRevision = 0;
   let ended = false;
@@ -74,7 +73,6 @@ export async function checkParity(store: EventStore, runId: string, options: Ref
     if (e.type === 'RunEnded') {
       ended = true;
       recordedHash = (e.data as { decisionsHash: string }).decisionsHash;
-      recordedInputs = (e.data as { events: number }).events;
     }
     if (e.type === 'RunAbandoned') abandoned = `the run was abandoned: ${(e.data as { reason?: string }).reason ?? 'its process died'}`;
     if (e.metadata.role !== 'decision') continue;
@@ -87,8 +85,6 @@ export async function checkParity(store: EventStore, runId: string, options: Ref
   if (!ended && abandoned !== null) incomplete.push(abandoned);
   if (!ended) incomplete.push(`the run has no RunEnded (killed, abandoned or still running): its last event is ${last.type} at revision ${last.revision}, position ${last.position}`);
   const complete = incomplete.length === 0;
-  // Referenced inputs are checked against their checksums before the first is read (refused if changed).
-  const ref = await inputsReferenceOf(store, runId);
 
   const out: KernelOutput[] = [];
   let index = 0;
@@ -106,7 +102,8 @@ export async function checkParity(store: EventStore, runId: string, options: Ref
     codeHashMatches: manifest.codeHash === codeHash(),
     divergence: { index, inputPosition, ...(inputNumber !== null ? { inputNumber } : {}), expected: recorded[index] ?? null, actual },
   });
-  for await (const e of runInputs(store, runId, ref, { ...options, ...(recordedInputs !== null ? { count: recordedInputs } : {}) })) {
+  // Referenced inputs are checked against their checksums before the first is read (refused if changed).
+  for await (const e of runInputs(store, runId, options)) {
     const input = e.input;
     inputNumber = e.number;
     inputs++;

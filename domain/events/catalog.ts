@@ -335,6 +335,14 @@ export const InputsReferenced = z.object({
       /** Every file its reader read (the recording, and a capture's REST companions beside it), absolute. */
       files: z.array(z.object({ path: z.string().min(1), bytes: z.int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/) })).min(1),
     }),
+    z.object({
+      /**
+       * A market-data stream of this store that a paper or live session wrote as the data arrived (input n is
+       * its revision n). Only market data is referenced: venue reports and control inputs stay in the run stream.
+       */
+      kind: z.literal('stream'),
+      stream: nonEmpty,
+    }),
   ]),
   /**
    * Inputs in the referenced data, or null when not known as the run starts (a file read as it goes). The

@@ -87,6 +87,12 @@ export interface RunRequest {
    * decisions cite their cause by id and number. Replay only.
    */
   inputsReference?: Omit<PayloadOf<'InputsReferenced'>, 'runId'>;
+  /**
+   * Paper and live: the market data received is appended to the stream `marketdata-<runId>` as it arrives
+   * (new data, stored once) and the run references it (InputsReferenced, kind stream) instead of holding
+   * it; venue reports and control inputs stay in the run stream. Not with `resume`.
+   */
+  marketDataStream?: boolean;
 }
 
 export interface RunSummary {
@@ -138,16 +144,30 @@ class Journal {
   /** Global position of the last durable event, as the store reported it; -1 before the first append. */
   lastPosition = -1;
   private inflight: Promise<void> = Promise.resolve();
-  /** Inputs read so far, in a run that references its inputs (null when it holds them). */
+  /** Inputs referenced so far, in a run that references its inputs (null when it holds them). */
   private referencedInputs: number | null = null;
+  /** The market-data stream a paper or live session writes its market data to (revision n = input n), or null. */
+  private marketData: { stream: string; buf: EventData[]; revision: number } | null = null;
   constructor(private readonly store: EventStore, readonly stream: string, private readonly inputMetadata?: RunRequest['inputMetadata']) {}
 
   /**
-   * Inputs are referenced, not journaled: an input only counts, and every other event carries
-   * `metadata.inputs` (inputs read when it was made), which places it among the referenced inputs.
+   * Inputs are referenced, not journaled: a referenced input only counts (or, with `marketDataStream`,
+   * goes to that stream), and every event of the run stream carries `metadata.inputs` (referenced inputs
+   * read when it was made), which places it among them.
    */
-  referenceInputs(): void {
+  referenceInputs(marketDataStream: string | null = null): void {
     this.referencedInputs = 0;
+    if (marketDataStream !== null) this.marketData = { stream: marketDataStream, buf: [], revision: -1 };
+  }
+
+  /** Whether `input` is referenced rather than journaled in the run stream. */
+  references(input: AnyEnvelope): boolean {
+    return this.referencedInputs !== null && (this.marketData === null || CATALOG[input.type].category === 'market');
+  }
+
+  /** Referenced inputs added so far: the number the next one will have. */
+  get referenced(): number {
+    return this.referencedInputs ?? 0;
   }
 
   /** Continues a stream that already holds events up to `revision` (a resumed run). */
@@ -161,8 +181,13 @@ class Journal {
   }
 
   add(env: AnyEnvelope, role: EventRole): void {
-    if (this.referencedInputs !== null && role === 'input') {
-      this.referencedInputs++;
+    if (role === 'input' && this.references(env)) {
+      this.referencedInputs!++;
+      if (this.marketData !== null) {
+        const stored = envelopeToStored(env);
+        stored.metadata.role = 'input';
+        this.marketData.buf.push({ id: stored.id, type: stored.type, data: stored.data, metadata: stored.metadata });
+      }
       return;
     }
     const stored = envelopeToStored(env);
@@ -173,7 +198,7 @@ class Journal {
   }
 
   get pending(): number {
-    return this.buf.length;
+    return this.buf.length + (this.marketData?.buf.length ?? 0);
   }
 
   /**
@@ -183,6 +208,19 @@ class Journal {
    * loop can never reorder or interleave.
    */
   async flush(): Promise<void> {
+    const md = this.marketData;
+    if (md !== null && md.buf.length > 0) {
+      // Market data first: a decision in the run stream never cites an input that is not durable.
+      const mdBatch = md.buf;
+      md.buf = [];
+      const mdExpected = md.revision === -1 ? 'no_stream' : md.revision;
+      md.revision += mdBatch.length;
+      const mdLast = md.revision;
+      this.inflight = this.inflight.then(() => this.store.appendToStream(md.stream, mdBatch, { expectedRevision: mdExpected })).then((r) => {
+        invariant(r.nextExpectedRevision === mdLast, `market-data stream ${md.stream}: append acknowledged at revision ${r.nextExpectedRevision}, expected ${mdLast}`);
+      });
+      this.inflight.catch(() => undefined);
+    }
     if (this.buf.length === 0) return;
     const batch = this.buf;
     this.buf = [];
@@ -222,8 +260,11 @@ export async function runKernel(req: RunRequest): Promise<RunSummary> {
   const setup = kernelSetup(runId, req.config, live, req.strategyOverride);
   const k: KernelState = initKernel(setup);
   const journal = new Journal(req.store, k.stream, req.inputMetadata);
-  const referenced = req.inputsReference !== undefined;
-  invariant(!referenced || (req.mode === 'replay' && req.resume !== true), 'only a fresh replay references its inputs');
+  invariant(req.inputsReference === undefined || (req.mode === 'replay' && req.resume !== true), 'only a fresh replay references a dataset or file');
+  invariant(req.marketDataStream !== true || (req.mode !== 'replay' && req.resume !== true && req.inputsReference === undefined), 'only a fresh paper or live session writes a market-data stream');
+  const reference: Omit<PayloadOf<'InputsReferenced'>, 'runId'> | undefined = req.marketDataStream === true
+    ? { source: { kind: 'stream', stream: `marketdata-${runId}` }, inputs: null }
+    : req.inputsReference;
   const guard = live ? new LiveGuard(k, req) : null;
   const resumed = req.resume === true ? await resumeRun(req.store, k, setup.configHash, guard) : null;
   journal.init(resumed?.revision ?? -1);
@@ -247,11 +288,11 @@ export async function runKernel(req: RunRequest): Promise<RunSummary> {
   };
   if (resumed === null) {
     journal.add(started, 'run');
-    if (req.inputsReference !== undefined) {
-      journal.referenceInputs();
+    if (reference !== undefined) {
+      journal.referenceInputs(reference.source.kind === 'stream' ? reference.source.stream : null);
       journal.add({
         id: uuidFromName(runId, 'inputs-referenced'), type: 'InputsReferenced', schemaVersion: CATALOG.InputsReferenced.version, stream: k.stream,
-        eventTimeNs: 0n, receiveTimeNs: 0n, causationId: null, correlationId: runId, data: { runId, ...req.inputsReference },
+        eventTimeNs: 0n, receiveTimeNs: 0n, causationId: null, correlationId: runId, data: { runId, ...reference },
       }, 'run');
     }
     await journal.durable();
@@ -296,7 +337,7 @@ export async function runKernel(req: RunRequest): Promise<RunSummary> {
     clear(out);
     // Decisions cite their cause by id and revision in the run stream (see Journal), never by a position;
     // or, when the inputs are referenced, by id and number among them.
-    if (referenced) processInput(k, input, null, out, k.inputs);
+    if (journal.references(input)) processInput(k, input, null, out, journal.referenced);
     else processInput(k, input, journal.nextRevision(), out);
     for (const o of out) {
       if (o.kind === 'event') add(o.env, o.role);

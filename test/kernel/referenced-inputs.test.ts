@@ -212,6 +212,64 @@ describe('a replay that references its recording file', () => {
   });
 });
 
+describe('a paper session that writes its market data to a market-data stream', () => {
+  it('keeps the market data out of the run stream, references the stream, and parity, audit and slippage read it there', async () => {
+    const store = await EmbeddedEventStore.open(storeDir);
+    let paper: RunSummary;
+    let runEvents: RecordedEvent[];
+    let market: RecordedEvent[];
+    try {
+      // The engine's paper path with the capture's events as they would arrive (the socket is the paper tests' subject).
+      paper = await runKernel({ mode: 'paper', store, config, sourceLabel: capture, events: captureEventSource(capture), marketDataStream: true });
+      runEvents = await collect(store.readStream(`run-${paper.runId}`));
+      market = await collect(store.readStream(`marketdata-${paper.runId}`));
+      await expect(checkParity(store, paper.runId)).resolves.toMatchObject({ identical: true, complete: true, inputs: inline.events });
+      const r = await slippage(store, paper.runId, referenced.runId);
+      expect(r.paired).toBe(inline.orders);
+      for (const o of r.orders) expect(o.decisionPrice).toBe(o.backtestDecisionPrice);
+    } finally {
+      await store.close();
+    }
+    expect(paper.decisionsHash).toBe(inline.decisionsHash);
+    expect(runEvents[1]).toMatchObject({ type: 'InputsReferenced', data: { source: { kind: 'stream', stream: `marketdata-${paper.runId}` }, inputs: null } });
+    expect(runEvents.filter((e) => e.metadata.role === 'input')).toEqual([]);
+    expect(market.map((e) => e.id)).toEqual(inlineEvents.filter((e) => e.metadata.role === 'input').map((e) => e.id));
+    const intent = runEvents.find((e) => e.type === 'OrderIntended')!;
+    const { orderId, decision } = intent.data as { orderId: string; decision: { causeEventId: string; causeInput: number } };
+    expect(market[decision.causeInput]!.id).toBe(decision.causeEventId);
+    const a = await auditOrder(storeDir, orderId, { runId: paper.runId, dbPath: path.join(tmp.dir, 'projections.duckdb') });
+    expect(a.cause).toMatchObject({ id: decision.causeEventId, position: market[decision.causeInput]!.position, input: { number: decision.causeInput, source: `stream marketdata-${paper.runId}` } });
+    expect(a.cause!.raw!.decoded).toBeTypeOf('object');
+  });
+});
+
+describe('a session mixing referenced market data with inputs it keeps (control)', () => {
+  it('puts the kill switch inputs back between the right ticks: parity identical, and the halt changed what was decided', async () => {
+    const store = await EmbeddedEventStore.open(storeDir);
+    try {
+      async function* withHalt(): AsyncGenerator<AnyEnvelope> {
+        let n = 0;
+        for await (const e of captureEventSource(capture)) {
+          yield e;
+          const at = ++n === 60 ? 'HALTED' : n === 200 ? 'ACTIVE' : null;
+          if (at !== null) {
+            yield { id: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`, type: 'KillSwitchChanged', schemaVersion: 1, stream: 'control', eventTimeNs: e.eventTimeNs,
+              receiveTimeNs: e.receiveTimeNs, causationId: null, correlationId: null, data: { state: at, reason: 'test', by: 'operator' } } as AnyEnvelope;
+          }
+        }
+      }
+      const r = await runKernel({ mode: 'paper', store, config, sourceLabel: capture, events: withHalt(), marketDataStream: true });
+      const evs = await collect(store.readStream(`run-${r.runId}`));
+      const kept = evs.filter((e) => e.metadata.role === 'input');
+      expect(kept.map((e) => [e.type, e.metadata.inputs])).toEqual([['KillSwitchChanged', 60], ['KillSwitchChanged', 200]]);
+      expect(r.decisionsHash).not.toBe(inline.decisionsHash);
+      await expect(checkParity(store, r.runId)).resolves.toMatchObject({ identical: true, inputs: inline.events + 2, hash: r.decisionsHash });
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 /** Runs `fn` while one byte of the dataset's first event file is flipped (same size, other SHA-256). */
 async function corrupted(fn: () => Promise<void>): Promise<void> {
   const file = (refEvents[1]!.data as { source: { files: Array<{ path: string }> } }).source.files[0]!.path;

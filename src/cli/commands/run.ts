@@ -101,9 +101,10 @@ export function register(program: Command): void {
     .option('--config <file>', 'JSON: {seed, params, risk, venues}')
     .requiredOption('--store <dir>', 'event store directory (created if missing)')
     .option('--speed <n>', 'replay speed: 1 = real time, N = N times faster, 0 = as fast as possible', '1')
+    .option('--market-data-stream', 'write the market data received to the stream marketdata-<runId> as it arrives, and reference it from the run instead of copying it in', false)
     .option('--json', 'print the summary as JSON', false)
     .action(
-      action(async (sourceArgs: string[], opts: RunOpts) => {
+      action(async (sourceArgs: string[], opts: RunOpts & { marketDataStream: boolean }) => {
         const speed = Number(opts.speed);
         if (!Number.isFinite(speed) || speed < 0) throw new TapedeckError('USAGE', `--speed must be a number >= 0, got "${opts.speed}"`, { field: '--speed' });
         const { sources, label, config } = await prepare(sourceArgs, opts);
@@ -113,7 +114,7 @@ export function register(program: Command): void {
         const feed = await openPaperSources(sources, speed);
         const bar = progressBar('paper');
         try {
-          const s = await runKernel({ mode: 'paper', store, config, sourceLabel: label, events: feed.events, onProgress: bar.update, progressEvery: 100 });
+          const s = await runKernel({ mode: 'paper', store, config, sourceLabel: label, events: feed.events, onProgress: bar.update, progressEvery: 100, marketDataStream: opts.marketDataStream });
           bar.stop();
           printSummary(s, opts.json);
         } finally {
