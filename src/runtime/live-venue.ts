@@ -132,6 +132,8 @@ export interface LiveVenueOptions {
   signal?: AbortSignal;
   onLog?: (line: string) => void;
   runId?: string;
+  /** Write the market data received to `marketdata-<runId>` and reference it from the run (RunRequest.marketDataStream). */
+  marketDataStream?: boolean;
 }
 
 export interface LiveVenueResult {
@@ -207,6 +209,7 @@ export async function runLiveVenue(o: LiveVenueOptions): Promise<LiveVenueResult
     summary = await runKernel({
       mode: 'live', store: o.store, config: o.config, sourceLabel: `${s.venue.toLowerCase()} live`, events: events(),
       executionClients: new Map([[s.venue, client]]), ...(o.runId !== undefined ? { runId: o.runId } : {}), journalBatch: 1,
+      ...(o.marketDataStream === true ? { marketDataStream: true } : {}),
     });
   } finally {
     if (timer) clearTimeout(timer);

@@ -316,6 +316,8 @@ export interface LiveOptions {
   signal?: AbortSignal;
   onLog?: (line: string) => void;
   runId?: string;
+  /** Write the market data received to `marketdata-<runId>` and reference it from the run (RunRequest.marketDataStream). */
+  marketDataStream?: boolean;
 }
 
 export interface LiveResult {
@@ -404,6 +406,7 @@ export async function runLive(o: LiveOptions): Promise<LiveResult> {
     summary = await runKernel({
       mode: 'live', store: o.store, config: o.config, sourceLabel: `${s.exchangeId} ${s.baseUrl ?? 'production'}`, events: events(),
       executionClients: new Map([[s.venue, client]]), ...(o.runId !== undefined ? { runId: o.runId } : {}), journalBatch: 1,
+      ...(o.marketDataStream === true ? { marketDataStream: true } : {}),
     });
   } finally {
     if (timer) clearTimeout(timer);

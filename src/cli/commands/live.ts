@@ -89,6 +89,7 @@ interface LiveOpts {
   store: string;
   duration?: number;
   confirmLive: boolean;
+  marketDataStream: boolean;
   json: boolean;
 }
 
@@ -103,6 +104,7 @@ export function registerLiveRun(program: Command): void {
     .requiredOption('--store <dir>', 'event store directory (created if missing)')
     .option('--duration <seconds>', 'stop after this many seconds', positiveNumber('--duration'))
     .option('--confirm-live', 'allow trading on the production endpoints', false)
+    .option('--market-data-stream', 'write the market data received to the stream marketdata-<runId> as it arrives, and reference it from the run instead of copying it in', false)
     .option('--json', 'print the summary as JSON', false)
     .action(
       action(async (o: LiveOpts) => {
@@ -126,7 +128,7 @@ export function registerLiveRun(program: Command): void {
           // Live, the venue's tick and lot (InstrumentDefined from its markets) are enforced by risk unless the config says otherwise.
           const config = resolveRunConfig(o.strategy, { ...cfg, risk: { instrumentRules: true, ...(cfg.risk ?? {}) }, venues: [] }, survey, o.config ?? '--config');
           const r = await runLive({
-            store, session, config, onEnd: liveCfg.onEnd, requestsPerSecond: liveCfg.requestsPerSecond, signal: stop.signal,
+            store, session, config, onEnd: liveCfg.onEnd, requestsPerSecond: liveCfg.requestsPerSecond, signal: stop.signal, marketDataStream: o.marketDataStream,
             ...(o.duration !== undefined ? { durationMs: o.duration * 1000 } : {}),
             onLog: (line) => process.stderr.write(`tapedeck: ${session.redact(line)}\n`),
           });
@@ -204,7 +206,7 @@ async function liveOnSession(o: LiveOpts, cfg: Awaited<ReturnType<typeof import(
     const survey = { instruments: new Map([...session.instruments].map(([id, i]) => [id, { venue: session.venue, symbol: i.symbol, priceScale: i.priceScale, qtyScale: i.qtyScale, events: 0 }])) };
     const config = resolveRunConfig(o.strategy, { ...cfg, risk: { instrumentRules: true, ...(cfg.risk ?? {}) }, venues: [] }, survey, o.config ?? '--config');
     const r = await runLiveVenue({
-      store, session, config, onEnd, signal: stop.signal, ...(o.duration !== undefined ? { durationMs: o.duration * 1000 } : {}),
+      store, session, config, onEnd, signal: stop.signal, ...(o.duration !== undefined ? { durationMs: o.duration * 1000 } : {}), marketDataStream: o.marketDataStream,
       onLog: (line) => process.stderr.write(`tapedeck: ${session.redact(line)}\n`),
     });
     const out = {
