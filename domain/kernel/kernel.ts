@@ -82,9 +82,24 @@ export interface KernelState {
   fills: number;
   decisionsHash: string;
   /** The input being processed: the cause of whatever the kernel decides now. */
-  /** The input being processed; `revision` is its revision in the run stream (null when not journaled). */
-  /** `input`: its number among a run's referenced inputs (InputsReferenced), null when the run holds its inputs. */
-  cause: { id: string; revision: number | null; input: number | null; eventTimeNs: bigint; receiveTimeNs: bigint };
+  cause: Cause;
+}
+
+/**
+ * The input being processed. `revision`: its revision in the run stream (null when not journaled);
+ * `input`: its number among a run's referenced inputs (InputsReferenced), null when the run holds its
+ * inputs. The id is read from the envelope only when the kernel makes something (most inputs make
+ * nothing), so an input whose id is costly to derive (a name-based UUID) can pay for it only then.
+ */
+export class Cause {
+  envelope: AnyEnvelope | null = null;
+  revision: number | null = null;
+  input: number | null = null;
+  eventTimeNs = 0n;
+  receiveTimeNs = 0n;
+  get id(): string {
+    return this.envelope === null ? '' : this.envelope.id;
+  }
 }
 
 const GENESIS_HASH = new StructuralHasher().update('tapedeck-decisions-v1').digestHex();
@@ -122,7 +137,7 @@ export function initKernel(setup: KernelSetup): KernelState {
     decisions: 0,
     fills: 0,
     decisionsHash: GENESIS_HASH,
-    cause: { id: '', revision: null, input: null, eventTimeNs: 0n, receiveTimeNs: 0n },
+    cause: new Cause(),
   };
 }
 
@@ -152,7 +167,7 @@ export function processInput(k: KernelState, input: AnyEnvelope, revision: numbe
   releaseDue(k, input.eventTimeNs, out);
   k.inputs++;
   const cause = k.cause;
-  cause.id = input.id;
+  cause.envelope = input;
   cause.revision = revision;
   cause.input = inputNumber;
   cause.eventTimeNs = input.eventTimeNs;

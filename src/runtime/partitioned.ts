@@ -13,7 +13,10 @@
  *
  * Inputs are not copied: every worker reads the whole day from one SharedArrayBuffer and decodes only
  * its own instruments' messages (ItchInstrumentFilter). The run stream holds the decisions, venue
- * reports and fills; the inputs stay where they are (the ITCH day), cited by id.
+ * reports and fills; the inputs stay where they are (the ITCH day): as in a run that references its
+ * inputs (InputsReferenced), a decision cites its cause by id and number (causeInput: the message's
+ * place in the day) and every other event carries metadata.inputs. InputsReferenced itself names only
+ * catalog datasets so far, so a partitioned run says what it read in its manifest's source.
  */
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -50,6 +53,8 @@ export interface PartitionSetRequest {
 /** One kernel output, with the index of the input that caused it. */
 export interface PartitionOutput {
   index: number;
+  /** Inputs of the day read when it was made (index, or index + 1 once the input itself was taken): metadata.inputs. */
+  inputs: number;
   env: AnyEnvelope;
   role: EventRole;
 }
@@ -96,10 +101,14 @@ export function runPartitionSet(day: Uint8Array, req: PartitionSetRequest): Part
       const k = kernels.get((env.data as { instrument: string }).instrument)!;
       clear(out);
       // The input is not journaled (it stays in the day), so no revision: decisions cite it by id.
-      processInput(k, env, null, out);
+      // The input's number among the run's inputs is its place in the day (decisions cite it as causeInput).
+      processInput(k, env, null, out, index);
+      let read = index;
       for (let i = 0; i < out.length; i++) {
         const o = out[i]!;
-        if (o.kind === 'event' && o.role !== 'input') outputs.push({ index, env: o.env, role: o.role });
+        if (o.kind !== 'event') continue;
+        if (o.role === 'input') read = index + 1;
+        else outputs.push({ index, inputs: read, env: o.env, role: o.role });
       }
     },
   );
@@ -244,9 +253,10 @@ export async function journalPartitionedRun(store: EventStore, r: PartitionedRep
   };
   let pending: EventData[] = [];
   let revision = -1;
-  const add = async (env: AnyEnvelope, role: EventRole | 'run'): Promise<void> => {
+  const add = async (env: AnyEnvelope, role: EventRole | 'run', inputs?: number): Promise<void> => {
     const stored = envelopeToStored(env);
     stored.metadata.role = role;
+    if (inputs !== undefined) stored.metadata.inputs = inputs;
     pending.push({ id: stored.id, type: stored.type, data: stored.data, metadata: stored.metadata });
     if (pending.length >= batch) await flush();
   };
@@ -258,7 +268,7 @@ export async function journalPartitionedRun(store: EventStore, r: PartitionedRep
     revision = res.nextExpectedRevision;
   };
   await add(started, 'run');
-  for (const o of r.outputs) await add(o.env, o.role);
+  for (const o of r.outputs) await add(o.env, o.role, o.inputs);
   await add(ended, 'run');
   await flush();
 }

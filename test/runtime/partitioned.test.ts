@@ -65,6 +65,15 @@ describe('partitioned replay', () => {
     for (let i = 1; i < all.outputs.length; i++) expect(all.outputs[i]!.index).toBeGreaterThanOrEqual(all.outputs[i - 1]!.index);
     const alone = runPartitionSet(d.bytes, { ...req, instruments: [d.instruments[2]!] });
     expect(alone.partitions[0]).toEqual(all.partitions.find((p) => p.instrument === d.instruments[2]));
+    // Decisions cite their cause by number, its place in the day: the input being taken, or (for what a
+    // venue report due before it set off) an earlier one.
+    const intents = all.outputs.filter((o) => o.env.type === 'OrderIntended');
+    expect(intents.length).toBeGreaterThan(0);
+    expect(intents.some((o) => (o.env.data as { decision: { causeInput?: number } }).decision.causeInput === o.index)).toBe(true);
+    for (const o of intents) {
+      const n = (o.env.data as { decision: { causeInput?: number } }).decision.causeInput!;
+      expect(Number.isInteger(n) && n <= o.index).toBe(true);
+    }
     // Ids are scoped by instrument: no two kernels of the run make the same id.
     const ids = all.outputs.map((o) => o.env.id);
     expect(new Set(ids).size).toBe(ids.length);

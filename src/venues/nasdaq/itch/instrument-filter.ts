@@ -2,7 +2,8 @@
  * Reads an ITCH day for some instruments only. Every message is framed and counted (its index is its
  * place in the day, as in itchEventSource, so ids and causes match), but only those whose stock locate
  * the stock directory ('R') names as a wanted instrument are decoded into envelopes; the rest cost a
- * two-byte read. A partitioned replay (src/runtime/partitioned.ts) gives each worker thread the whole
+ * two-byte read. Envelopes derive their ids lazily (LazyIdEnvelope): they are for a kernel only.
+ * A partitioned replay (src/runtime/partitioned.ts) gives each worker thread the whole
  * day and one of these, so nothing is copied between threads.
  */
 import type { AnyEnvelope } from '../../../../domain/events/envelope.js';
@@ -10,6 +11,7 @@ import type { PayloadSink } from '../framing/payload-sink.js';
 import { decodeMessage } from './codec.js';
 import { readItchBytes } from './reader.js';
 import { ItchEventMapper, type ItchEventOptions } from './to-events.js';
+import { ItchMessageView } from './views.js';
 
 const TYPE_STOCK_DIRECTORY = 0x52; // 'R'
 
@@ -21,6 +23,7 @@ export class ItchInstrumentFilter implements PayloadSink {
   /** 1 at a wanted instrument's locate. */
   private readonly wantedLocate = new Uint8Array(65_536);
   private readonly mapper: ItchEventMapper;
+  private readonly view = new ItchMessageView();
 
   constructor(
     private readonly instruments: ReadonlySet<string>,
@@ -39,7 +42,7 @@ export class ItchInstrumentFilter implements PayloadSink {
     if (this.wantedLocate[locate] !== 1) return;
     // A copy: the envelope keeps its raw bytes, and the day's buffer is not ours.
     const raw = bytes.slice(offset, offset + length);
-    const env = this.mapper.map(decodeMessage(raw, 0, length), raw, index);
+    const env = this.mapper.mapView(this.view.wrap(bytes, offset), raw, index, true);
     this.kept++;
     if (env !== null) this.onEvent(env, index);
   }

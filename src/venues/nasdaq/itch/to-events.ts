@@ -15,12 +15,14 @@
  */
 import { TapedeckError } from '../../../../domain/core/errors.js';
 import { uuidFromName } from '../../../../domain/core/sha256.js';
+import { CATALOG, type EventType } from '../../../../domain/events/catalog.js';
 import { makeEvent, type AnyEnvelope, type RawBytes } from '../../../../domain/events/envelope.js';
 import { marketDataStream } from '../../common/frame.js';
 import { type ErrorPolicy } from '../framing/binaryfile.js';
 import { readFileChunks } from '../framing/byte-source.js';
 import { decodeMessage } from './codec.js';
 import type { ItchMessage } from './messages.js';
+import type { ItchMessageView } from './views.js';
 import { itchFileReader, type ItchReadSummary } from './reader.js';
 
 export const ITCH_ID_NAMESPACE = 'itch50';
@@ -46,6 +48,8 @@ const TRADING_STATE: Record<string, 'halted' | 'paused' | 'quotation-only' | 'tr
 /** Maps decoded messages one by one; keeps the stock directory it needs to name instruments. */
 export class ItchEventMapper {
   private readonly symbols = new Map<number, string>();
+  /** Instrument and stream names by locate, once the directory named it (mapView's cache). */
+  private readonly byLocate: Array<{ instrument: string; stream: string } | undefined> = [];
   private readonly fileId: string;
   private readonly midnightNs: bigint;
   private readonly venue: string;
@@ -66,6 +70,86 @@ export class ItchEventMapper {
       return `${this.venue}:${s}`;
     }
     return `${this.venue}:LOCATE-${locate}`;
+  }
+
+  /**
+   * The same envelope as `map(decodeMessage(raw))`, read straight from a view for the types that make
+   * up nearly all of a day (A, F, E, C, X, D, U, P): no decoded object, no spread, the instrument and
+   * stream names made once per locate. The other types go through `map`.
+   * `lazyId`: the envelope is a LazyIdEnvelope (see there), for a kernel that reads ids only as causes.
+   */
+  mapView(v: ItchMessageView, raw: Uint8Array, messageIndex: number, lazyId = false): AnyEnvelope | null {
+    const t = v.messageType();
+    if (t !== 0x41 && t !== 0x44 && t !== 0x55 && t !== 0x45 && t !== 0x58 && t !== 0x46 && t !== 0x43 && t !== 0x50) {
+      return this.map(decodeMessage(raw, 0, raw.length), raw, messageIndex);
+    }
+    const locate = v.stockLocate();
+    let names = this.byLocate[locate];
+    if (names === undefined) {
+      // A, F and P carry the stock; the others are named by the directory (or LOCATE-n), as in map().
+      const instrument = t === 0x41 || t === 0x46 || t === 0x50 ? this.instrumentOf(locate, v.stock()) : this.instrumentOf(locate);
+      names = { instrument, stream: marketDataStream(instrument) };
+      // Only a name from the directory is final; LOCATE-n may still be named by a later message.
+      if (this.symbols.has(locate)) this.byLocate[locate] = names;
+    }
+    const timeNs = this.midnightNs + BigInt(v.timestamp());
+    const venue = this.venue;
+    const instrument = names.instrument;
+    let type: 'BookOrderAdded' | 'BookOrderDeleted' | 'BookOrderReplaced' | 'BookOrderExecuted' | 'BookOrderCanceled' | 'TradeReported';
+    let data: Record<string, unknown>;
+    switch (t) {
+      case 0x41: // A
+      case 0x46: { // F
+        type = 'BookOrderAdded';
+        data = {
+          venue, instrument, orderRef: u64Text(v.orderReferenceNumber(), v, 0), priceScale: ITCH_PRICE_SCALE, qtyScale: ITCH_QTY_SCALE,
+          side: v.buySellIndicator() === 0x53 ? 'sell' : 'buy', priceTicks: v.price(), qtyLots: v.shares(),
+        };
+        if (t === 0x46) {
+          const mpid = v.attribution().trimEnd();
+          if (mpid.length > 0) data.mpid = mpid;
+        }
+        break;
+      }
+      case 0x44: // D
+        type = 'BookOrderDeleted';
+        data = { venue, instrument, orderRef: u64Text(v.orderReferenceNumber(), v, 0), priceScale: ITCH_PRICE_SCALE, qtyScale: ITCH_QTY_SCALE };
+        break;
+      case 0x55: // U
+        type = 'BookOrderReplaced';
+        data = {
+          venue, instrument, orderRef: u64Text(v.originalOrderReferenceNumber(), v, 0), priceScale: ITCH_PRICE_SCALE, qtyScale: ITCH_QTY_SCALE,
+          newOrderRef: u64Text(v.newOrderReferenceNumber(), v, 1), priceTicks: v.price(), qtyLots: v.shares(),
+        };
+        break;
+      case 0x45: // E
+      case 0x43: // C
+        type = 'BookOrderExecuted';
+        data = {
+          venue, instrument, orderRef: u64Text(v.orderReferenceNumber(), v, 0), priceScale: ITCH_PRICE_SCALE, qtyScale: ITCH_QTY_SCALE,
+          executedLots: v.executedShares(), matchNumber: u64Text(v.matchNumber(), v, 2),
+        };
+        if (t === 0x43) {
+          data.priceTicks = v.executionPrice();
+          data.printable = v.printable() !== 0x4e;
+        }
+        break;
+      case 0x58: // X
+        type = 'BookOrderCanceled';
+        data = { venue, instrument, orderRef: u64Text(v.orderReferenceNumber(), v, 0), priceScale: ITCH_PRICE_SCALE, qtyScale: ITCH_QTY_SCALE, canceledLots: v.cancelledShares() };
+        break;
+      default: // P
+        type = 'TradeReported';
+        data = {
+          venue, instrument, tradeId: u64Text(v.matchNumber(), v, 2), priceTicks: v.price(), qtyLots: v.shares(),
+          priceScale: ITCH_PRICE_SCALE, qtyScale: ITCH_QTY_SCALE, aggressor: 'unknown',
+        };
+    }
+    if (lazyId) return new LazyIdEnvelope(this.fileId, messageIndex, type, names.stream, timeNs, data, raw) as unknown as AnyEnvelope;
+    return {
+      id: uuidFromName(ITCH_ID_NAMESPACE, `${this.fileId}:${messageIndex}`), type, schemaVersion: CATALOG[type].version, stream: names.stream,
+      eventTimeNs: timeNs, receiveTimeNs: timeNs, causationId: null, correlationId: null, data, raw: { format: 'itch50', bytes: raw },
+    } as AnyEnvelope;
   }
 
   /** The envelope for one message (null for types with no catalogue event). `raw` is kept as given. */
@@ -179,6 +263,49 @@ export class ItchEventMapper {
         return null;
     }
   }
+}
+
+/**
+ * An input envelope whose id (a SHA-256 name-based UUID, the costliest part of mapping a message) is
+ * derived when first read: the kernel reads an input's id only when the input causes something, and
+ * most cause nothing. The id is a getter on the prototype, so a spread copy would lose it: this is for
+ * inputs that go to a kernel and nowhere else (the partitioned replay's, which are never journaled).
+ */
+export class LazyIdEnvelope {
+  readonly schemaVersion: number;
+  readonly causationId = null;
+  readonly correlationId = null;
+  readonly raw: RawBytes;
+  private cachedId: string | null = null;
+  constructor(
+    private readonly fileId: string,
+    private readonly messageIndex: number,
+    readonly type: EventType,
+    readonly stream: string,
+    readonly eventTimeNs: bigint,
+    readonly data: Record<string, unknown>,
+    rawBytes: Uint8Array,
+  ) {
+    this.raw = { format: 'itch50', bytes: rawBytes };
+    this.schemaVersion = CATALOG[type].version;
+  }
+
+  get receiveTimeNs(): bigint {
+    return this.eventTimeNs;
+  }
+
+  get id(): string {
+    return (this.cachedId ??= uuidFromName(ITCH_ID_NAMESPACE, `${this.fileId}:${this.messageIndex}`));
+  }
+}
+
+/**
+ * A u64 field as decimal text, exact: the view's number when it is below 2^53, else the bigint read
+ * (field 0: the order reference, 1: the new order reference, 2: the match number).
+ */
+function u64Text(n: number, v: ItchMessageView, field: 0 | 1 | 2): string {
+  if (n <= Number.MAX_SAFE_INTEGER) return String(n);
+  return (field === 0 ? (v.messageType() === 0x55 ? v.originalOrderReferenceNumberBig() : v.orderReferenceNumberBig()) : field === 1 ? v.newOrderReferenceNumberBig() : v.matchNumberBig()).toString();
 }
 
 export interface ItchEventSourceOptions extends ItchEventOptions {
