@@ -41,7 +41,6 @@ import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { TapedeckError } from '../../../domain/core/errors.js';
 import { formatDecimal, rescale } from '../../../domain/core/fixed.js';
-import { nextFloat, seedPrng, type PrngState } from '../../../domain/core/prng.js';
 import { uuidFromName } from '../../../domain/core/sha256.js';
 import type { AnyEnvelope } from '../../../domain/events/envelope.js';
 import type { TimedEvent } from '../../../domain/events/event.js';
@@ -49,6 +48,7 @@ import type { VenueCommand } from '../../../domain/orders/commands.js';
 import type { SimVenueConfigInput } from '../../../domain/venue/config.js';
 import { initialState, step, stepMarket, type SimVenueState, type VenueReport } from '../../../domain/venue/simulated.js';
 import { wallClockNs } from '../common/clock.js';
+import { Faults, parseFaults } from '../common/sim-server.js';
 import { SyntheticBinaryMarket } from '../common/synthetic-binary.js';
 import { KalshiParser } from './parse.js';
 import { verifyKalshiRequest } from './signing.js';
@@ -57,7 +57,8 @@ import {
 } from './wire.js';
 
 const MAX_RECORDS = 1_000_000;
-const FAULTS = ['lose-ack', 'delay-ack', '5xx', 'gap', 'drop'] as const;
+/** The faults it knows, with their default delay in ms. */
+const FAULTS: Readonly<Record<string, number>> = { 'lose-ack': 0, 'delay-ack': 500, '5xx': 0, gap: 0, drop: 0 };
 
 export interface SimKalshiOptions {
   /** The account: its key id and public key (the private key stays with the client). */
@@ -154,19 +155,9 @@ class KalshiHttpError extends Error {
   }
 }
 
+/** Checks a --faults spec against the simulated Kalshi's faults. */
 export function parseKalshiFaults(spec: string | undefined): Map<string, { prob: number; ms: number }> {
-  const out = new Map<string, { prob: number; ms: number }>();
-  if (spec === undefined || spec.trim() === '') return out;
-  for (const item of spec.split(',')) {
-    const [name, probText, msText] = item.trim().split(':');
-    if (name === undefined || !(FAULTS as readonly string[]).includes(name)) throw new TapedeckError('USAGE', `--faults: unknown fault "${name ?? ''}" (known: ${FAULTS.join(', ')})`, { field: '--faults' });
-    const prob = Number(probText ?? '1');
-    if (!(prob >= 0 && prob <= 1)) throw new TapedeckError('USAGE', `--faults: ${name} needs a probability in [0, 1], got "${probText}"`, { field: '--faults' });
-    const ms = msText === undefined ? 500 : Number(msText);
-    if (!(Number.isInteger(ms) && ms >= 0 && ms <= 60_000)) throw new TapedeckError('USAGE', `--faults: ${name} needs a delay in ms 0..60000, got "${msText}"`, { field: '--faults' });
-    out.set(name, { prob, ms });
-  }
-  return out;
+  return parseFaults(spec, FAULTS);
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -193,8 +184,7 @@ export class SimKalshi {
   private readonly sockets = new Set<Socket>();
   private readonly positions = new Map<string, { lots: number; costMicros: bigint; feesMicros: bigint; realizedMicros: bigint }>();
   private balanceMicros = 1_000_000n * 1_000_000n;
-  private readonly rng: PrngState;
-  private readonly faults: { p: Map<string, { prob: number; ms: number }>; once: Set<string> };
+  private readonly faults: Faults;
   private readonly out: VenueReport[] = [];
   private nextSid = 1;
   /** The sequence of the kernel venue's own feed (never skipped). */
@@ -210,8 +200,7 @@ export class SimKalshi {
     this.priceScale = o.priceScale ?? DEFAULT_PRICE_SCALE;
     this.one = 10 ** this.priceScale;
     this.keys = new Map([[o.keyId, o.publicKey]]);
-    this.rng = seedPrng(o.seed ?? 11);
-    this.faults = { p: parseKalshiFaults(o.faults), once: new Set() };
+    this.faults = new Faults(FAULTS, o.faults, o.seed ?? 11);
     this.parser = new KalshiParser({ priceScale: this.priceScale });
     this.venue = initialState({
       venue: KALSHI,
@@ -262,12 +251,7 @@ export class SimKalshi {
   }
 
   setFaults(spec: string | undefined, once: string[] = []): void {
-    if (spec !== undefined) {
-      this.faults.p.clear();
-      for (const [k, v] of parseKalshiFaults(spec)) this.faults.p.set(k, v);
-    }
-    parseKalshiFaults(once.join(','));
-    for (const f of once) this.faults.once.add(f);
+    this.faults.set(spec, once);
   }
 
   /** The YES book of a market as the simulator holds it (bids; asks = 1 − NO bids). */
@@ -456,18 +440,11 @@ export class SimKalshi {
     }
   }
 
-  private maybeFault(name: string, act: (ms: number) => void): boolean {
-    let hit = false;
-    if (this.faults.once.has(name)) {
-      this.faults.once.delete(name);
-      hit = true;
-    } else {
-      const f = this.faults.p.get(name);
-      if (f !== undefined && f.prob > 0 && nextFloat(this.rng) < f.prob) hit = true;
-    }
-    if (!hit) return false;
+  private maybeFault(name: string, act: (ms: number) => void = () => undefined): boolean {
+    const ms = this.faults.hit(name);
+    if (ms === null) return false;
     this.counters.faults[name] = (this.counters.faults[name] ?? 0) + 1;
-    act(this.faults.p.get(name)?.ms ?? 500);
+    act(ms);
     return true;
   }
 
@@ -578,10 +555,8 @@ export class SimKalshi {
         req.socket.destroy();
         return;
       }
-      if (isWrite && this.faults.p.has('delay-ack')) {
-        const ms = this.faults.p.get('delay-ack')!.ms;
-        if (this.maybeFault('delay-ack', () => undefined)) await new Promise((r) => setTimeout(r, ms));
-      }
+      const delayMs = isWrite ? this.faults.hit('delay-ack') : null;
+      if (delayMs !== null) await new Promise((r) => setTimeout(r, delayMs));
       send(status, result);
     } catch (e) {
       if (e instanceof KalshiHttpError) return send(e.status, { error: { code: e.code, message: e.message } });

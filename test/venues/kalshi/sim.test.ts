@@ -168,6 +168,26 @@ describe('the simulated Kalshi', () => {
     }
   });
 
+  it('a lost answer to a create is an unknown outcome; the query finds the order by our client order id, and nothing is sent twice', { timeout: 20_000 }, async () => {
+    const client = new KalshiExecutionClient({ restUrl: sim.urls.rest, wsUrl: sim.urls.ws, credentials: creds, priceScale: 2, tickers: [TICKER] });
+    const reports: AnyEnvelope[] = [];
+    client.onReport((e) => reports.push(e));
+    await client.connect();
+    try {
+      const id = randomUUID();
+      sim.setFaults(undefined, ['lose-ack']);
+      await client.send({ kind: 'SubmitOrder', orderId: id, venue: 'KALSHI', instrument: `KALSHI:${TICKER}`, side: 'buy', orderType: 'limit', priceTicks: 2, qtyLots: 100, priceScale: 2, qtyScale: 2, timeInForce: 'GTC', postOnly: true, reduceOnly: false });
+      await until('the unknown outcome', () => reports.some((e) => e.type === 'OrderStatusUnknown' && (e.data as { orderId: string }).orderId === id));
+      const q = await client.queryOrder(id);
+      expect(q).toMatchObject({ orderId: id, state: 'open', filledLots: 0, leavesLots: 100 });
+      expect(q.venueOrderId).toMatch(/^[0-9a-f-]{36}$/);
+      const venueOrders = (await (await fetch(`${sim.urls.rest.replace('/trade-api/v2', '')}/_sim/orders`)).json()) as Array<{ client_order_id: string }>;
+      expect(venueOrders.filter((o) => o.client_order_id === kalshiClientOrderId(id))).toHaveLength(1);
+    } finally {
+      await client.close();
+    }
+  });
+
   it('replays a recorded capture (Kalshi WebSocket messages, one a line) as its market', { timeout: 20_000 }, async () => {
     const file = path.join(t.dir, 'capture.jsonl');
     const ex = JSON.parse(fs.readFileSync(path.join(process.cwd(), 'test/fixtures/datasets/venues/kalshi/examples.json'), 'utf8')) as { ws: Record<string, Array<{ payload: { msg: Record<string, unknown> } }>> };
