@@ -6,6 +6,7 @@
  * through the V2 routes and gets fills once; fills before the historical cutoff are found in /historical/fills.
  * Keys are generated here with node:crypto (throwaway).
  */
+import { spawn } from 'node:child_process';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -19,6 +20,7 @@ import { kalshiVenueReport } from '../../../src/venues/kalshi/reconcile.js';
 import { KalshiRest } from '../../../src/venues/kalshi/rest.js';
 import { SimKalshi } from '../../../src/venues/kalshi/sim.js';
 import { kalshiClientOrderId } from '../../../src/venues/kalshi/wire.js';
+import { CLI } from '../../helpers/cli.js';
 import { tmpDir } from '../../helpers/tmp.js';
 
 const TICKER = 'KXSIM-26DEC31-T50';
@@ -185,6 +187,30 @@ describe('the simulated Kalshi', () => {
       expect(venueOrders.filter((o) => o.client_order_id === kalshiClientOrderId(id))).toHaveLength(1);
     } finally {
       await client.close();
+    }
+  });
+
+  it('`tapedeck sim-venue kalshi` prints its URLs first and takes the account of KALSHI_API_KEY_ID / KALSHI_PRIVATE_KEY_PATH', { timeout: 30_000 }, async () => {
+    const child = spawn(process.execPath, [CLI, 'sim-venue', 'kalshi', '--port', '0', '--faults', 'gap:0'], {
+      env: { ...process.env, KALSHI_API_KEY_ID: 'test-key-id', KALSHI_PRIVATE_KEY_PATH: path.join(t.dir, 'ours.pem') }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      const first = await new Promise<string>((resolve, reject) => {
+        let buf = '';
+        child.stdout.on('data', (d: Buffer) => {
+          buf += d.toString();
+          if (buf.includes('\n')) resolve(buf.slice(0, buf.indexOf('\n')));
+        });
+        child.once('exit', (code) => reject(new Error(`sim-venue exited with ${code}`)));
+      });
+      const urls = JSON.parse(first) as { rest: string; ws: string };
+      expect(urls.rest).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/trade-api\/v2$/);
+      expect(urls.ws).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/trade-api\/ws\/v2$/);
+      expect((await new KalshiRest(urls.rest, creds).request('GET', '/portfolio/positions')).status).toBe(200);
+      expect((await new KalshiRest(urls.rest, stranger).request('GET', '/portfolio/positions')).status).toBe(401);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise<void>((r) => (child.exitCode !== null ? r() : child.once('exit', () => r())));
     }
   });
 
