@@ -190,6 +190,30 @@ describe('the simulated Kalshi', () => {
     }
   });
 
+  it('a dropped user stream reconnects, re-reads the working orders over REST, and still reports every fill once', { timeout: 30_000 }, async () => {
+    const client = new KalshiExecutionClient({ restUrl: sim.urls.rest, wsUrl: sim.urls.ws, credentials: creds, priceScale: 2, tickers: [TICKER] });
+    const reports: AnyEnvelope[] = [];
+    client.onReport((e) => reports.push(e));
+    await client.connect();
+    try {
+      const id = randomUUID();
+      await client.send({ kind: 'SubmitOrder', orderId: id, venue: 'KALSHI', instrument: `KALSHI:${TICKER}`, side: 'buy', orderType: 'limit', priceTicks: sim.yesBook(TICKER).bids[0]![0], qtyLots: 20000, priceScale: 2, qtyScale: 2, timeInForce: 'GTC', postOnly: true, reduceOnly: false });
+      const fillsOf = () => reports.filter((e) => e.type === 'OrderFilled' && (e.data as { orderId: string }).orderId === id).map((e) => (e.data as { fillId: string }).fillId);
+      await until('accepted', () => reports.some((e) => e.type === 'OrderAccepted' && (e.data as { orderId: string }).orderId === id));
+      sim.setFaults(undefined, ['drop']);
+      await until('the reconnect and resync', () => client.stats.resyncs >= 1);
+      expect(client.stats.streamGaps).toBeGreaterThanOrEqual(1);
+      await client.send({ kind: 'CancelOrder', orderId: id, venue: 'KALSHI', instrument: `KALSHI:${TICKER}` });
+      await until('the cancel (or the last fill)', () => reports.some((e) => (e.type === 'OrderCanceled' || (e.type === 'OrderFilled' && (e.data as { leavesLots: number }).leavesLots === 0)) && (e.data as { orderId: string }).orderId === id));
+      const venue = (await (await fetch(`${sim.urls.rest.replace('/trade-api/v2', '')}/_sim/fills`)).json()) as Array<{ fill_id: string; client_order_id: string }>;
+      const theirs = venue.filter((f) => f.client_order_id === kalshiClientOrderId(id)).map((f) => `KALSHI:${f.fill_id}`);
+      expect(fillsOf().sort()).toEqual(theirs.sort());
+      expect(new Set(fillsOf()).size).toBe(fillsOf().length);
+    } finally {
+      await client.close();
+    }
+  });
+
   it('`tapedeck sim-venue kalshi` prints its URLs first and takes the account of KALSHI_API_KEY_ID / KALSHI_PRIVATE_KEY_PATH', { timeout: 30_000 }, async () => {
     const child = spawn(process.execPath, [CLI, 'sim-venue', 'kalshi', '--port', '0', '--faults', 'gap:0'], {
       env: { ...process.env, KALSHI_API_KEY_ID: 'test-key-id', KALSHI_PRIVATE_KEY_PATH: path.join(t.dir, 'ours.pem') }, stdio: ['ignore', 'pipe', 'pipe'],
