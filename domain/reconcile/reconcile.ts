@@ -122,6 +122,16 @@ export function initialState(venue: string, opening: readonly LedgerPosition[] =
 
 /** Folds one logged event in place. Order events of other venues and everything else are ignored. */
 export function evolve(state: LedgerState, event: { type: string; data: unknown }): LedgerState {
+  if (event.type === 'FillReversed') {
+    // The venue undid a fill (Polymarket MATCHED → FAILED): it no longer counts, in fills or position.
+    const d = event.data as PayloadOf<'FillReversed'>;
+    const f = state.fills.get(d.fillId);
+    if (f === undefined) return state;
+    state.fills.delete(d.fillId);
+    const p = state.positions.get(f.instrument);
+    if (p !== undefined) state.positions.set(f.instrument, addLots(p, f.side === 'buy' ? -f.qtyLots : f.qtyLots, f.qtyScale));
+    return state;
+  }
   if (!lifecycle.isOrderEvent(event)) return state;
   if (event.type === 'OrderIntended') {
     if (event.data.venue !== state.venue) return state;

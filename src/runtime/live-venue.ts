@@ -43,7 +43,7 @@ async function readLedger(store: EventStore, venue: string): Promise<rec.LedgerS
       if ((e.data as { manifest?: { mode?: string } }).manifest?.mode === 'live') live.add(e.stream);
       continue;
     }
-    if (!live.has(e.stream) || !lifecycle.isOrderEvent(e as unknown as { type: string })) continue;
+    if (!live.has(e.stream) || (!lifecycle.isOrderEvent(e as unknown as { type: string }) && e.type !== 'FillReversed')) continue;
     rec.evolve(state, { type: e.type, data: e.data });
   }
   return state;
@@ -74,7 +74,7 @@ export async function reconcileLiveVenue(store: EventStore, s: LiveVenueSession,
       instruments.add(ord.instrument);
       sides.set(ord.orderId, ord.side);
     }
-    const report = await s.report({ instruments: [...instruments].filter((i) => s.instruments.has(i)), sides });
+    const report = await s.report({ instruments: [...instruments].filter((i) => s.instruments.has(i)), sides, orders: [...ledger.orders.orders.values()] });
     // Orders of the ledger the venue does not list never reached it (the list is complete for these markets).
     const listed = new Set(report.orders.map((r) => r.orderId));
     for (const ord of ledger.orders.orders.values()) {
@@ -156,7 +156,7 @@ export async function runLiveVenue(o: LiveVenueOptions): Promise<LiveVenueResult
   if (!r.ok) return { summary: null, startReconciliation: start, endReconciliation: null, haltReason: r.haltReason, clientStats: null };
 
   const traded = new Set<string>();
-  for (const k of ['instrument', 'instrumentA', 'instrumentB']) {
+  for (const k of ['instrument', 'instrumentA', 'instrumentB', 'yes', 'no']) {
     const v = o.config.params[k];
     if (typeof v === 'string') traded.add(v);
   }

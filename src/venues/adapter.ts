@@ -16,6 +16,7 @@
 import type { z } from 'zod';
 import type { AnyEnvelope, EventEnvelope } from '../../domain/events/envelope.js';
 import type { Side } from '../../domain/events/primitives.js';
+import type { OrderState } from '../../domain/orders/lifecycle.js';
 import type { VenueReport } from '../../domain/reconcile/reconcile.js';
 import type { ExecutionClient, MarketDataClient } from './port.js';
 import type { VenueParser } from './common/frame.js';
@@ -134,7 +135,7 @@ export interface LiveVenueSession {
   /** InstrumentDefined events for `instruments`, stamped `atNs` (the first market event's venue time). */
   instrumentsDefined(instruments: readonly string[], atNs: bigint): AnyEnvelope[];
   /** What the venue reports for reconciliation: our orders, fills and positions on these instruments. */
-  report(request: { instruments: string[]; sides: ReadonlyMap<string, Side> }): Promise<LiveVenueReport>;
+  report(request: { instruments: string[]; sides: ReadonlyMap<string, Side>; orders?: readonly OrderState[] }): Promise<LiveVenueReport>;
   /** Cancels an order (of an earlier session); true when the venue took it. */
   cancel(order: { orderId: string; instrument: string; venueOrderId: string | null; replaceCount: number }): Promise<boolean>;
   newExecutionClient(o: { knownFillIds: Iterable<string>; eventClockNs: () => bigint; onLog?: (line: string) => void }): ExecutionClient & { readonly stats?: object };

@@ -191,7 +191,7 @@ async function openSession(venue: string, o: { baseUrl?: string; confirmLive: bo
 }
 
 async function liveOnSession(o: LiveOpts, cfg: Awaited<ReturnType<typeof import('../../runtime/config.js')['readConfigFile']>>, onEnd: 'cancel' | 'leave'): Promise<void> {
-  const instruments = ['instrument', 'instrumentA', 'instrumentB'].map((k) => cfg.params[k]).filter((v): v is string => typeof v === 'string');
+  const instruments = ['instrument', 'instrumentA', 'instrumentB', 'yes', 'no'].map((k) => cfg.params[k]).filter((v): v is string => typeof v === 'string');
   if (instruments.length === 0) throw new TapedeckError('CONFIG_INVALID', `live needs params.instrument in the config (e.g. "${o.venue.toUpperCase()}:<market>")`, { file: o.config ?? '--config', field: 'params.instrument' });
   const session = await openSession(o.venue, { ...(o.baseUrl !== undefined ? { baseUrl: o.baseUrl } : {}), confirmLive: o.confirmLive, instruments, ...(cfg.live?.venue ? { venueConfig: cfg.live.venue } : {}) });
   const { resolveRunConfig } = await import('../../runtime/config.js');

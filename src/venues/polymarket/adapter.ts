@@ -1,17 +1,40 @@
 /**
- * Polymarket CLOB in the venue registry (src/venues/registry.ts). What is here so far: order signing
- * (signing.ts, order.ts, amounts.ts), auth (auth.ts), credentials (credentials.ts), and the WebSocket
- * parsers (parse.ts market channel, user.ts user channel). The live market-data and execution clients
- * and the simulated venue are not here yet (see README.md), so the record declares neither.
+ * Polymarket CLOB in the venue registry (src/venues/registry.ts): order signing (signing.ts, order.ts,
+ * amounts.ts), auth (auth.ts), credentials (credentials.ts), the WebSocket parsers (parse.ts market
+ * channel, user.ts user channel), the execution client (execution.ts, rest.ts), the live session for
+ * `tapedeck live` (session.ts, marketdata.ts) and the simulated venue (sim.ts). Recorded captures are not
+ * read yet (no `marketData`).
  */
-import { defineVenue } from '../adapter.js';
+import { defineVenue, type SimulatedVenueServer } from '../adapter.js';
 import { PolymarketConfig } from './config.js';
+import { polymarketCredentials } from './credentials.js';
+import { PolymarketExecutionClient } from './execution.js';
 import { POLYMARKET } from './parse.js';
 
 export const polymarket = defineVenue({
   id: POLYMARKET,
-  title: 'Polymarket CLOB: EIP-712 orders (v1, v2), L1/L2 auth, market and user WebSocket parsing',
+  title: 'Polymarket CLOB: EIP-712 orders (v1, v2), L1/L2 auth, market and user WebSocket, live execution and a simulated venue',
   config: PolymarketConfig,
   hosts: [/(^|\.)polymarket\.com$/],
+  execution: {
+    credentialVariables: ['POLYMARKET_PRIVATE_KEY'],
+    newClient: (config, context) => new PolymarketExecutionClient({ config, credentials: polymarketCredentials(context.credentials), ...(context.clockNs ? { clockNs: context.clockNs } : {}) }),
+    async openLive(config, options) {
+      const { openPolymarketSession } = await import('./session.js');
+      return openPolymarketSession(config, options);
+    },
+    async startSim(options): Promise<SimulatedVenueServer> {
+      if (options.capture !== undefined) {
+        const { TapedeckError } = await import('../../../domain/core/errors.js');
+        throw new TapedeckError('USAGE', 'sim-venue polymarket: recorded Polymarket captures are not read yet; run it without --capture (a seeded synthetic market)', { field: '--capture' });
+      }
+      const { SimPolymarket } = await import('./sim.js');
+      const sim = await SimPolymarket.start({
+        credentials: polymarketCredentials(options.credentials), port: options.port ?? 0,
+        ...(options.faults !== undefined ? { faults: options.faults } : {}), ...(options.seed !== undefined ? { seed: options.seed } : {}),
+      });
+      return { port: sim.port, urls: sim.info, close: () => sim.close() };
+    },
+  },
   fixtures: ['test/fixtures/datasets/polymarket/vectors.json', 'test/fixtures/datasets/venues/polymarket/ws_messages.json'],
 });

@@ -25,5 +25,7 @@ export const PolymarketConfig = configObject({
   tokens: z.array(tokenId).max(500).default([]),
   /** Condition ids (markets) to follow on the user channel. */
   markets: z.array(conditionId).max(500).default([]),
+  /** Binary markets whose YES and NO tokens are linked (complete sets net; resolution settles both). */
+  binaryMarkets: z.array(configObject({ market: conditionId, yes: tokenId, no: tokenId })).max(500).default([]),
 }).refine((c) => c.signatureType !== 3 || c.orderVersion !== 1, { message: 'signatureType 3 (POLY_1271) needs orderVersion 2 or 3', path: ['signatureType'] });
 export type PolymarketConfig = z.output<typeof PolymarketConfig>;
