@@ -1,0 +1,225 @@
+/**
+ * What risk says when it refuses, and what it ran when it approves: the exact detail of each denial
+ * (numbers, instrument, venue, the limit and the scale, so an operator can act on it), the full list of
+ * checks with every limit configured, and the bookkeeping behind them (venue kill switches, replaces,
+ * fees at a finer scale, events about orders risk never saw). Written from the survivors of
+ * `npm run mutate` on domain/risk (docs/mutation.md).
+ */
+import { describe, expect, it } from 'vitest';
+import type { TimedEvent } from '../../domain/events/event.js';
+import { applyMarketEvent, initialMarketState, type MarketState } from '../../domain/market/book.js';
+import { parseRiskConfig, type RiskConfigInput } from '../../domain/risk/config.js';
+import {
+  check, dailyPnl, effectiveKillSwitch, evolve, initialState, worstCasePositionLots, type PlaceOrderFacts, type RiskIntent, type RiskState,
+} from '../../domain/risk/risk.js';
+import { at, filled, INSTR, intended, quote, VENUE } from './builders.js';
+
+const OTHER = 'ALT:BTCUSD';
+
+function market(...events: TimedEvent[]): MarketState {
+  const m = initialMarketState();
+  for (const e of events) applyMarketEvent(m, e);
+  return m;
+}
+const mkt = market(quote(9_990, 10, 10_010, 10), quote(9_990, 10, 10_010, 10, 0n, OTHER, 'ALT'));
+const ctx = { eventTimeNs: 1_000n, market: mkt };
+
+function given(cfg: RiskConfigInput, ...events: TimedEvent[]): RiskState {
+  const s = initialState(parseRiskConfig(cfg));
+  for (const e of events) evolve(s, e);
+  return s;
+}
+function order(over: Partial<PlaceOrderFacts> = {}): PlaceOrderFacts {
+  return { orderId: 'n1', venue: VENUE, instrument: INSTR, side: 'buy', orderType: 'limit', priceTicks: 10_000, qtyLots: 1, priceScale: 2, qtyScale: 0, reduceOnly: false, ...over };
+}
+/** An order intended and approved at t, then filled `fill` lots (if given). */
+function approvedOrder(id: string, over: Partial<PlaceOrderFacts> & { fill?: number } = {}, t = 0n): TimedEvent[] {
+  const o = order({ orderId: id, ...over });
+  const ev: TimedEvent[] = [
+    intended(id, { venue: o.venue, instrument: o.instrument, side: o.side, orderType: o.orderType, priceTicks: o.priceTicks, qtyLots: o.qtyLots, reduceOnly: o.reduceOnly }, t),
+    at('RiskApproved', { orderId: id, checks: [] }, t),
+  ];
+  if (over.fill) ev.push(filled(id, over.fill, o.priceTicks ?? 10_000, o.qtyLots - over.fill, { side: o.side, instrument: o.instrument, venue: o.venue, fillId: `${id}-f` }, t));
+  return ev;
+}
+/** The denial as `CODE: detail`, or `approved: checks`. */
+function says(s: RiskState, intent: RiskIntent | PlaceOrderFacts, c = ctx): string {
+  const r = check(s, 'kind' in intent ? intent : { kind: 'place', order: intent }, c);
+  return r.approved ? `approved: ${r.checks.join(',')}` : `${r.code}: ${r.detail}`;
+}
+
+const long3 = approvedOrder('a', { qtyLots: 3, fill: 3 });
+const halted = (reason: string, venue?: string): TimedEvent => at('KillSwitchChanged', { state: 'HALTED', reason, by: 'ops', ...(venue ? { venue } : {}) });
+const reducing = (venue?: string): TimedEvent => at('KillSwitchChanged', { state: 'REDUCING', reason: 'loss', by: 'risk', ...(venue ? { venue } : {}) });
+const active = (venue?: string): TimedEvent => at('KillSwitchChanged', { state: 'ACTIVE', reason: 'ok', by: 'risk', ...(venue ? { venue } : {}) });
+
+describe('risk denials: the detail names what and how far', () => {
+  it('kill switch: the state, the venue it applies to, and its reason', () => {
+    expect(says(given({}, ...long3, halted('ops')), order())).toBe('KILL_SWITCH: kill switch HALTED (ops): only cancels pass');
+    expect(says(given({}, ...long3, halted('')), order())).toBe('KILL_SWITCH: kill switch HALTED: only cancels pass');
+    expect(says(given({}, ...long3, halted('venue down', VENUE)), order())).toBe('KILL_SWITCH: kill switch HALTED for SIM (venue down): only cancels pass');
+    expect(says(given({}, ...long3, reducing()), order())).toBe('KILL_SWITCH: kill switch REDUCING: buy 1 lots of SIM:BTCUSD does not reduce the 3-lot position');
+    expect(says(given({}, ...long3, reducing(VENUE)), order())).toBe('KILL_SWITCH: kill switch REDUCING for SIM: buy 1 lots of SIM:BTCUSD does not reduce the 3-lot position');
+  });
+
+  it('invalid orders: quantity, price, scales', () => {
+    const s = given({}, ...long3);
+    expect(says(s, order({ qtyLots: 0 }))).toBe('INVALID_ORDER: quantity 0 lots is not a positive integer');
+    expect(says(s, order({ qtyLots: 1.5 }))).toBe('INVALID_ORDER: quantity 1.5 lots is not a positive integer');
+    expect(says(s, order({ priceTicks: null }))).toBe('INVALID_ORDER: a limit order needs an integer price in ticks');
+    expect(says(s, order({ priceTicks: 100.5 }))).toBe('INVALID_ORDER: a limit order needs an integer price in ticks');
+    expect(says(s, order({ orderType: 'market', priceTicks: 5 }))).toBe('INVALID_ORDER: a market order has no price');
+    expect(says(s, order({ priceScale: 4 }))).toBe('INVALID_ORDER: scales 4/0 differ from 2/0 already used for SIM:BTCUSD');
+    expect(says(s, order({ qtyScale: 1 }))).toBe('INVALID_ORDER: scales 2/1 differ from 2/0 already used for SIM:BTCUSD');
+    // A market order without a price is valid.
+    expect(says(s, order({ orderType: 'market', priceTicks: null }))).toMatch(/^approved/);
+  });
+
+  it('instrument, reduce-only, order size, collar, notional', () => {
+    expect(says(given({ allowUnknownInstruments: false, instruments: { [INSTR]: {} } }), order({ instrument: OTHER, venue: 'ALT' })))
+      .toBe('UNKNOWN_INSTRUMENT: ALT:BTCUSD has no risk limits configured (risk.instruments)');
+    expect(says(given({}, ...long3), order({ reduceOnly: true })))
+      .toBe('REDUCE_ONLY: reduce-only buy of 1 lots would not reduce the 3-lot position (0 lots already working on that side)');
+    expect(says(given({ defaults: { maxOrderQtyLots: 5 } }), order({ qtyLots: 6 }))).toBe('MAX_ORDER_QTY: 6 lots exceeds the 5-lot limit for SIM:BTCUSD');
+    expect(says(given({ defaults: { collarBps: 100 } }), order({ priceTicks: 10_101 })))
+      .toBe('PRICE_COLLAR: price 10101 is more than 100 bps from the reference 10000 (ticks)');
+    expect(says(given({ defaults: { collarBps: 100 } }), order({ instrument: 'SIM:NOQUOTE' })))
+      .toBe('NO_REFERENCE_PRICE: no reference price for SIM:NOQUOTE to check the 100 bps collar');
+    expect(says(given({ defaults: { maxOrderNotional: '250' } }), order({ qtyLots: 3 }))).toBe('MAX_ORDER_NOTIONAL: notional 30000000000 exceeds 25000000000 (money scale 8)');
+    expect(says(given({ defaults: { maxOrderNotional: '250' } }), order({ instrument: 'SIM:NOQUOTE', orderType: 'market', priceTicks: null })))
+      .toBe('NO_REFERENCE_PRICE: no reference price for SIM:NOQUOTE to value a market order');
+  });
+
+  it('rate, open orders, position, venue, gross, net, daily loss', () => {
+    expect(says(given({ orderRate: { maxOrders: 2, windowNs: 1_000 } }, ...approvedOrder('a', {}, 100n), ...approvedOrder('b', {}, 600n)), order()))
+      .toBe('ORDER_RATE: 2 orders in the last 1000 ns reach the limit of 2');
+    expect(says(given({ maxOpenOrders: 2 }, ...approvedOrder('a'), ...approvedOrder('b')), order())).toBe('MAX_OPEN_ORDERS: 2 open orders reach the limit of 2');
+    expect(says(given({ defaults: { maxPositionLots: 5 } }, ...long3), order({ qtyLots: 3 })))
+      .toBe('POSITION_LIMIT: worst-case position 6 lots would exceed the 5-lot limit for SIM:BTCUSD');
+    const long4 = approvedOrder('a', { qtyLots: 4, fill: 4 });
+    expect(says(given({ venues: { [VENUE]: { maxGrossNotional: '500' } } }, ...long4), order({ qtyLots: 2 })))
+      .toBe('VENUE_POSITION_LIMIT: gross notional at SIM would be 60000000000, above 50000000000 (money scale 8)');
+    expect(says(given({ maxGrossExposure: '1000' }, ...long4), order({ qtyLots: 7 })))
+      .toBe('GROSS_EXPOSURE: gross exposure would be 110000000000, above 100000000000 (money scale 8)');
+    expect(says(given({ maxNetExposure: '500' }, ...long4), order({ qtyLots: 2 }))).toBe('NET_EXPOSURE: net exposure would be 60000000000, above 50000000000 (money scale 8)');
+    expect(says(given({ maxGrossExposure: '1000' }), order({ instrument: 'SIM:NOQUOTE', orderType: 'market', priceTicks: null })))
+      .toBe('NO_REFERENCE_PRICE: no price to value the exposure in SIM:NOQUOTE');
+    expect(says(given({ maxDailyLoss: '50' }, ...approvedOrder('a', { qtyLots: 10, fill: 10, priceTicks: 10_500 })), order()))
+      .toBe('DAILY_LOSS: daily P&L -5000000000 has reached the loss limit 5000000000 (money scale 8); only reducing orders pass');
+  });
+
+  it('replaces: an order that is not open, a replace already in flight, a total not above the fills', () => {
+    expect(says(given({}), { kind: 'replace', orderId: 'zz', priceTicks: 10_000, qtyLots: 2 })).toBe('INVALID_ORDER: replace: order zz is not an open order');
+    expect(says(given({}, ...approvedOrder('a', { qtyLots: 3, fill: 1 })), { kind: 'replace', orderId: 'a', priceTicks: 10_000, qtyLots: 1 }))
+      .toBe('INVALID_ORDER: replace: new total 1 lots must exceed the 1 lots filled');
+    expect(says(given({}, ...approvedOrder('a', { qtyLots: 3 }), at('ReplaceRequested', { orderId: 'a', priceTicks: 10_000, qtyLots: 4 })), { kind: 'replace', orderId: 'a', priceTicks: 10_000, qtyLots: 5 }))
+      .toBe('INVALID_ORDER: replace: order a already has a replace in flight');
+  });
+});
+
+describe('risk approvals: the checks that ran', () => {
+  const all: RiskConfigInput = {
+    defaults: { maxOrderQtyLots: 10, maxOrderNotional: '10000', maxPositionLots: 10, collarBps: 100 }, venues: { [VENUE]: { maxGrossNotional: '10000' } },
+    maxGrossExposure: '10000', maxNetExposure: '10000', maxOpenOrders: 5, orderRate: { maxOrders: 5, windowNs: 1_000 }, maxDailyLoss: '100',
+  };
+  const every = 'KILL_SWITCH,INVALID_ORDER,UNKNOWN_INSTRUMENT,REDUCE_ONLY,MAX_ORDER_QTY,PRICE_COLLAR,MAX_ORDER_NOTIONAL,ORDER_RATE,MAX_OPEN_ORDERS,POSITION_LIMIT,VENUE_POSITION_LIMIT,GROSS_EXPOSURE,NET_EXPOSURE,DAILY_LOSS';
+
+  it('every limit configured: every check runs, in order', () => {
+    expect(says(given(all), order())).toBe(`approved: ${every}`);
+    expect(says(given(all, ...long3), order({ side: 'sell' }))).toBe(`approved: ${every}`);
+  });
+
+  it('a replace that only shrinks skips the rate, the open-order count and the exposure checks; a new price counts in the rate', () => {
+    const s = given(all, ...approvedOrder('a', { qtyLots: 3 }));
+    expect(says(s, { kind: 'replace', orderId: 'a', priceTicks: 10_000, qtyLots: 2 }))
+      .toBe('approved: KILL_SWITCH,INVALID_ORDER,UNKNOWN_INSTRUMENT,REDUCE_ONLY,MAX_ORDER_QTY,PRICE_COLLAR,MAX_ORDER_NOTIONAL,DAILY_LOSS');
+    expect(says(s, { kind: 'replace', orderId: 'a', priceTicks: 10_001, qtyLots: 2 }))
+      .toBe('approved: KILL_SWITCH,INVALID_ORDER,UNKNOWN_INSTRUMENT,REDUCE_ONLY,MAX_ORDER_QTY,PRICE_COLLAR,MAX_ORDER_NOTIONAL,ORDER_RATE,DAILY_LOSS');
+  });
+});
+
+describe('risk bookkeeping (evolve)', () => {
+  it('a venue kill switch applies to its venue only, the stricter one wins, and ACTIVE for the venue clears it', () => {
+    const s = given({}, ...long3, halted('venue down', VENUE));
+    expect(says(s, order({ venue: 'ALT', instrument: OTHER }))).toMatch(/^approved/);
+    expect(effectiveKillSwitch(s, VENUE)).toEqual({ state: 'HALTED', reason: 'venue down', scope: ' for SIM' });
+    evolve(s, active(VENUE));
+    expect(effectiveKillSwitch(s, VENUE)).toEqual({ state: 'ACTIVE', reason: '', scope: '' });
+    expect(says(s, order())).toMatch(/^approved/);
+    // A venue REDUCING under a global HALTED: the global one applies, with its reason.
+    const t = given({}, ...long3, reducing(VENUE), halted('x'));
+    expect(effectiveKillSwitch(t, VENUE)).toEqual({ state: 'HALTED', reason: 'x', scope: '' });
+    // A venue switch does not change the global one.
+    expect(given({}, reducing(VENUE)).killSwitch).toBe('ACTIVE');
+  });
+
+  it('events about orders risk never approved change nothing', () => {
+    const s = given({}, ...approvedOrder('a', { qtyLots: 3 }));
+    const before = structuredClone(s);
+    for (const e of [
+      at('RiskApproved', { orderId: 'zz', checks: [] }),
+      at('ReplaceRequested', { orderId: 'zz', priceTicks: 10_000, qtyLots: 9 }),
+      at('OrderReplaced', { orderId: 'zz', priceTicks: 10_000, qtyLots: 9 }),
+      at('ReplaceRejected', { orderId: 'zz', reason: 'x' }),
+      at('OrderCanceled', { orderId: 'zz', canceledLots: 9 }),
+    ]) expect(evolve(s, e)).toBe(s);
+    expect(s).toEqual(before);
+  });
+
+  it('an intent that ends before risk approves it is forgotten; a late approval adds nothing', () => {
+    for (const end of [at('RiskDenied', { orderId: 'x', code: 'KILL_SWITCH', detail: '' }), at('OrderRejected', { orderId: 'x', reason: 'r' })]) {
+      const s = given({}, intended('x'), end, at('RiskApproved', { orderId: 'x', checks: [] }));
+      expect(s.intents.size).toBe(0);
+      expect(s.open.size).toBe(0);
+      expect(worstCasePositionLots(s, INSTR)).toBe(0);
+    }
+  });
+
+  it('a replace counts the larger of the old and new size until the venue answers', () => {
+    const s = given({}, ...approvedOrder('a', { qtyLots: 5 }), at('ReplaceRequested', { orderId: 'a', priceTicks: 10_000, qtyLots: 3 }));
+    expect(worstCasePositionLots(s, INSTR)).toBe(5);
+    evolve(s, at('OrderReplaced', { orderId: 'a', priceTicks: 10_000, qtyLots: 3 }));
+    expect(worstCasePositionLots(s, INSTR)).toBe(3);
+    expect(s.open.get('a')).toMatchObject({ totalLots: 3, pendingTotalLots: null });
+    evolve(s, filled('a', 3, 10_000, 0, { fillId: 'a-f' }));
+    expect(s.open.size).toBe(0);
+    expect(worstCasePositionLots(s, INSTR)).toBe(3);
+  });
+
+  it('expired and rejected orders stop counting', () => {
+    for (const end of [at('OrderExpired', { orderId: 'a' }), at('OrderRejected', { orderId: 'a', reason: 'r' })]) {
+      const s = given({}, ...approvedOrder('a', { qtyLots: 4, fill: 1 }), end);
+      expect(s.open.size).toBe(0);
+      expect(worstCasePositionLots(s, INSTR)).toBe(1);
+    }
+  });
+
+  it('without a market price, the first approved price and then the last fill value the exposure', () => {
+    const none = market();
+    const s = given({ maxGrossExposure: '250' }, ...approvedOrder('a', { qtyLots: 1, priceTicks: 10_000 }), ...approvedOrder('b', { qtyLots: 1, priceTicks: 12_000 }));
+    // 2 lots at 100.00 (the first approved price) = 200.00: one more lot is 300.00.
+    expect(says(s, order({ qtyLots: 1 }), { eventTimeNs: 1_000n, market: none })).toBe('GROSS_EXPOSURE: gross exposure would be 30000000000, above 25000000000 (money scale 8)');
+    evolve(s, filled('a', 1, 5_000, 0, { fillId: 'a-f' }));
+    // Now 2 lots at 50.00 = 100.00: one more is 150.00.
+    expect(says(s, order({ qtyLots: 1 }), { eventTimeNs: 1_000n, market: none })).toMatch(/^approved/);
+  });
+
+  it('fees at a finer scale than money are rounded up in magnitude, charges and rebates alike', () => {
+    const fee = (id: string, f: bigint): TimedEvent[] => [
+      intended(id, { qtyLots: 1 }), at('RiskApproved', { orderId: id, checks: [] }),
+      filled(id, 1, 10_000, 0, { fee: f, feeScale: 10, fillId: `${id}-f` }, 5n),
+    ];
+    // Flat at the mark (bought at 100.00, mid 100.00): the day's P&L is the fee alone.
+    expect(dailyPnl(given({}, ...fee('a', 1n)), mkt, 10n)).toBe(-1n);
+    expect(dailyPnl(given({}, ...fee('a', 250n)), mkt, 10n)).toBe(-3n);
+    expect(dailyPnl(given({}, ...fee('a', -250n)), mkt, 10n)).toBe(3n);
+    expect(dailyPnl(given({}, ...fee('a', 300n)), mkt, 10n)).toBe(-3n);
+  });
+
+  it('the rate window keeps no more times than the limit can allow', () => {
+    const s = given({ orderRate: { maxOrders: 2, windowNs: 1_000_000 } }, ...approvedOrder('a', {}, 1n), ...approvedOrder('b', {}, 2n), ...approvedOrder('c', {}, 3n));
+    expect(s.rateTimesNs).toEqual([2n, 3n]);
+    const t = given({ orderRate: { maxOrders: 5, windowNs: 10 } }, ...approvedOrder('a', {}, 1n), ...approvedOrder('b', {}, 11n), ...approvedOrder('c', {}, 12n));
+    expect(t.rateTimesNs).toEqual([11n, 12n]);
+  });
+});
