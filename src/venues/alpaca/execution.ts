@@ -657,7 +657,7 @@ export class AlpacaExecutionClient implements ExecutionClient {
    * The venue's side for domain/reconcile: our orders by client order id (the current venue order of each, the
    * fills of all of them), every fill, every position. Open orders and positions are complete listings.
    */
-  async reconciliationReport(request: ReconciliationRequest): Promise<VenueReport> {
+  async reconciliationReport(request: ReconciliationRequest): Promise<VenueReport & { replaced: ReadonlyMap<string, { replaceCount: number; priceTicks: number; qtyLots: number; venueOrderId: string }> }> {
     const cfg = this.o.config;
     const all = await this.allOrders();
     const mine = new Map<string, Array<{ n: number; o: AlpacaOrder }>>();
@@ -671,11 +671,16 @@ export class AlpacaExecutionClient implements ExecutionClient {
       mine.set(ours.orderId, list);
     }
     const orders: VenueOrderReport[] = [];
+    const replaced = new Map<string, { replaceCount: number; priceTicks: number; qtyLots: number; venueOrderId: string }>();
     for (const [orderId, list] of mine) {
       const current = list.reduce((a, b) => (b.n > a.n ? b : a));
       const state = stateOf(current.o.status) ?? 'open';
       const filledLots = list.reduce((a, v) => a + this.lots(v.o.filled_qty), 0);
       orders.push({ orderId, state, filledLots, leavesLots: state === 'open' ? this.lots(current.o.qty ?? '0') - this.lots(current.o.filled_qty) : 0, venueOrderId: current.o.id });
+      // The order's total now: what its earlier venue orders filled plus the current one's quantity.
+      const earlier = list.filter((v) => v !== current).reduce((a, v) => a + this.lots(v.o.filled_qty), 0);
+      const limit = current.o.limit_price;
+      if (limit !== null && limit !== undefined) replaced.set(orderId, { replaceCount: current.n, venueOrderId: current.o.id, qtyLots: earlier + this.lots(current.o.qty ?? '0'), priceTicks: this.ticks(limit) });
     }
     for (const orderId of request.orderIds) if (!mine.has(orderId)) orders.push({ orderId, state: 'not-found', filledLots: 0, leavesLots: 0 });
     const fills: VenueFill[] = [];
@@ -694,7 +699,7 @@ export class AlpacaExecutionClient implements ExecutionClient {
       const lots = this.lots(p.qty.replace(/^-/, ''));
       return { instrument: alpacaInstrumentId(p.symbol), qtyLots: p.qty.startsWith('-') || p.side === 'short' ? -lots : lots, qtyScale: cfg.qtyScale };
     });
-    return { venue: ALPACA, orders, openOrdersComplete: true, fills, positions, positionsComplete: true };
+    return { venue: ALPACA, orders, openOrdersComplete: true, fills, positions, positionsComplete: true, replaced };
   }
 
   /** GET /v2/account: the keys work and the account answers. */

@@ -71,7 +71,7 @@ describe('Alpaca live against the simulated Alpaca', () => {
       const badData = await firstMessage(`${sim.urls.ws}/v2/iex`, [JSON.stringify({ action: 'subscribe', trades: ['AAPL'] }), JSON.stringify({ action: 'auth', key: KEY, secret: 'nope' })]);
       expect(badData.map((m) => JSON.parse(m.data.toString()))).toEqual([[{ T: 'success', msg: 'connected' }], [{ T: 'error', code: 401, msg: 'not authenticated' }], [{ T: 'error', code: 402, msg: 'auth failed' }]]);
 
-      // ---- a live session until the venue shows a partial fill and a replace (at most 30 s; a few on a quiet machine)
+      // ---- a live session until the venue shows a partial fill, a replace and a cancel (at most 30 s; a few on a quiet machine)
       const adapter = getVenue('alpaca');
       const session = await adapter.execution!.openLive!(parseVenueConfig(adapter, VENUE_CONFIG), { env: ENV, baseUrl: base, confirmLive: false, instruments: ['ALPACA:AAPL'] });
       const store = await EmbeddedEventStore.open(path.join(t.dir, 'store'));
@@ -81,7 +81,7 @@ describe('Alpaca live against the simulated Alpaca', () => {
         fills: (await (await fetch(`${base}/_sim/fills`)).json()) as SimAlpacaFillRecord[],
       });
       const enough = (v: Awaited<ReturnType<typeof truth>>): boolean =>
-        v.orders.some((o) => o.replaces !== undefined) && v.orders.some((o) => Number(o.filledQty) > 0 && Number(o.filledQty) < Number(o.qty)) && v.fills.length >= 3;
+        v.orders.some((o) => o.replaces !== undefined) && v.orders.some((o) => Number(o.filledQty) > 0 && Number(o.filledQty) < Number(o.qty)) && v.orders.some((o) => o.status === 'canceled') && v.fills.length >= 3;
       let polling = true;
       const poller = (async () => {
         while (polling && !stop.signal.aborted) {
