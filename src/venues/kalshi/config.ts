@@ -15,6 +15,8 @@ export const KalshiConfig = configObject({
   markets: z.array(ticker).max(200).default([]),
   /** Decimals of a price: 2 (cents) for linear_cent markets, 3 or 4 for finer price levels. */
   priceScale: z.int().min(2).max(4).default(2),
+  /** Decimals of a quantity: 2 (Kalshi writes counts with 2), finer to share another venue's scale (Polymarket: 6). */
+  qtyScale: z.int().min(2).max(6).default(2),
   /** Our request budget per second (Kalshi Basic: 10 writes/s, 20 reads/s). */
   requestsPerSecond: z.int().positive().max(100).default(10),
   /** Trading on the production endpoints must be asked for. */

@@ -29,7 +29,7 @@ import type { KalshiCredentials } from './credentials.js';
 import { kalshiVenueReport } from './reconcile.js';
 import { errorCode, errorText, KalshiNoAnswer, KalshiRest, type KalshiAnswer } from './rest.js';
 import {
-  CONTRACT_LOTS, countToLots, dollarsToMicros, dollarsToTicks, KALSHI, kalshiClientOrderId, kalshiFillId, lotsToCount, orderIdFromKalshiClientId, QTY_SCALE,
+  contractLots, countToLots, dollarsToMicros, dollarsToTicks, KALSHI, kalshiClientOrderId, kalshiFillId, lotsToCount, orderIdFromKalshiClientId, QTY_SCALE,
   tickerOf, ticksToDollars, WS_PATH,
 } from './wire.js';
 
@@ -38,6 +38,8 @@ export interface KalshiExecutionOptions {
   wsUrl: string;
   credentials: KalshiCredentials;
   priceScale: number;
+  /** Decimals of a quantity (default 2, Kalshi's own). */
+  qtyScale?: number;
   /** Markets whose fills and orders to follow. */
   tickers: string[];
   clockNs?: () => bigint;
@@ -91,9 +93,13 @@ export class KalshiExecutionClient implements ExecutionClient {
   private closed = false;
   private seq = 0;
   private reconnecting: Promise<void> | null = null;
+  private readonly qtyScale: number;
+  private readonly contract: number;
 
   constructor(private readonly o: KalshiExecutionOptions) {
     this.rest = new KalshiRest(o.restUrl, o.credentials, o.requestTimeoutMs ?? 5000);
+    this.qtyScale = o.qtyScale ?? QTY_SCALE;
+    this.contract = contractLots(this.qtyScale);
     this.clock = o.clockNs ?? wallClockNs;
     this.eventClock = o.eventClockNs ?? this.clock;
     for (const f of o.knownFillIds ?? []) this.seenFills.add(f);
@@ -194,7 +200,7 @@ export class KalshiExecutionClient implements ExecutionClient {
       return;
     }
     this.fill(t, {
-      fillId, priceTicks: dollarsToTicks(msg.yes_price_dollars, this.o.priceScale, 'yes_price_dollars'), qtyLots: countToLots(msg.count_fp, 'count_fp'),
+      fillId, priceTicks: dollarsToTicks(msg.yes_price_dollars, this.o.priceScale, 'yes_price_dollars'), qtyLots: countToLots(msg.count_fp, 'count_fp', this.qtyScale),
       feeMicros: dollarsToMicros(msg.fee_cost, 'fee_cost'), taker: typeof msg.is_taker === 'boolean' ? msg.is_taker : null, atMs: typeof msg.ts_ms === 'number' ? msg.ts_ms : null,
     }, msg);
   }
@@ -208,7 +214,7 @@ export class KalshiExecutionClient implements ExecutionClient {
     const atMs = typeof msg.created_ts_ms === 'number' ? msg.created_ts_ms : null;
     const status = msg.status;
     if (status === 'resting') this.accepted(t, msg, atMs);
-    const filled = typeof msg.fill_count_fp === 'string' ? countToLots(msg.fill_count_fp, 'fill_count_fp') : 0;
+    const filled = typeof msg.fill_count_fp === 'string' ? countToLots(msg.fill_count_fp, 'fill_count_fp', this.qtyScale) : 0;
     if (filled > t.filledLots) await this.fetchFills(t);
     if (status === 'canceled' && n === t.amends && t.pendingAmend === null) this.terminal(t, msg, null);
   }
@@ -265,7 +271,7 @@ export class KalshiExecutionClient implements ExecutionClient {
     this.orders.set(c.orderId, t);
     const problem = c.orderType !== 'limit' || c.priceTicks === null ? 'Kalshi takes limit orders only (a price is required)'
       : c.priceScale !== this.o.priceScale ? `price scale ${c.priceScale} is not the market's (${this.o.priceScale})`
-        : c.qtyScale !== QTY_SCALE || c.qtyLots % CONTRACT_LOTS !== 0 ? `quantity must be whole contracts at qty scale ${QTY_SCALE}` : null;
+        : c.qtyScale !== this.qtyScale || c.qtyLots % this.contract !== 0 ? `quantity must be whole contracts at qty scale ${this.qtyScale}` : null;
     if (problem !== null) {
       written();
       t.done = true;
@@ -273,7 +279,7 @@ export class KalshiExecutionClient implements ExecutionClient {
       return;
     }
     const body = {
-      ticker, client_order_id: kalshiClientOrderId(c.orderId, 0), side: c.side === 'buy' ? 'bid' : 'ask', count: lotsToCount(c.qtyLots),
+      ticker, client_order_id: kalshiClientOrderId(c.orderId, 0), side: c.side === 'buy' ? 'bid' : 'ask', count: lotsToCount(c.qtyLots, this.qtyScale),
       price: ticksToDollars(c.priceTicks!, this.o.priceScale), post_only: c.postOnly,
       time_in_force: c.timeInForce === 'IOC' ? 'immediate_or_cancel' : c.timeInForce === 'FOK' ? 'fill_or_kill' : 'good_till_canceled',
     };
@@ -295,9 +301,9 @@ export class KalshiExecutionClient implements ExecutionClient {
     if (vid === null) return this.unknown(t, new Error('the answer has no order_id'));
     this.venueId(t, vid);
     this.accepted(t, a.json, typeof a.json.ts_ms === 'number' ? a.json.ts_ms : null);
-    const filled = typeof a.json.fill_count === 'string' ? countToLots(a.json.fill_count, 'fill_count') : 0;
+    const filled = typeof a.json.fill_count === 'string' ? countToLots(a.json.fill_count, 'fill_count', this.qtyScale) : 0;
     if (filled > t.filledLots) await this.fetchFills(t);
-    const remaining = typeof a.json.remaining_count === 'string' ? countToLots(a.json.remaining_count, 'remaining_count') : null;
+    const remaining = typeof a.json.remaining_count === 'string' ? countToLots(a.json.remaining_count, 'remaining_count', this.qtyScale) : null;
     // IOC/FOK leftovers, or a post-only the venue pulled: not resting and not all filled.
     if (remaining === 0 && t.filledLots < t.qtyLots) await this.refresh(t);
   }
@@ -311,7 +317,7 @@ export class KalshiExecutionClient implements ExecutionClient {
       return;
     }
     if (a.status === 200) {
-      const reduced = typeof a.json.reduced_by === 'string' ? countToLots(a.json.reduced_by, 'reduced_by') : 0;
+      const reduced = typeof a.json.reduced_by === 'string' ? countToLots(a.json.reduced_by, 'reduced_by', this.qtyScale) : 0;
       if (t.filledLots + reduced < t.qtyLots) await this.fetchFills(t);
       this.terminal(t, a.json, typeof a.json.ts_ms === 'number' ? a.json.ts_ms : null);
       return;
@@ -322,14 +328,14 @@ export class KalshiExecutionClient implements ExecutionClient {
 
   private async amend(t: Tracked, priceTicks: number | null, qtyLots: number, written: () => void): Promise<void> {
     const n = t.amends + 1;
-    if (priceTicks === null || qtyLots <= t.filledLots || qtyLots % CONTRACT_LOTS !== 0) {
+    if (priceTicks === null || qtyLots <= t.filledLots || qtyLots % this.contract !== 0) {
       written();
       this.report('ReplaceRejected', { orderId: t.orderId, reason: priceTicks === null ? 'Kalshi amends need a price' : `new total ${qtyLots} lots must be whole contracts above the ${t.filledLots} lots filled` }, `replace-rejected:${t.orderId}:${n}`);
       return;
     }
     t.pendingAmend = n;
     const body = {
-      ticker: t.ticker, side: t.side === 'buy' ? 'bid' : 'ask', price: ticksToDollars(priceTicks, this.o.priceScale), count: lotsToCount(qtyLots),
+      ticker: t.ticker, side: t.side === 'buy' ? 'bid' : 'ask', price: ticksToDollars(priceTicks, this.o.priceScale), count: lotsToCount(qtyLots, this.qtyScale),
       client_order_id: kalshiClientOrderId(t.orderId, t.amends), updated_client_order_id: kalshiClientOrderId(t.orderId, n),
     };
     let a: KalshiAnswer | null = null;
@@ -404,7 +410,7 @@ export class KalshiExecutionClient implements ExecutionClient {
     const leaves = t.qtyLots - t.filledLots;
     this.report('OrderFilled', {
       orderId: t.orderId, venue: KALSHI, instrument: t.instrument, fillId, side: t.side, priceTicks: f.priceTicks, qtyLots: f.qtyLots,
-      priceScale: this.o.priceScale, qtyScale: QTY_SCALE, fee: f.feeMicros ?? 0n, feeScale: 6, feeCurrency: 'USD',
+      priceScale: this.o.priceScale, qtyScale: this.qtyScale, fee: f.feeMicros ?? 0n, feeScale: 6, feeCurrency: 'USD',
       liquidity: f.taker === null ? 'unknown' : f.taker ? 'taker' : 'maker', leavesLots: leaves,
     }, `fill:${fillId}`, raw, f.atMs);
     if (leaves === 0) t.done = true;
@@ -428,7 +434,7 @@ export class KalshiExecutionClient implements ExecutionClient {
     try {
       const fills = await this.rest.pages('/portfolio/fills', 'fills', { order_id: t.venueOrderId, ticker: t.ticker });
       for (const raw of fills) {
-        const f = parseRestFill(raw, this.o.priceScale);
+        const f = parseRestFill(raw, this.o.priceScale, this.qtyScale);
         if (f === null) continue;
         all.push({ fillId: kalshiFillId(f.fillId), priceTicks: f.priceTicks, qtyLots: f.qtyLots, fee: f.feeMicros ?? 0n, feeScale: 6, feeCurrency: 'USD', liquidity: f.taker ? 'taker' : 'maker' });
         this.fill(t, f, raw);
@@ -504,8 +510,8 @@ export class KalshiExecutionClient implements ExecutionClient {
     const vid = String(ord.order_id);
     this.venueId(t, vid);
     const fills = await this.fetchFills(t);
-    const filledLots = countToLots(String(ord.fill_count_fp ?? '0'), 'fill_count_fp');
-    const initial = countToLots(String(ord.initial_count_fp ?? '0'), 'initial_count_fp');
+    const filledLots = countToLots(String(ord.fill_count_fp ?? '0'), 'fill_count_fp', this.qtyScale);
+    const initial = countToLots(String(ord.initial_count_fp ?? '0'), 'initial_count_fp', this.qtyScale);
     const state = ord.status === 'resting' ? 'open' : ord.status === 'executed' || filledLots >= initial ? 'filled' : 'canceled';
     if (state === 'open') t.accepted = true;
     else t.done = true;
@@ -518,7 +524,7 @@ export class KalshiExecutionClient implements ExecutionClient {
       const t = this.orders.get(id);
       if (t) instruments.add(t.instrument);
     }
-    return kalshiVenueReport(this.rest, { instruments: [...instruments], priceScale: this.o.priceScale, sides: new Map([...this.orders.values()].map((t) => [t.orderId, t.side])) });
+    return kalshiVenueReport(this.rest, { instruments: [...instruments], priceScale: this.o.priceScale, qtyScale: this.qtyScale, sides: new Map([...this.orders.values()].map((t) => [t.orderId, t.side])) });
   }
 
   // ---------------------------------------------------------------- events
@@ -551,7 +557,7 @@ export class KalshiExecutionClient implements ExecutionClient {
 }
 
 /** A REST fill (GetFills) as a fill fact; null when it is not one. */
-export function parseRestFill(raw: unknown, priceScale: number): (FillFact & { orderId: string; clientOrderId: string | null; ticker: string }) | null {
+export function parseRestFill(raw: unknown, priceScale: number, qtyScale = QTY_SCALE): (FillFact & { orderId: string; clientOrderId: string | null; ticker: string }) | null {
   const f = raw as Record<string, unknown>;
   if (typeof f !== 'object' || f === null || typeof f.order_id !== 'string') return null;
   const fillId = typeof f.fill_id === 'string' ? f.fill_id : typeof f.trade_id === 'string' ? f.trade_id : null;
@@ -559,7 +565,7 @@ export function parseRestFill(raw: unknown, priceScale: number): (FillFact & { o
   const price = typeof f.yes_price_dollars === 'string' ? dollarsToTicks(f.yes_price_dollars, priceScale, 'yes_price_dollars')
     : typeof f.yes_price_fixed === 'string' ? dollarsToTicks(f.yes_price_fixed, priceScale, 'yes_price_fixed')
       : typeof f.yes_price === 'number' ? f.yes_price * 10 ** (priceScale - 2) : null;
-  const qty = typeof f.count_fp === 'string' ? countToLots(f.count_fp, 'count_fp') : typeof f.count === 'number' ? f.count * CONTRACT_LOTS : null;
+  const qty = typeof f.count_fp === 'string' ? countToLots(f.count_fp, 'count_fp', qtyScale) : typeof f.count === 'number' ? f.count * contractLots(qtyScale) : null;
   if (price === null || qty === null) return null;
   const createdMs = typeof f.created_time === 'string' ? Date.parse(f.created_time) : typeof f.ts === 'number' ? f.ts * 1000 : NaN;
   return {

@@ -21,6 +21,7 @@ export interface KalshiMarketDataOptions {
   credentials: KalshiCredentials;
   tickers: string[];
   priceScale: number;
+  qtyScale?: number;
   clock?: () => bigint;
   onLog?: (line: string) => void;
 }
@@ -35,7 +36,7 @@ export class KalshiMarketDataClient implements MarketDataClient {
   private closed = false;
 
   constructor(private readonly o: KalshiMarketDataOptions) {
-    this.parser = new KalshiParser({ priceScale: o.priceScale });
+    this.parser = new KalshiParser({ priceScale: o.priceScale, ...(o.qtyScale !== undefined ? { qtyScale: o.qtyScale } : {}) });
   }
 
   events(): AsyncIterable<AnyEnvelope> {

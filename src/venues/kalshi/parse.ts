@@ -29,7 +29,7 @@ import {
   EventIds, bump, epochToNs, frameDigest, frameText, marketDataStream, parseJson, rawJson, relocate, validate,
   type FrameContext, type VenueParser,
 } from '../common/frame.js';
-import { centsToTicks, countToLots, CONTRACT_LOTS, DEFAULT_PRICE_SCALE, dollarsToTicks, KALSHI, kalshiInstrumentId, QTY_SCALE } from './wire.js';
+import { centsToTicks, centTicks, contractLots, countToLots, DEFAULT_PRICE_SCALE, dollarsToTicks, KALSHI, kalshiInstrumentId, QTY_SCALE } from './wire.js';
 
 const dec = z.string().regex(/^-?\d+(\.\d+)?$/, 'a decimal string');
 const pairs = z.array(z.tuple([dec, dec]));
@@ -69,6 +69,8 @@ export interface KalshiGap {
 export interface KalshiParserOptions {
   /** Decimals of a price (2 = cents: linear_cent markets). */
   priceScale?: number;
+  /** Decimals of a quantity (2: Kalshi's own; finer to share another venue's scale). */
+  qtyScale?: number;
 }
 
 interface Ladder {
@@ -80,6 +82,8 @@ export class KalshiParser implements VenueParser {
   readonly venue = KALSHI;
   readonly frameCounts = new Map<string, number>();
   readonly priceScale: number;
+  readonly qtyScale: number;
+  private readonly contract: number;
   private readonly ids = new EventIds(`tapedeck/marketdata/${KALSHI}`);
   private readonly clock = new VenueClock();
   private readonly one: number;
@@ -91,6 +95,8 @@ export class KalshiParser implements VenueParser {
 
   constructor(o: KalshiParserOptions = {}) {
     this.priceScale = o.priceScale ?? DEFAULT_PRICE_SCALE;
+    this.qtyScale = o.qtyScale ?? QTY_SCALE;
+    this.contract = contractLots(this.qtyScale);
     this.one = 10 ** this.priceScale;
   }
 
@@ -175,7 +181,7 @@ export class KalshiParser implements VenueParser {
   private fillLegacy(into: Map<number, number>, levels: Array<[number, number]>, ctx: FrameContext, field: string): void {
     levels.forEach(([cents, count], i) => {
       const price = this.wrap(() => centsToTicks(cents, this.priceScale, `${field}.${i}.0`), ctx, `${field}.${i}.0`);
-      if (count > 0) into.set(price, count * CONTRACT_LOTS);
+      if (count > 0) into.set(price, count * this.contract);
     });
   }
 
@@ -192,7 +198,7 @@ export class KalshiParser implements VenueParser {
   }
 
   private lots(text: string, ctx: FrameContext, field: string): number {
-    return this.wrap(() => countToLots(text, field), ctx, field);
+    return this.wrap(() => countToLots(text, field, this.qtyScale), ctx, field);
   }
 
   private define(name: string, ns: bigint, ctx: FrameContext, out: AnyEnvelope[]): void {
@@ -204,7 +210,7 @@ export class KalshiParser implements VenueParser {
       type: 'InstrumentDefined', stream: marketDataStream(instrument), eventTimeNs: ns, receiveTimeNs: ctx.receiveTimeNs,
       data: {
         venue: KALSHI, instrument, symbol: name, kind: 'prediction', quoteCurrency: 'USD',
-        priceScale: this.priceScale, qtyScale: QTY_SCALE, tickSizeTicks: 1, lotSizeLots: CONTRACT_LOTS,
+        priceScale: this.priceScale, qtyScale: this.qtyScale, tickSizeTicks: centTicks(this.priceScale), lotSizeLots: this.contract,
       },
     }));
   }
@@ -218,7 +224,7 @@ export class KalshiParser implements VenueParser {
       evs.push(makeEvent({
         id: this.ids.content(`${what}-snapshot:${instrument}:${frameDigest(body)}`),
         type: 'BookSnapshotted', stream: marketDataStream(instrument), eventTimeNs: ns, receiveTimeNs: ctx.receiveTimeNs,
-        data: { venue: KALSHI, instrument, bids, asks, priceScale: this.priceScale, qtyScale: QTY_SCALE },
+        data: { venue: KALSHI, instrument, bids, asks, priceScale: this.priceScale, qtyScale: this.qtyScale },
         raw: rawJson(body),
       }));
       return evs;
@@ -269,7 +275,7 @@ export class KalshiParser implements VenueParser {
     if (ladder === undefined) return [];
     const price = d.price_dollars !== undefined ? this.price(d.price_dollars, ctx, 'msg.price_dollars')
       : this.wrap(() => centsToTicks(d.price ?? -1, this.priceScale, 'msg.price'), ctx, 'msg.price');
-    const change = d.delta_fp !== undefined ? this.lots(d.delta_fp, ctx, 'msg.delta_fp') : (d.delta ?? 0) * CONTRACT_LOTS;
+    const change = d.delta_fp !== undefined ? this.lots(d.delta_fp, ctx, 'msg.delta_fp') : (d.delta ?? 0) * this.contract;
     const side = d.side === 'yes' ? ladder.yes : ladder.no;
     const total = (side.get(price) ?? 0) + change;
     if (total < 0) {
@@ -295,7 +301,7 @@ export class KalshiParser implements VenueParser {
       data: {
         venue: KALSHI, instrument,
         changes: [d.side === 'yes' ? { side: 'buy' as const, priceTicks: price, qtyLots: total } : { side: 'sell' as const, priceTicks: this.one - price, qtyLots: total }],
-        priceScale: this.priceScale, qtyScale: QTY_SCALE, ...(seq !== null ? { sequence: seq } : {}),
+        priceScale: this.priceScale, qtyScale: this.qtyScale, ...(seq !== null ? { sequence: seq } : {}),
       },
       raw: rawJson(body),
     }));
@@ -310,12 +316,12 @@ export class KalshiParser implements VenueParser {
     this.define(t.market_ticker, ns, ctx, out);
     const price = t.yes_price_dollars !== undefined ? this.price(t.yes_price_dollars, ctx, 'msg.yes_price_dollars')
       : this.wrap(() => centsToTicks(t.yes_price ?? -1, this.priceScale, 'msg.yes_price'), ctx, 'msg.yes_price');
-    const qty = t.count_fp !== undefined ? this.lots(t.count_fp, ctx, 'msg.count_fp') : (t.count ?? 0) * CONTRACT_LOTS;
+    const qty = t.count_fp !== undefined ? this.lots(t.count_fp, ctx, 'msg.count_fp') : (t.count ?? 0) * this.contract;
     out.push(makeEvent({
       id: this.ids.venue(`trade:${t.trade_id}`),
       type: 'TradeReported', stream: marketDataStream(instrument), eventTimeNs: ns, receiveTimeNs: ctx.receiveTimeNs,
       data: {
-        venue: KALSHI, instrument, tradeId: t.trade_id, priceTicks: price, qtyLots: qty, priceScale: this.priceScale, qtyScale: QTY_SCALE,
+        venue: KALSHI, instrument, tradeId: t.trade_id, priceTicks: price, qtyLots: qty, priceScale: this.priceScale, qtyScale: this.qtyScale,
         aggressor: t.taker_side === 'yes' ? 'buy' : 'sell',
       },
       raw: rawJson(body),

@@ -22,11 +22,14 @@ export interface KalshiReportRequest {
   /** Instruments (KALSHI:<ticker>) whose orders, fills and positions to read. */
   instruments: string[];
   priceScale: number;
+  /** Decimals of a quantity (default 2). */
+  qtyScale?: number;
   /** Our orders' sides (kernel order id → side), for fills. Default: the venue's book_side. */
   sides?: ReadonlyMap<string, Side>;
 }
 
 export async function kalshiVenueReport(rest: KalshiRest, r: KalshiReportRequest): Promise<VenueReport & Required<Pick<LiveVenueReport, 'replaced'>>> {
+  const q = r.qtyScale ?? QTY_SCALE;
   const orders: VenueOrderReport[] = [];
   const fills: VenueFill[] = [];
   const positions: VenuePosition[] = [];
@@ -40,9 +43,9 @@ export async function kalshiVenueReport(rest: KalshiRest, r: KalshiReportRequest
       if (ours === null || typeof o.order_id !== 'string') continue;
       const side: Side = o.book_side === 'ask' || (o.book_side === undefined && o.action === 'sell') ? 'sell' : 'buy';
       byVenueId.set(o.order_id, { orderId: ours.orderId, side: r.sides?.get(ours.orderId) ?? side });
-      const filled = countToLots(String(o.fill_count_fp ?? '0'), 'fill_count_fp');
-      const remaining = countToLots(String(o.remaining_count_fp ?? '0'), 'remaining_count_fp');
-      const initial = countToLots(String(o.initial_count_fp ?? '0'), 'initial_count_fp');
+      const filled = countToLots(String(o.fill_count_fp ?? '0'), 'fill_count_fp', q);
+      const remaining = countToLots(String(o.remaining_count_fp ?? '0'), 'remaining_count_fp', q);
+      const initial = countToLots(String(o.initial_count_fp ?? '0'), 'initial_count_fp', q);
       const state = o.status === 'resting' ? 'open' : o.status === 'executed' || (filled >= initial && initial > 0) ? 'filled' : 'canceled';
       orders.push({ orderId: ours.orderId, state, filledLots: filled, leavesLots: state === 'open' ? remaining : 0, venueOrderId: o.order_id });
       // An amend that took shows in the client order id (ours, with the amend count) and the order's price and total.
@@ -56,7 +59,7 @@ export async function kalshiVenueReport(rest: KalshiRest, r: KalshiReportRequest
       ...(await rest.pages('/historical/fills', 'fills', { ticker })),
     ];
     for (const raw of all) {
-      const f = parseRestFill(raw, r.priceScale);
+      const f = parseRestFill(raw, r.priceScale, q);
       if (f === null || seen.has(f.fillId)) continue;
       seen.add(f.fillId);
       const owner = byVenueId.get(f.orderId) ?? (() => {
@@ -66,7 +69,7 @@ export async function kalshiVenueReport(rest: KalshiRest, r: KalshiReportRequest
       if (owner === undefined) continue;
       fills.push({
         fillId: kalshiFillId(f.fillId), orderId: owner.orderId, instrument: kalshiInstrumentId(ticker), side: owner.side,
-        priceTicks: f.priceTicks, priceScale: r.priceScale, qtyLots: f.qtyLots, qtyScale: QTY_SCALE,
+        priceTicks: f.priceTicks, priceScale: r.priceScale, qtyLots: f.qtyLots, qtyScale: q,
         fee: f.feeMicros ?? 0n, feeScale: 6, feeCurrency: 'USD', liquidity: f.taker === null ? 'unknown' : f.taker ? 'taker' : 'maker',
       });
     }
@@ -75,8 +78,8 @@ export async function kalshiVenueReport(rest: KalshiRest, r: KalshiReportRequest
   for (const raw of await rest.pages('/portfolio/positions', 'market_positions')) {
     const p = raw as Record<string, unknown>;
     if (typeof p.ticker !== 'string') continue;
-    held.set(p.ticker, countToLots(String(p.position_fp ?? '0'), 'position_fp'));
+    held.set(p.ticker, countToLots(String(p.position_fp ?? '0'), 'position_fp', q));
   }
-  for (const ticker of tickers) positions.push({ instrument: kalshiInstrumentId(ticker), qtyLots: held.get(ticker) ?? 0, qtyScale: QTY_SCALE });
+  for (const ticker of tickers) positions.push({ instrument: kalshiInstrumentId(ticker), qtyLots: held.get(ticker) ?? 0, qtyScale: q });
   return { venue: KALSHI, orders, openOrdersComplete: true, fills, positions, positionsComplete: false, replaced };
 }

@@ -13,7 +13,7 @@ import { KalshiExecutionClient } from './execution.js';
 import { KalshiMarketDataClient } from './marketdata.js';
 import { kalshiVenueReport } from './reconcile.js';
 import { KalshiRest } from './rest.js';
-import { CONTRACT_LOTS, KALSHI, kalshiInstrumentId, orderIdFromKalshiClientId, QTY_SCALE, tickerOf } from './wire.js';
+import { centTicks, contractLots, KALSHI, kalshiInstrumentId, orderIdFromKalshiClientId, tickerOf } from './wire.js';
 
 const PRODUCTION = /(^|\.)kalshi\.com$/;
 
@@ -35,19 +35,19 @@ export async function openKalshiSession(config: KalshiConfig, o: LiveSessionOpti
       throw new TapedeckError('VENUE_UNAVAILABLE', `Kalshi market ${t}: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
-  const instruments = new Map(tickers.map((t) => [kalshiInstrumentId(t), { symbol: t, priceScale: config.priceScale, qtyScale: QTY_SCALE }]));
+  const instruments = new Map(tickers.map((t) => [kalshiInstrumentId(t), { symbol: t, priceScale: config.priceScale, qtyScale: config.qtyScale }]));
   const redact = (text: string): string => text;
   return {
     venue: KALSHI,
     instruments,
     instrumentsDefined(list, atNs) {
       return list.map((instrument) => ({
-        id: uuidFromName(`venue:${KALSHI}`, `instrument:${instrument}:${config.priceScale}`), type: 'InstrumentDefined', schemaVersion: 1, stream: 'venue',
+        id: uuidFromName(`venue:${KALSHI}`, `instrument:${instrument}:${config.priceScale}:${config.qtyScale}`), type: 'InstrumentDefined', schemaVersion: 1, stream: 'venue',
         eventTimeNs: atNs, receiveTimeNs: atNs, causationId: null, correlationId: null,
-        data: { venue: KALSHI, instrument, symbol: tickerOf(instrument), kind: 'prediction', quoteCurrency: 'USD', priceScale: config.priceScale, qtyScale: QTY_SCALE, tickSizeTicks: 1, lotSizeLots: CONTRACT_LOTS },
+        data: { venue: KALSHI, instrument, symbol: tickerOf(instrument), kind: 'prediction', quoteCurrency: 'USD', priceScale: config.priceScale, qtyScale: config.qtyScale, tickSizeTicks: centTicks(config.priceScale), lotSizeLots: contractLots(config.qtyScale) },
       }) as AnyEnvelope);
     },
-    report: (r) => kalshiVenueReport(rest, { instruments: r.instruments, priceScale: config.priceScale, sides: r.sides }),
+    report: (r) => kalshiVenueReport(rest, { instruments: r.instruments, priceScale: config.priceScale, qtyScale: config.qtyScale, sides: r.sides }),
     async cancel(ord) {
       let vid = ord.venueOrderId;
       if (vid === null) {
@@ -61,10 +61,10 @@ export async function openKalshiSession(config: KalshiConfig, o: LiveSessionOpti
       return a.status === 200;
     },
     newExecutionClient: (x) => new KalshiExecutionClient({
-      restUrl, wsUrl, credentials, priceScale: config.priceScale, tickers, knownFillIds: x.knownFillIds, eventClockNs: x.eventClockNs,
+      restUrl, wsUrl, credentials, priceScale: config.priceScale, qtyScale: config.qtyScale, tickers, knownFillIds: x.knownFillIds, eventClockNs: x.eventClockNs,
       requestTimeoutMs: 5000, ...(x.onLog ? { onLog: x.onLog } : {}),
     }),
-    newMarketData: (list, onLog) => new KalshiMarketDataClient({ wsUrl, credentials, tickers: list.map(tickerOf), priceScale: config.priceScale, ...(onLog ? { onLog } : {}) }),
+    newMarketData: (list, onLog) => new KalshiMarketDataClient({ wsUrl, credentials, tickers: list.map(tickerOf), priceScale: config.priceScale, qtyScale: config.qtyScale, ...(onLog ? { onLog } : {}) }),
     redact,
     close: async () => undefined,
   };

@@ -9,14 +9,25 @@
  * `bid` buys YES, `ask` sells YES (the same as buying NO at one − price), so a kernel buy is a bid and a sell
  * an ask. Our client order id comes from the intent id (`clientOrderIdFor`) and decodes back.
  */
-import { formatDecimal, parseDecimal, pow10 } from '../../../domain/core/fixed.js';
+import { formatDecimal, parseDecimal, pow10, rescale } from '../../../domain/core/fixed.js';
 import { TapedeckError } from '../../../domain/core/errors.js';
 import { clientOrderIdFor, orderIdFromClientId } from '../ccxt/normalize.js';
 
 export const KALSHI = 'KALSHI';
+/** The default qty scale (Kalshi writes counts with 2 decimals); a session may use a finer one (up to 6). */
 export const QTY_SCALE = 2;
 /** Lots in one contract at QTY_SCALE. */
 export const CONTRACT_LOTS = 100;
+
+/** Lots in one contract at `qtyScale`. */
+export function contractLots(qtyScale: number): number {
+  return 10 ** qtyScale;
+}
+
+/** Ticks in one cent at `priceScale` (the grid of linear_cent markets). */
+export function centTicks(priceScale: number): number {
+  return 10 ** (priceScale - 2);
+}
 export const DEFAULT_PRICE_SCALE = 2;
 export const REST_PREFIX = '/trade-api/v2';
 export const WS_PATH = '/trade-api/ws/v2';
@@ -48,15 +59,16 @@ export function ticksToDollars(ticks: number, scale: number): string {
   return formatDecimal(BigInt(ticks) * pow10(Math.max(0, 4 - scale)), Math.max(4, scale));
 }
 
-/** A count string ("10.00", "-54.00", "10") → lots (signed allowed). */
-export function countToLots(text: string, field: string): number {
-  const m = parseDecimal(text, QTY_SCALE, field);
+/** A count string ("10.00", "-54.00", "10") → lots at `qtyScale` (signed allowed). */
+export function countToLots(text: string, field: string, qtyScale = QTY_SCALE): number {
+  const m = parseDecimal(text, qtyScale, field);
   if (m > BigInt(Number.MAX_SAFE_INTEGER) || m < -BigInt(Number.MAX_SAFE_INTEGER)) throw new TapedeckError('FIXED_RANGE', `${field}: "${text}" is out of range`, { field });
   return Number(m);
 }
 
-export function lotsToCount(lots: number): string {
-  return formatDecimal(lots, QTY_SCALE);
+/** Lots at `qtyScale` → a count string with Kalshi's 2 decimals (exact: a finer count is an error). */
+export function lotsToCount(lots: number, qtyScale = QTY_SCALE): string {
+  return formatDecimal(rescale(BigInt(lots), qtyScale, QTY_SCALE, 'exact'), QTY_SCALE);
 }
 
 /** Money (fees, costs) as a dollar string → mantissa at scale 6 (the finest Kalshi writes). */

@@ -96,6 +96,17 @@ describe('Kalshi market data parser', () => {
     expect(d.some((e) => e.type === 'BookDeltaApplied')).toBe(true);
   });
 
+  it('takes finer scales to share another venue\'s (price 4, qty 6 decimals): a cent is 100 ticks, a contract 10^6 lots', () => {
+    const p = new KalshiParser({ priceScale: 4, qtyScale: 6 });
+    p.parseFrame(bytes(snapshot), ctx(1));
+    const evs = p.parseFrame(bytes(delta(3, '0.2200', '-33.00', 'yes')), ctx(2));
+    expect(data(evs[0]!)).toMatchObject({ priceScale: 4, qtyScale: 6, tickSizeTicks: 100, lotSizeLots: 1_000_000 });
+    expect(data(evs[1]!)).toMatchObject({ bids: [[2200, 333_000_000], [800, 300_000_000]], asks: [[4400, 146_000_000], [4600, 20_000_000]] });
+    expect(data(evs[2]!)).toMatchObject({ changes: [{ side: 'buy', priceTicks: 2200, qtyLots: 300_000_000 }] });
+    expect(lotsToCount(3_000_000, 6)).toBe('3.00');
+    expect(() => lotsToCount(3_000_001, 6)).toThrow();
+  });
+
   it('names the frame and field of a bad price; other channels are counted, not parsed', () => {
     const p = new KalshiParser();
     p.parseFrame(bytes(snapshot), ctx(1));

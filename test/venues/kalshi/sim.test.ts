@@ -214,6 +214,34 @@ describe('the simulated Kalshi', () => {
     }
   });
 
+  it('trades at another venue\'s scales (price 4, qty 6 decimals, as Polymarket): the wire stays dollars and 2-decimal counts', { timeout: 20_000 }, async () => {
+    const client = new KalshiExecutionClient({ restUrl: sim.urls.rest, wsUrl: sim.urls.ws, credentials: creds, priceScale: 4, qtyScale: 6, tickers: [TICKER] });
+    const reports: AnyEnvelope[] = [];
+    const sent: AnyEnvelope[] = [];
+    client.onReport((e) => reports.push(e));
+    client.onSent((e) => sent.push(e));
+    await client.connect();
+    try {
+      const id = randomUUID();
+      const bidCents = sim.yesBook(TICKER).bids[0]![0];
+      // Sell 3 contracts at a cent below the best bid: takes at once.
+      await client.send({ kind: 'SubmitOrder', orderId: id, venue: 'KALSHI', instrument: `KALSHI:${TICKER}`, side: 'sell', orderType: 'limit', priceTicks: (bidCents - 1) * 100, qtyLots: 3_000_000, priceScale: 4, qtyScale: 6, timeInForce: 'GTC', postOnly: false, reduceOnly: false });
+      await until('filled', () => reports.some((e) => e.type === 'OrderFilled' && (e.data as { orderId: string; leavesLots: number }).orderId === id && (e.data as { leavesLots: number }).leavesLots === 0));
+      const body = new TextDecoder().decode((sent[0]!.raw as { bytes: Uint8Array }).bytes);
+      expect(JSON.parse(body.slice(body.indexOf('\n') + 1))).toMatchObject({ count: '3.00', price: `0.${String(bidCents - 1).padStart(2, '0')}00` });
+      const fills = reports.filter((e) => e.type === 'OrderFilled').map((e) => e.data as { qtyLots: number; qtyScale: number; priceScale: number; priceTicks: number });
+      expect(fills.reduce((a, f) => a + f.qtyLots, 0)).toBe(3_000_000);
+      for (const f of fills) expect(f).toMatchObject({ qtyScale: 6, priceScale: 4 });
+      expect(fills.every((f) => f.priceTicks % 100 === 0)).toBe(true);
+      // A price off the cent grid is the venue's refusal, not a rounding of ours.
+      const off = randomUUID();
+      await client.send({ kind: 'SubmitOrder', orderId: off, venue: 'KALSHI', instrument: `KALSHI:${TICKER}`, side: 'buy', orderType: 'limit', priceTicks: 105, qtyLots: 1_000_000, priceScale: 4, qtyScale: 6, timeInForce: 'GTC', postOnly: true, reduceOnly: false });
+      await until('the refusal', () => reports.some((e) => e.type === 'OrderRejected' && (e.data as { orderId: string }).orderId === off));
+    } finally {
+      await client.close();
+    }
+  });
+
   it('`tapedeck sim-venue kalshi` prints its URLs first and takes the account of KALSHI_API_KEY_ID / KALSHI_PRIVATE_KEY_PATH', { timeout: 30_000 }, async () => {
     const child = spawn(process.execPath, [CLI, 'sim-venue', 'kalshi', '--port', '0', '--faults', 'gap:0'], {
       env: { ...process.env, KALSHI_API_KEY_ID: 'test-key-id', KALSHI_PRIVATE_KEY_PATH: path.join(t.dir, 'ours.pem') }, stdio: ['ignore', 'pipe', 'pipe'],
