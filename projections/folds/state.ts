@@ -148,10 +148,14 @@ export interface Fold {
  */
 export function runFor(ctx: FoldContext, { ev, meta, isRun }: FoldInput): RunState {
   const correlation = typeof meta.$correlationId === 'string' ? meta.$correlationId : null;
+  // A paper or live session's market-data stream (InputsReferenced kind stream) belongs to its run.
+  if (ev.stream.startsWith(MARKET_DATA_PREFIX)) return ctx.runOf(`run-${ev.stream.slice(MARKET_DATA_PREFIX.length)}`, ev.position, correlation);
   const run = ctx.runOf(ev.stream, ev.position, correlation);
   if (!isRun) ctx.touchRun(run, ev.position);
   return run;
 }
+
+const MARKET_DATA_PREFIX = 'marketdata-';
 
 export function runIdOfStream(stream: string): string | null {
   return stream.startsWith('run-') ? stream.slice(4) : null;

@@ -187,6 +187,13 @@ class Journal {
         const stored = envelopeToStored(env);
         stored.metadata.role = 'input';
         this.marketData.buf.push({ id: stored.id, type: stored.type, data: stored.data, metadata: stored.metadata });
+      } else if (env.type === 'InstrumentDefined') {
+        // Reference data, a handful per run: kept beside the decisions (role `reference`, not an input) so
+        // projections and rebuild value positions in the instrument's currencies without reading the dataset.
+        const stored = envelopeToStored(env);
+        stored.metadata.role = 'reference';
+        stored.metadata.inputs = this.referencedInputs;
+        this.buf.push({ id: stored.id, type: stored.type, data: stored.data, metadata: stored.metadata });
       }
       return;
     }
