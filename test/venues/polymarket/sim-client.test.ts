@@ -123,9 +123,10 @@ function submit(orderId: string, side: 'buy' | 'sell', priceTicks: number, qtyLo
   return { kind: 'SubmitOrder', orderId, venue: 'POLYMARKET', instrument: `POLYMARKET:${token}`, side, orderType: 'limit', priceTicks, qtyLots, priceScale: 4, qtyScale: 6, timeInForce: 'GTC', postOnly: false, reduceOnly: false };
 }
 
-async function bestAskTicks(): Promise<number> {
+async function takingPriceTicks(): Promise<number> {
   const b = (await (await fetch(`${sim.info.rest}/book?token_id=${sim.tokens.yes}`)).json()) as { asks: Array<{ price: string }> };
-  return Math.round(Number(b.asks.at(-1)!.price) * 10_000);
+  // Five cents through the best ask: the book may move before the order arrives, and it must still take at once.
+  return Math.min(9_900, Math.round(Number(b.asks.at(-1)!.price) * 10_000) + 500);
 }
 
 describe('simulated Polymarket: pagination and the trade status sequences', () => {
@@ -154,15 +155,15 @@ describe('simulated Polymarket: pagination and the trade status sequences', () =
     await c.connect();
     try {
       const fills = async (): Promise<SimFillRecord[]> => (await (await fetch(`${sim.info.rest}/_sim/fills`)).json()) as SimFillRecord[];
-      // A taker buy at the best ask fills at once; its trade goes through three statuses.
-      await c.send(submit('take-ok', 'buy', await bestAskTicks(), 2_000_000));
+      // A taker buy through the best ask fills at once (2 shares: less than any level holds); its trade goes through three statuses.
+      await c.send(submit('take-ok', 'buy', await takingPriceTicks(), 2_000_000));
       await until('the confirmed trade', async () => (await fills()).find((f) => f.status === 'CONFIRMED'));
       await until('the confirmation reached the client', () => (c.stats.duplicateReports >= 2 ? true : undefined));
       expect(reports.filter((e) => e.type === 'OrderFilled')).toHaveLength(1);
       expect(reports.find((e) => e.type === 'OrderFilled')!.data).toMatchObject({ orderId: 'take-ok', qtyLots: 2_000_000, liquidity: 'taker', leavesLots: 0 });
 
       await fetch(`${sim.info.rest}/_sim/faults`, { method: 'POST', body: JSON.stringify({ once: ['fail-trade'] }) });
-      await c.send(submit('take-fails', 'buy', await bestAskTicks(), 3_000_000));
+      await c.send(submit('take-fails', 'buy', await takingPriceTicks(), 3_000_000));
       const reversed = await until('the reversal', () => reports.find((e) => e.type === 'FillReversed'));
       const booked = reports.find((e) => e.type === 'OrderFilled' && (e.data as { orderId: string }).orderId === 'take-fails')!;
       expect(reversed.data).toMatchObject({ orderId: 'take-fails', fillId: (booked.data as { fillId: string }).fillId, qtyLots: 3_000_000 });
