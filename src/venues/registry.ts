@@ -9,7 +9,7 @@
  * (src/cli) at start-up through `provideCatalogReader`.
  */
 import { TapedeckError } from '../../domain/core/errors.js';
-import { formatIssues, type AnyEnvelope } from '../../domain/events/envelope.js';
+import { formatIssues } from '../../domain/events/envelope.js';
 import type { CaptureFormat, VenueAdapter } from './adapter.js';
 import { alpaca } from './alpaca/adapter.js';
 import { binance } from './binance/adapter.js';
@@ -115,22 +115,5 @@ export function venueOfFormat(format: string): VenueAdapter<any> | null {
 
 // ---------------------------------------------------------------- provided by the shell
 
-/** Reads a catalog dataset's events back (datasets/catalog.ts `catalogEventSource`). */
-export type CatalogReader = (dir: string, datasetId: string) => AsyncIterable<AnyEnvelope>;
-
-let catalogLoader: (() => Promise<CatalogReader>) | null = null;
-
-/**
- * The shell (src/cli) provides the dataset catalog's reader, loaded lazily (DuckDB and Arrow load only
- * when a catalog is read). src/runtime and src/venues never import datasets/ themselves.
- */
-export function provideCatalogReader(load: () => Promise<CatalogReader>): void {
-  catalogLoader = load;
-}
-
-export async function catalogReader(): Promise<CatalogReader> {
-  if (catalogLoader === null) {
-    throw new TapedeckError('SOURCE_KIND', 'dataset catalogs are not available here: the program did not provide a catalog reader (run it through the tapedeck CLI)');
-  }
-  return catalogLoader();
-}
+// The dataset catalog's reader (catalog-reader.ts: a module of its own, so the CLI can provide it without loading every venue).
+export { catalogReader, provideCatalogReader, type CatalogReader } from './catalog-reader.js';
