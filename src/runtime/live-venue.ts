@@ -22,9 +22,11 @@ import * as lifecycle from '../../domain/orders/lifecycle.js';
 import * as rec from '../../domain/reconcile/reconcile.js';
 import type { EventData, EventStore } from '../store/port.js';
 import type { LiveVenueSession } from '../venues/adapter.js';
+import type { MarketDataClient } from '../venues/port.js';
 import { wallClockNs } from '../venues/common/clock.js';
 import type { ResolvedRunConfig } from './config.js';
 import { runKernel, type RunSummary } from './engine.js';
+import { mergeArrivals } from './merge.js';
 
 export interface LiveVenueReconcileResult {
   ok: boolean;
@@ -126,6 +128,12 @@ export async function cancelLiveLeftovers(store: EventStore, s: LiveVenueSession
 export interface LiveVenueOptions {
   store: EventStore;
   session: LiveVenueSession;
+  /**
+   * More venues in the same run (a cross-venue strategy: an event arbitrage between Polymarket and Kalshi):
+   * each is reconciled, trades its own instruments through its own execution client, and its market data
+   * is interleaved with the others' as it arrives (runtime/merge.ts mergeArrivals).
+   */
+  sessions?: LiveVenueSession[];
   config: ResolvedRunConfig;
   onEnd: 'cancel' | 'leave';
   durationMs?: number;
@@ -141,32 +149,64 @@ export interface LiveVenueResult {
   startReconciliation: { ok: boolean; differences: rec.Difference[]; canceledLeftovers: number };
   endReconciliation: { ok: boolean; differences: rec.Difference[] } | null;
   haltReason: string | null;
+  /** The execution client's counters (one venue), or per venue (several). */
   clientStats: object | null;
 }
 
-export async function runLiveVenue(o: LiveVenueOptions): Promise<LiveVenueResult> {
-  const s = o.session;
-  let r = await reconcileLiveVenue(o.store, s, { apply: true });
-  let canceled = 0;
-  if (r.ok && r.working.length > 0) {
-    canceled = await cancelLiveLeftovers(o.store, s, r.ledger, r.working, 'a new session starts: orders of earlier sessions are canceled');
-    r = await reconcileLiveVenue(o.store, s, { apply: true });
-  }
-  const start = { ok: r.ok, differences: r.differences.filter((d) => !d.fixed), canceledLeftovers: canceled };
-  if (!r.ok) return { summary: null, startReconciliation: start, endReconciliation: null, haltReason: r.haltReason, clientStats: null };
-
-  const traded = new Set<string>();
+/** The instruments a run's params name: the single-instrument keys, the YES/NO pair, and cross-venue legs. */
+export function tradedInstruments(params: Record<string, unknown>): string[] {
+  const out = new Set<string>();
   for (const k of ['instrument', 'instrumentA', 'instrumentB', 'yes', 'no']) {
-    const v = o.config.params[k];
-    if (typeof v === 'string') traded.add(v);
+    const v = params[k];
+    if (typeof v === 'string') out.add(v);
   }
-  for (const i of traded) {
-    if (!s.instruments.has(i)) throw new TapedeckError('CONFIG_INVALID', `${i} is not a market of this ${s.venue} session (known: ${[...s.instruments.keys()].join(', ')})`, { field: 'params.instrument' });
+  if (Array.isArray(params.legs)) {
+    for (const leg of params.legs as unknown[]) {
+      const i = (leg as { instrument?: unknown } | null)?.instrument;
+      if (typeof i === 'string') out.add(i);
+    }
+  }
+  return [...out];
+}
+
+/** Reconciles every session before trading (fail closed), canceling what earlier sessions left open. */
+async function reconcileAtStart(store: EventStore, sessions: readonly LiveVenueSession[]): Promise<{ result: LiveVenueResult['startReconciliation']; haltReason: string | null; fillIds: Set<string> }> {
+  const result = { ok: true, differences: [] as rec.Difference[], canceledLeftovers: 0 };
+  let haltReason: string | null = null;
+  const fillIds = new Set<string>();
+  for (const s of sessions) {
+    let r = await reconcileLiveVenue(store, s, { apply: true });
+    if (r.ok && r.working.length > 0) {
+      result.canceledLeftovers += await cancelLiveLeftovers(store, s, r.ledger, r.working, 'a new session starts: orders of earlier sessions are canceled');
+      r = await reconcileLiveVenue(store, s, { apply: true });
+    }
+    result.ok &&= r.ok;
+    result.differences.push(...r.differences.filter((d) => !d.fixed));
+    haltReason ??= r.haltReason;
+    for (const f of r.ledger.fills.keys()) fillIds.add(f);
+  }
+  return { result, haltReason, fillIds };
+}
+
+export async function runLiveVenue(o: LiveVenueOptions): Promise<LiveVenueResult> {
+  const sessions = [o.session, ...(o.sessions ?? [])];
+  if (new Set(sessions.map((x) => x.venue)).size !== sessions.length) throw new TapedeckError('USAGE', `a live run takes each venue once (got ${sessions.map((x) => x.venue).join(', ')})`);
+  const started = await reconcileAtStart(o.store, sessions);
+  if (!started.result.ok) return { summary: null, startReconciliation: started.result, endReconciliation: null, haltReason: started.haltReason, clientStats: null };
+
+  // Each traded instrument belongs to the one session that trades it.
+  const tradedBy = new Map<LiveVenueSession, string[]>(sessions.map((x) => [x, []]));
+  for (const i of tradedInstruments(o.config.params)) {
+    const owner = sessions.find((x) => x.instruments.has(i));
+    if (owner === undefined) {
+      const known = sessions.flatMap((x) => [...x.instruments.keys()]);
+      throw new TapedeckError('CONFIG_INVALID', `${i} is not a market of this ${sessions.map((x) => x.venue).join(' + ')} session (known: ${known.join(', ')})`, { field: 'params.instrument' });
+    }
+    tradedBy.get(owner)!.push(i);
   }
   let venueNowNs = 0n;
-  const client = s.newExecutionClient({ knownFillIds: r.ledger.fills.keys(), eventClockNs: () => venueNowNs, ...(o.onLog ? { onLog: o.onLog } : {}) });
-  await client.connect();
-  let market = s.newMarketData([...traded], o.onLog);
+  const clients = new Map(sessions.map((x) => [x, x.newExecutionClient({ knownFillIds: started.fillIds, eventClockNs: () => venueNowNs, ...(o.onLog ? { onLog: o.onLog } : {}) })]));
+  for (const c of clients.values()) await c.connect();
   const stop = new AbortController();
   const timer = o.durationMs !== undefined ? setTimeout(() => stop.abort(), o.durationMs) : null;
   const onOuter = (): void => stop.abort();
@@ -176,8 +216,11 @@ export async function runLiveVenue(o: LiveVenueOptions): Promise<LiveVenueResult
     if (stop.signal.aborted) resolve('stop');
     stop.signal.addEventListener('abort', () => resolve('stop'));
   });
-  let defined = false;
-  async function* events(): AsyncGenerator<AnyEnvelope> {
+  const markets = new Map<LiveVenueSession, MarketDataClient>();
+  /** One venue's market data; a dropped stream reconnects with back-off (a new client: books start over). */
+  async function* venueStream(s: LiveVenueSession, instruments: string[]): AsyncGenerator<AnyEnvelope> {
+    let market = s.newMarketData(instruments, o.onLog);
+    markets.set(s, market);
     for (let failures = 0; ; failures++) {
       const it = market.events()[Symbol.asyncIterator]();
       try {
@@ -185,45 +228,60 @@ export async function runLiveVenue(o: LiveVenueOptions): Promise<LiveVenueResult
           const next = await Promise.race([it.next(), aborted]);
           if (next === 'stop' || next.done) return;
           failures = 0;
-          if (next.value.eventTimeNs > venueNowNs) venueNowNs = next.value.eventTimeNs;
-          if (!defined) {
-            defined = true;
-            yield* s.instrumentsDefined([...traded], next.value.eventTimeNs);
-          }
           // The venue's own definition is not repeated (the session's came first).
-          if (next.value.type === 'InstrumentDefined') continue;
-          yield next.value;
+          if (next.value.type !== 'InstrumentDefined') yield next.value;
         }
       } catch (e) {
         if (stop.signal.aborted) return;
-        o.onLog?.(s.redact(`market stream lost (${e instanceof Error ? e.message : String(e)}): reconnecting`));
+        o.onLog?.(s.redact(`${s.venue} market stream lost (${e instanceof Error ? e.message : String(e)}): reconnecting`));
         await market.close().catch(() => undefined);
         const wait = new Promise<void>((res) => setTimeout(res, Math.min(2000, 50 * 2 ** Math.min(failures, 6))));
         if ((await Promise.race([wait, aborted])) === 'stop') return;
-        market = s.newMarketData([...traded], o.onLog);
+        market = s.newMarketData(instruments, o.onLog);
+        markets.set(s, market);
       }
+    }
+  }
+  const streams = sessions.filter((x) => tradedBy.get(x)!.length > 0).map((x) => venueStream(x, tradedBy.get(x)!));
+  const merged = streams.length === 1 ? streams[0]! : mergeArrivals(streams);
+  async function* events(): AsyncGenerator<AnyEnvelope> {
+    let defined = false;
+    for await (const e of merged) {
+      if (e.eventTimeNs > venueNowNs) venueNowNs = e.eventTimeNs;
+      // Every session's instruments first, at the venue time of the first market event.
+      if (!defined) {
+        defined = true;
+        for (const x of sessions) yield* x.instrumentsDefined(tradedBy.get(x)!, e.eventTimeNs);
+      }
+      yield e;
     }
   }
   let summary: RunSummary;
   try {
     summary = await runKernel({
-      mode: 'live', store: o.store, config: o.config, sourceLabel: `${s.venue.toLowerCase()} live`, events: events(),
-      executionClients: new Map([[s.venue, client]]), ...(o.runId !== undefined ? { runId: o.runId } : {}), journalBatch: 1,
+      mode: 'live', store: o.store, config: o.config, sourceLabel: `${sessions.map((x) => x.venue.toLowerCase()).join(' + ')} live`, events: events(),
+      executionClients: new Map(sessions.map((x) => [x.venue, clients.get(x)!])), ...(o.runId !== undefined ? { runId: o.runId } : {}), journalBatch: 1,
       ...(o.marketDataStream === true ? { marketDataStream: true } : {}),
     });
   } finally {
     if (timer) clearTimeout(timer);
     o.signal?.removeEventListener('abort', onOuter);
-    await market.close().catch(() => undefined);
-    await client.close();
+    for (const m of markets.values()) await m.close().catch(() => undefined);
+    for (const c of clients.values()) await c.close();
   }
-  let end = await reconcileLiveVenue(o.store, s, { apply: true });
-  if (o.onEnd === 'cancel' && end.working.length > 0) {
-    await cancelLiveLeftovers(o.store, s, end.ledger, end.working, 'the run ended: open orders are canceled (live.onEnd = cancel)');
-    end = await reconcileLiveVenue(o.store, s, { apply: true });
+  // After RunEnded: open orders canceled (or left) as configured, and the log checked against each venue.
+  const end = { ok: true, differences: [] as rec.Difference[] };
+  let haltReason: string | null = null;
+  for (const s of sessions) {
+    let r = await reconcileLiveVenue(o.store, s, { apply: true });
+    if (o.onEnd === 'cancel' && r.working.length > 0) {
+      await cancelLiveLeftovers(o.store, s, r.ledger, r.working, 'the run ended: open orders are canceled (live.onEnd = cancel)');
+      r = await reconcileLiveVenue(o.store, s, { apply: true });
+    }
+    end.ok &&= r.ok;
+    end.differences.push(...r.differences.filter((d) => !d.fixed));
+    haltReason ??= r.haltReason;
   }
-  return {
-    summary, startReconciliation: start, endReconciliation: { ok: end.ok, differences: end.differences.filter((d) => !d.fixed) },
-    haltReason: end.haltReason, clientStats: client.stats ?? null,
-  };
+  const stats = sessions.length === 1 ? clients.get(o.session)!.stats ?? null : Object.fromEntries(sessions.map((x) => [x.venue, clients.get(x)!.stats ?? null]));
+  return { summary, startReconciliation: started.result, endReconciliation: end, haltReason, clientStats: stats };
 }
