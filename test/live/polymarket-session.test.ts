@@ -5,7 +5,8 @@
  * the intent signs to; parity identical; the log equal to the venue's truth. Then `tapedeck live` killed
  * with SIGKILL mid-session and restarted: reconciliation brings the ledger to the venue's truth, and no
  * order reached the venue twice. No credential (private key, API secret, passphrase) in the stores, logs
- * or output.
+ * or output. A client signing orders of a version the exchange does not take: each order is in the log as
+ * a rejection with the venue's reason.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -121,6 +122,19 @@ describe('live trading on the simulated Polymarket', () => {
       for (const f of simFills) expect(fills.filter((x) => x.fillId === polymarketFillId(f.tradeId, f.orderID))).toHaveLength(1);
       expect(await checkParity(store, s.runId)).toMatchObject({ identical: true, decisions: s.decisions });
       await store.close();
+
+      // A client signing orders of a version this exchange does not take: each arrives in the log as a
+      // rejection with the venue's reason.
+      const v2 = await openPolymarketSession(PolymarketConfig.parse({ orderVersion: 2 }), { env: ENV, baseUrl: sim.info.rest, confirmLive: false, instruments: [`POLYMARKET:${sim.tokens.yes}`] });
+      const storeV2 = await EmbeddedEventStore.open(path.join(t.dir, 'v2'));
+      const rv2 = await runLiveVenue({ store: storeV2, session: v2, config: mmConfig(sim), onEnd: 'cancel', durationMs: 1500, onLog: (l) => logs.push(l) });
+      await v2.close();
+      const rejected = (await collect(storeV2.readAll())).filter((e) => e.type === 'OrderRejected').map((e) => (e.data as { reason: string }).reason);
+      expect(rejected).toContain('venue: invalid order version');
+      // (One still in flight when the run stopped is found missing at the venue by the last reconciliation.)
+      for (const why of rejected) expect(why === 'venue: invalid order version' || why.startsWith('reconciliation: ')).toBe(true);
+      expect(rv2.endReconciliation).toMatchObject({ ok: true });
+      await storeV2.close();
     } finally {
       await sim.close();
     }
@@ -165,7 +179,7 @@ describe('live trading on the simulated Polymarket', () => {
     } finally {
       await sim2.close();
     }
-    for (const f of filesUnder(path.join(t.dir, 'a'))) expectNoSecret(fs.readFileSync(f), f);
+    for (const f of [...filesUnder(path.join(t.dir, 'a')), ...filesUnder(path.join(t.dir, 'v2'))]) expectNoSecret(fs.readFileSync(f), f);
     expectNoSecret(logs.join('\n'), 'the logs');
     expectNoSecret(outputs.join('\n'), 'the output');
     t.cleanup();

@@ -148,6 +148,25 @@ describe('simulated Polymarket: pagination and the trade status sequences', () =
     }
   });
 
+  it('an answer lost on the way back is an unknown outcome, resolved by asking for the order by its hash (never posted again)', async () => {
+    const c = new PolymarketExecutionClient({ config: config(), credentials: creds });
+    const reports: AnyEnvelope[] = [];
+    c.onReport((e) => reports.push(e));
+    await c.connect();
+    try {
+      await fetch(`${sim.info.rest}/_sim/faults`, { method: 'POST', body: JSON.stringify({ once: ['lose-ack'] }) });
+      await c.send(submit('lost-ack', 'buy', 100, 5_000_000, sim.tokens.no));
+      await until('the unknown outcome', () => reports.find((e) => e.type === 'OrderStatusUnknown'));
+      const q = await c.queryOrder('lost-ack');
+      expect(q).toMatchObject({ orderId: 'lost-ack', state: 'open', filledLots: 0, leavesLots: 5_000_000 });
+      const truth = (await (await fetch(`${sim.info.rest}/_sim/orders`)).json()) as Array<{ orderID: string }>;
+      expect(truth.filter((o) => o.orderID === q.venueOrderId)).toHaveLength(1);
+      await c.cancelAll();
+    } finally {
+      await c.close();
+    }
+  });
+
   it('MATCHED → MINED → CONFIRMED books the fill once; MATCHED → FAILED books it, then reverses it; the position is right', async () => {
     const c = new PolymarketExecutionClient({ config: config(), credentials: creds });
     const reports: AnyEnvelope[] = [];
