@@ -195,3 +195,45 @@ describe('runs that cannot be compared in full', () => {
     await expect(checkParity(view(recorded.slice(1)), RUN)).rejects.toMatchObject({ code: 'RUN_MALFORMED' });
   });
 });
+
+describe('what parity re-feeds with', () => {
+  /** The run with its manifest (the RunStarted event) changed by `f`. */
+  const withManifest = (f: (m: { mode: string; codeHash: string; config: ResolvedRunConfig }) => void): RecordedEvent[] =>
+    edited(0, (e) => {
+      f((e.data as { manifest: { mode: string; codeHash: string; config: ResolvedRunConfig } }).manifest);
+      return e;
+    });
+
+  it('a live run simulates no venue: its fills were inputs, so this run (whose fills came from the simulator) diverges when called live', async () => {
+    const r = await checkParity(view(withManifest((m) => (m.mode = 'live'))), RUN);
+    expect(r.identical).toBe(false);
+    expect(r.divergence).toBeDefined();
+  });
+
+  it('says whether the code that recorded the run is this code, on an equal run and on a divergent one', async () => {
+    const other = await checkParity(view(withManifest((m) => (m.codeHash = '0'.repeat(64)))), RUN);
+    expect(other).toMatchObject({ identical: true, codeHashMatches: false });
+    const at = decisionsAt().find((i) => recorded[i]!.type === 'OrderIntended')!;
+    const bump = (e: RecordedEvent): RecordedEvent => {
+      (e.data as { qtyLots: number }).qtyLots += 1;
+      return e;
+    };
+    const divergent = await checkParity(view(edited(at, bump)), RUN);
+    expect(divergent).toMatchObject({ identical: false, codeHashMatches: true });
+    const both = recorded.map((e, i) => (i === 0 || i === at ? structuredClone(e) : e));
+    (both[0]!.data as { manifest: { codeHash: string } }).manifest.codeHash = '0'.repeat(64);
+    bump(both[at]!);
+    expect(await checkParity(view(both), RUN)).toMatchObject({ identical: false, codeHashMatches: false });
+  });
+
+  it('a kernel that throws on a re-fed input is a divergence at that input, carrying the error', async () => {
+    // The simulated venue renamed: the strategy's first order goes to a venue the run does not simulate.
+    const run = withManifest((m) => (m.config = { ...m.config, venues: m.config.venues.map((v) => ({ ...v, venue: 'SIMY' })) }));
+    const r = await checkParity(view(run), RUN);
+    expect(r.identical).toBe(false);
+    expect(r.divergence!.inputPosition).not.toBeNull();
+    expect(recorded.find((e) => e.position === r.divergence!.inputPosition)!.metadata.role).toBe('input');
+    expect(r.divergence!.actual).toMatchObject({ error: expect.stringContaining('UNKNOWN_VENUE') });
+    expect(r.divergence!.index).toBe(r.decisions);
+  });
+});
