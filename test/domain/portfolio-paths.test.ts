@@ -168,8 +168,8 @@ describe('cash scale', () => {
   it('events the portfolio does not use change nothing', () => {
     const s = given(usd, intended('o1'), filled('o1', 1, 100, 9));
     const before = JSON.stringify([...s.cash.entries(), ...s.marks.entries(), [...s.orderStrategy.entries()]], (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
-    evolve(s, at('OrderAccepted', { orderId: 'o1', venueOrderId: 'v1' }));
-    evolve(s, at('PositionReported', { venue: VENUE, instrument: INSTR, qtyLots: 5, qtyScale: 0 }));
+    expect(evolve(s, at('OrderAccepted', { orderId: 'o1', venueOrderId: 'v1' }))).toBe(s);
+    expect(evolve(s, at('PositionReported', { venue: VENUE, instrument: INSTR, qtyLots: 5, qtyScale: 0 }))).toBe(s);
     const after = JSON.stringify([...s.cash.entries(), ...s.marks.entries(), [...s.orderStrategy.entries()]], (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
     expect(after).toBe(before);
   });
