@@ -237,3 +237,24 @@ describe('what parity re-feeds with', () => {
     expect(r.divergence!.index).toBe(r.decisions);
   });
 });
+
+describe('what parity refuses, and where', () => {
+  it('a run that does not exist or does not start with RunStarted: the message names the stream, the place names the flag or stream', async () => {
+    await expect(checkParity(view([]), RUN)).rejects.toMatchObject({
+      code: 'RUN_NOT_FOUND', message: `no run "${RUN}" in this store (its stream run-${RUN} is empty)`, where: { field: '--run' },
+    });
+    await expect(checkParity(view(recorded.slice(1)), RUN)).rejects.toMatchObject({
+      code: 'RUN_MALFORMED', message: `stream run-${RUN} does not start with RunStarted`, where: { stream: `run-${RUN}` },
+    });
+  });
+
+  it('a recorded decision or input that cannot be decoded is refused naming its stream and position', async () => {
+    for (const role of ['decision', 'input']) {
+      const at = recorded.findIndex((e, i) => i > 0 && e.metadata.role === role);
+      const run = edited(at, (e) => ({ ...e, type: 'NoSuchEvent' }));
+      await expect(checkParity(view(run), RUN)).rejects.toMatchObject({
+        code: 'EVENT_UNKNOWN_TYPE', where: { stream: `run-${RUN}`, position: recorded[at]!.position, field: 'type' },
+      });
+    }
+  });
+});
