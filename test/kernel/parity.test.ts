@@ -220,6 +220,9 @@ describe('what parity re-feeds with', () => {
     };
     const divergent = await checkParity(view(edited(at, bump)), RUN);
     expect(divergent).toMatchObject({ identical: false, codeHashMatches: true });
+    // Inline inputs: the divergence says where the input sits in the log, and has no referenced-input number.
+    expect(divergent.divergence).not.toHaveProperty('inputNumber');
+    expect(divergent.divergence!.inputPosition).toEqual(expect.any(Number));
     const both = recorded.map((e, i) => (i === 0 || i === at ? structuredClone(e) : e));
     (both[0]!.data as { manifest: { codeHash: string } }).manifest.codeHash = '0'.repeat(64);
     bump(both[at]!);

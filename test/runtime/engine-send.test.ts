@@ -290,3 +290,37 @@ describe('a live run without a client for the venue', () => {
     }
   });
 });
+
+describe('decisions cite their cause', () => {
+  it('live: by id and revision in the run stream', async () => {
+    const l = await live({ quotes: 3, plan: { 1: 'place' } });
+    await l.run;
+    const evs = await l.runEvents();
+    const intended = ofType(evs, 'OrderIntended')[0]!;
+    const cause = evs.find((e) => e.id === quote(1).id)!;
+    expect(cause.metadata.role).toBe('input');
+    const decision = dataOf(intended).decision as Record<string, unknown>;
+    expect(decision).toMatchObject({ causeEventId: cause.id, causeRevision: cause.revision });
+    expect(decision).not.toHaveProperty('causeInput');
+  });
+
+  it('a replay that references its inputs: by id and number among them, and no input is journaled', async () => {
+    const t = tmpDir('td-engine-ref-');
+    const store = await EmbeddedEventStore.open(t.dir);
+    cleanups.push(() => t.cleanup());
+    cleanups.push(() => store.close());
+    async function* feed(): AsyncGenerator<AnyEnvelope> {
+      for (let i = 0; i < 3; i++) yield quote(i);
+    }
+    const config: ResolvedRunConfig = { ...CONFIG, venues: [{ venue: VENUE, latency: { submitNs: '1000', ackNs: '1000', cancelNs: '1000', jitterNs: 0 }, fees: { makerBps: '0', takerBps: '0' }, seed: 1 }] };
+    const s = await runKernel({
+      mode: 'replay', store, config, sourceLabel: 'ref', events: feed(), strategyOverride: scripted({ 2: 'place' }),
+      inputsReference: { source: { kind: 'catalog', catalog: '/nowhere', datasetId: 'd1', files: [{ path: 'a.parquet', rows: 3, bytes: 1, sha256: '0'.repeat(64) }] }, inputs: 3 },
+    });
+    const evs = await collect(store.readStream(`run-${s.runId}`));
+    expect(evs.filter((e) => e.metadata.role === 'input')).toEqual([]);
+    const decision = dataOf(ofType(evs, 'OrderIntended')[0]).decision as Record<string, unknown>;
+    expect(decision).toMatchObject({ causeEventId: quote(2).id, causeInput: 2 });
+    expect(decision.causeRevision ?? null).toBeNull();
+  });
+});
