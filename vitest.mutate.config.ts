@@ -12,6 +12,7 @@ export default defineConfig({
     include: [
       'test/domain/**/*.test.ts',
       'test/kernel/parity.test.ts',
+      'test/kernel/parity-referenced.test.ts',
       'test/runtime/engine-live-failures.test.ts',
       'test/runtime/engine-send.test.ts',
       'test/store/recovery.test.ts',
