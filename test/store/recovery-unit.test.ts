@@ -179,6 +179,19 @@ describe('scanSegment', () => {
     ]);
   });
 
+  it('junk longer than the 8 MiB search window: the next good record is still found, even across the window edge', () => {
+    const a = rec('a', 0, 0);
+    const b = rec('a', 1, 1);
+    // The search reads windows of 8 MiB + 12 bytes from just after the bad offset, overlapping by 3: here
+    // the good record's magic starts 2 bytes before the first window ends.
+    for (const junkBytes of [(8 << 20) + 11]) {
+      const junk = Buffer.alloc(junkBytes, 0x41);
+      const s = scanSegment(write([a, junk, b]), true);
+      expect(s.records.map((r) => r.firstPosition)).toEqual([0, 1]);
+      expect(s.corrupt).toEqual([{ segment: 'seg.log', offset: a.length, length: junkBytes, reason: 'magic' }]);
+    }
+  });
+
   it('records across the 8 MiB read chunk, and one larger than it, are read whole', () => {
     const big = (pos: number, bytes: number): Buffer => {
       const out = new WriteBuffer(bytes + 256);
@@ -227,6 +240,8 @@ describe('recover: contiguous segments', () => {
     expect(await s.appendToStream('b', [{ id: 'b-2', type: 'T', data: {} }], { expectedRevision: 'stream_exists' })).toEqual({ nextExpectedRevision: 2, position: 6 });
     expect(await s.appendToStream('a', [{ id: 'a-1', type: 'T', data: {} }], { expectedRevision: 'any' })).toEqual({ nextExpectedRevision: 1, position: 3 });
     expect(await s.streamRevision('a')).toBe(3);
+    // Two generations of ids are kept: the first records' ids were dropped, so a-0 is appended anew.
+    expect(await s.appendToStream('a', [{ id: 'a-0', type: 'T', data: {} }], { expectedRevision: 'any' })).toEqual({ nextExpectedRevision: 4, position: 7 });
     await s.close();
   });
 
