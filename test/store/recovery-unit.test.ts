@@ -121,7 +121,7 @@ describe('scanSegment', () => {
   it('a record whose body was damaged, with good records after it, is skipped as corrupt', () => {
     const a = rec('a', 0, 0);
     const b = Buffer.from(rec('a', 1, 1));
-    b[b.length - 2] ^= 0x55;
+    b[b.length - 2] = b[b.length - 2]! ^ 0x55;
     const c = rec('a', 2, 2);
     const s = scanSegment(write([a, b, c]), true);
     expect(s.records.map((r) => r.firstPosition)).toEqual([0, 2]);
@@ -144,17 +144,17 @@ describe('scanSegment', () => {
   it('a whole last record with a bad checksum, or a damaged header over a body that still checks, is corruption, not a torn tail', () => {
     const a = rec('a', 0, 0);
     const body = Buffer.from(rec('a', 1, 1));
-    body[body.length - 1] ^= 1;
+    body[body.length - 1] = body[body.length - 1]! ^ 1;
     expect(scanSegment(write([a, body]), true)).toMatchObject({ tornTailAt: null, corrupt: [{ offset: a.length, length: body.length, reason: 'checksum' }] });
     const magic = Buffer.from(rec('a', 1, 1));
-    magic[0] ^= 0xff;
+    magic[0] = magic[0]! ^ 0xff;
     expect(scanSegment(write([a, magic]), true)).toMatchObject({ tornTailAt: null, corrupt: [{ offset: a.length, length: magic.length, reason: 'magic' }] });
     const length = Buffer.from(rec('a', 1, 1));
     length.writeUInt32LE(length.length * 2, 4); // says it is longer than it is: a prefix, were the checksum not to hold
     expect(scanSegment(write([a, length]), true)).toMatchObject({ tornTailAt: null, corrupt: [{ offset: a.length, reason: 'short' }] });
     // A damaged header over a body that does not check, or too little of a body to hold one: torn.
     const both = Buffer.from(magic);
-    both[both.length - 1] ^= 1;
+    both[both.length - 1] = both[both.length - 1]! ^ 1;
     expect(scanSegment(write([a, both]), true)).toMatchObject({ tornTailAt: a.length, corrupt: [] });
     expect(scanSegment(write([a, magic.subarray(0, 12 + 23)]), true)).toMatchObject({ tornTailAt: a.length, corrupt: [] });
     // A seal with a wrong shape (events) is a whole record too.
@@ -280,7 +280,7 @@ describe('recover: breaks in the run of positions', () => {
 
   it('bad bytes before the record that resumes the log are the cause of its gap, naming the positions', async () => {
     const bad = Buffer.from(rec('a', 1, 1, 2));
-    bad[bad.length - 1] ^= 1;
+    bad[bad.length - 1] = bad[bad.length - 1]! ^ 1;
     const d = store([[0, [rec('a', 0, 0), bad, rec('a', 3, 3)]]]);
     const h = await health(d);
     expect(h.corrupt).toEqual([{ segment: segmentName(0), offset: rec('a', 0, 0).length, length: bad.length, reason: 'checksum', fromPosition: 1, toPosition: 2 }]);
@@ -405,7 +405,7 @@ describe('recover: the torn tail', () => {
 
   it('a damaged store is left as found: its torn tail is not cut', async () => {
     const bad = Buffer.from(rec('a', 1, 1));
-    bad[bad.length - 3] ^= 8;
+    bad[bad.length - 3] = bad[bad.length - 3]! ^ 8;
     const d = store([[0, [rec('a', 0, 0), bad, rec('a', 2, 2), rec('a', 3, 3).subarray(0, 14)]]]);
     const h = await health(d);
     expect(h).toMatchObject({ ok: false, truncatedTail: true, tornTailBytes: 14 });
@@ -414,7 +414,7 @@ describe('recover: the torn tail', () => {
 
   it('a bad tail at the end of the last segment names the positions from the end of the log on', async () => {
     const bad = Buffer.from(rec('a', 2, 2));
-    bad[20] ^= 1;
+    bad[20] = bad[20]! ^ 1;
     const d = store([[0, [rec('a', 0, 0), seal(1)]], [1, [rec('a', 1, 1), bad]]]);
     const h = await health(d);
     expect(h.truncatedTail).toBe(false);
