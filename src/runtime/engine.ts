@@ -296,7 +296,8 @@ export async function runKernel(req: RunRequest): Promise<RunSummary> {
   if (resumed === null) {
     journal.add(started, 'run');
     if (reference !== undefined) {
-      journal.referenceInputs(reference.source.kind === 'stream' ? reference.source.stream : null);
+      // A session writes the stream it references; a replay of such a stream only reads it.
+      journal.referenceInputs(req.marketDataStream === true && reference.source.kind === 'stream' ? reference.source.stream : null);
       journal.add({
         id: uuidFromName(runId, 'inputs-referenced'), type: 'InputsReferenced', schemaVersion: CATALOG.InputsReferenced.version, stream: k.stream,
         eventTimeNs: 0n, receiveTimeNs: 0n, causationId: null, correlationId: runId, data: { runId, ...reference },

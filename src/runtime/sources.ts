@@ -8,7 +8,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { TapedeckError } from '../../domain/core/errors.js';
 import type { PayloadOf } from '../../domain/events/catalog.js';
-import type { AnyEnvelope } from '../../domain/events/envelope.js';
+import { storedToEnvelope, type AnyEnvelope } from '../../domain/events/envelope.js';
+import type { EventStore } from '../store/port.js';
 import { captureEventSource, cryptofeedVenueIds, detectCaptureVenue, findRestCompanions } from '../venues/cryptofeed/capture.js';
 import { openPaperFeed } from '../venues/cryptofeed/paper.js';
 import { catalogReader, getVenue, venueOfOwnCapture, type CaptureFormat } from '../venues/registry.js';
@@ -164,6 +165,15 @@ export async function surveySource(events: AsyncIterable<AnyEnvelope>, limit = 5
 
 export interface SourceSurvey {
   instruments: Map<string, { venue: string; symbol: string; priceScale: number; qtyScale: number; events: number }>;
+}
+
+/**
+ * A stream of the store as a replay source (`stream:NAME`, e.g. the marketdata-<runId> a paper or live
+ * session wrote): its events in order. A replay of it references the stream, so a backtest and the session
+ * read the very same inputs.
+ */
+export async function* storeStreamEvents(store: EventStore, stream: string): AsyncGenerator<AnyEnvelope> {
+  for await (const e of store.readStream(stream)) yield storedToEnvelope(e.stream, e, { stream: e.stream, revision: e.revision });
 }
 
 /**

@@ -19,7 +19,7 @@ import { checkParity } from '../../replay/parity.js';
 import { slippage } from '../../replay/slippage.js';
 import { resolveRunConfig, readConfigFile, type ResolvedRunConfig } from '../../src/runtime/config.js';
 import { runKernel, type RunSummary } from '../../src/runtime/engine.js';
-import { fileReference, resolveSource, surveySource } from '../../src/runtime/sources.js';
+import { fileReference, resolveSource, storeStreamEvents, surveySource } from '../../src/runtime/sources.js';
 import { EmbeddedEventStore } from '../../src/store/embedded/store.js';
 import { collect, type RecordedEvent } from '../../src/store/port.js';
 import { captureEventSource } from '../../src/venues/cryptofeed/capture.js';
@@ -239,6 +239,13 @@ describe('a paper session that writes its market data to a market-data stream', 
       const r = await slippage(store, paper.runId, referenced.runId);
       expect(r.paired).toBe(inline.orders);
       for (const o of r.orders) expect(o.decisionPrice).toBe(o.backtestDecisionPrice);
+      // A backtest of the session's own market data (tapedeck replay stream:NAME) references the same stream.
+      const stream = `marketdata-${paper.runId}`;
+      const back = await runKernel({ mode: 'replay', store, config, sourceLabel: `stream:${stream}`, events: storeStreamEvents(store, stream), inputsReference: { source: { kind: 'stream', stream }, inputs: inline.events } });
+      expect(back.decisionsHash).toBe(paper.decisionsHash);
+      expect(await store.streamRevision(stream)).toBe(inline.events - 1);
+      await expect(checkParity(store, back.runId)).resolves.toMatchObject({ identical: true, inputs: inline.events });
+      expect((await slippage(store, paper.runId, back.runId)).paired).toBe(inline.orders);
     } finally {
       await store.close();
     }

@@ -8,7 +8,7 @@ import { datasetReference } from '../../../datasets/catalog/reference.js';
 import { checkParity } from '../../../replay/parity.js';
 import { readConfigFile, resolveRunConfig } from '../../runtime/config.js';
 import { runKernel, type RunSummary } from '../../runtime/engine.js';
-import { checkDistinctSources, mergeSurveys, openPaperSources, fileReference, openReplaySource, openReplaySources, resolveSource, sourcesLabel, surveySource } from '../../runtime/sources.js';
+import { checkDistinctSources, mergeSurveys, openPaperSources, fileReference, storeStreamEvents, openReplaySource, openReplaySources, resolveSource, sourcesLabel, surveySource } from '../../runtime/sources.js';
 import { openRunStore } from '../../runtime/run-streams.js';
 import { openStore } from '../../store/open.js';
 import { action, ExitCode, printJson, noteLine } from '../run.js';
@@ -57,11 +57,36 @@ async function prepare(sourceArgs: string[], opts: RunOpts) {
   return { sources, label: sourcesLabel(sources), config };
 }
 
+/**
+ * `tapedeck replay stream:NAME`: a backtest of market data already in the store (the stream a paper or live
+ * session wrote), referencing that stream, so the session and its backtest read the very same inputs.
+ */
+async function replayStoreStream(stream: string, opts: RunOpts): Promise<void> {
+  getStrategy(opts.strategy);
+  const cfg = readConfigFile(opts.config);
+  const store = await openRunStore(opts.store, { durability: 'batched' }, noteLine);
+  const bar = progressBar('replay');
+  try {
+    const last = await store.streamRevision(stream);
+    if (last < 0) throw new TapedeckError('SOURCE_NOT_FOUND', `no stream ${stream} in the store ${opts.store}`, { field: 'source', stream });
+    const config = resolveRunConfig(opts.strategy, cfg, await surveySource(storeStreamEvents(store, stream)), opts.config ?? '--config');
+    const s = await runKernel({
+      mode: 'replay', store, config, sourceLabel: `stream:${stream}`, events: storeStreamEvents(store, stream), onProgress: bar.update,
+      inputsReference: { source: { kind: 'stream', stream }, inputs: last + 1 },
+    });
+    bar.stop();
+    printSummary(s, opts.json);
+  } finally {
+    bar.stop();
+    await store.close();
+  }
+}
+
 export function register(program: Command): void {
   program
     .command('replay')
     .description('backtest: run a strategy over a recorded capture, an ITCH file or a catalog entry, as fast as the machine allows')
-    .argument('<source...>', 'capture file, ITCH file, or catalog:DIR#DATASET; several are merged in event-time order (ties: the order given)')
+    .argument('<source...>', 'capture file, ITCH file, catalog:DIR#DATASET, or stream:NAME (a market-data stream of --store); several are merged in event-time order (ties: the order given)')
     .requiredOption('--strategy <name>', 'strategy (see tapedeck strategies)')
     .option('--config <file>', 'JSON: {seed, params, risk, venues}')
     .requiredOption('--store <dir>', 'event store directory (created if missing)')
@@ -69,6 +94,8 @@ export function register(program: Command): void {
     .option('--json', 'print the summary as JSON', false)
     .action(
       action(async (sourceArgs: string[], opts: RunOpts & { referenceInputs: boolean }) => {
+        const streamSource = sourceArgs.length === 1 ? /^stream:(.+)$/.exec(sourceArgs[0]!) : null;
+        if (streamSource !== null) return replayStoreStream(streamSource[1]!, opts);
         const { sources, label, config } = await prepare(sourceArgs, opts);
         // A replay or paper run can be redone from its source, so its journal is synced in batches (every
         // 20 ms and on close) rather than per append; live trading syncs before every command.
