@@ -22,7 +22,7 @@ describe('crash safety (SIGKILL while appending)', () => {
       expect(r.problems).toEqual([]);
       expect(r.finalHealthy).toBe(true);
       // Sanity: the runs really appended a lot, across segment rolls, and the torn records were really cut off.
-      expect(r.acknowledged).toBeGreaterThan(100);
+      expect(r.acknowledged).toBeGreaterThan(4 * r.kills); // as the 50-kill version asked (200); a loaded machine acks fewer before each kill
       expect(r.segments).toBeGreaterThan(1);
       expect(r.tornInjected).toBe(5);
       expect(r.tornTruncated).toBeGreaterThanOrEqual(r.tornInjected);
