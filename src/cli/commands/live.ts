@@ -32,13 +32,13 @@ export function register(program: Command): void {
   program
     .command('sim-venue')
     .description('a simulated exchange on 127.0.0.1 speaking the venue\'s REST and WebSocket API and checking its authentication; prints {rest, ws} as its first line')
-    .argument('<venue>', 'binance (plays a recorded capture) or kalshi (a seeded synthetic market, or --capture)')
+    .argument('<venue>', 'binance (plays a recorded capture), kalshi (a seeded synthetic market, or --capture) or polymarket (a seeded synthetic market)')
     .option('--capture <file>', 'recorded capture that drives the book (binance: cryptofeed format; kalshi: its WebSocket messages, one a line)')
     .option('--port <n>', 'port (0 = any free port)', intOption('--port', 0), 0)
     .option('--speed <x>', 'capture time per wall time (1 = recorded speed)', positiveNumber('--speed'), 1)
     .option('--loop', 'play the capture again (shifted times and ids) when it ends', false)
     .option('--start-on-subscribe', 'hold the capture at its start until the first market-stream client connects', false)
-    .option('--faults <spec>', 'faults to inject: name:probability[:ms],... (binance: lose-ack, delay-ack, dup-exec, 429, 5xx, drop, restart; kalshi: lose-ack, delay-ack, 5xx, gap, drop)')
+    .option('--faults <spec>', 'faults to inject: name:probability[:ms],... (binance: lose-ack, delay-ack, dup-exec, 429, 5xx, drop, restart; kalshi: lose-ack, delay-ack, 5xx, gap, drop; polymarket: lose-ack, 5xx, drop, fail-trade)')
     .option('--seed <n>', 'seed of a synthetic market', intOption('--seed', 0))
     .option('--rules <json>', 'per-symbol instrument rules, e.g. {"NKNUSDT":{"tickSize":"0.0001","stepSize":"1","minNotional":"5"}}')
     .action(
