@@ -94,8 +94,10 @@ describe('live trading on the simulated Polymarket', () => {
       const evs = await collect(store.readAll());
       const run = evs.filter((e) => e.stream === `run-${s.runId}`);
       const of = (type: string) => evs.filter((e) => e.type === type);
-      const fills = of('OrderFilled').map((e) => e.data as { orderId: string; fillId: string; leavesLots: number });
+      const fills = of('OrderFilled').map((e) => e.data as { orderId: string; fillId: string; leavesLots: number; liquidity: string });
       expect(fills.length).toBeGreaterThan(0);
+      // Resting bids fill as makers: our fill is our entry in the trade's maker_orders.
+      expect(fills.some((f) => f.liquidity === 'maker')).toBe(true);
       expect(fills.some((f) => f.leavesLots > 0)).toBe(true);
       expect(of('OrderCanceled').length).toBeGreaterThan(0);
       // The linked outcome market went in first, so YES and NO net in the portfolio.
