@@ -8,7 +8,7 @@
  *                 split by instrument (src/runtime/partitioned.ts) on 0 (this thread), 1, 2... workers,
  *                 each framing the whole day; every worker count must give the same decisions hash
  *   journal       the run's decisions, venue reports and fills appended to an embedded store; the inputs
- *                 are not copied into the run (they stay in the day, cited by id)
+ *                 are referenced (the day's file and SHA-256), not copied: decisions cite them by id and number
  *   project       the store projected from zero into DuckDB (`tapedeck query`'s path)
  *
  * Baselines in the same run: Buffer.copy of the day (memory bandwidth) and framing + dispatch alone.
@@ -18,7 +18,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { ItchDayGenerator } from '../../datasets/itch/generate.js';
 import { projectStore } from '../../projections/catchup.js';
 import type { ResolvedRunConfig } from '../runtime/config.js';
@@ -97,6 +97,10 @@ export async function runDayBench(o: DayBenchOptions): Promise<Record<string, un
     let t0 = now();
     const { day, shared } = sharedDay({ seed: o.seed, messages: o.messages, symbols: o.symbols });
     const generateSec = now() - t0;
+    // The day as a file with its SHA-256: what the run references (InputsReferenced kind file).
+    const dayFile = path.join(root, `day-${o.seed}.itch`);
+    fs.writeFileSync(dayFile, day);
+    const reference = { kind: 'file' as const, path: dayFile, files: [{ path: dayFile, bytes: day.length, sha256: createHash('sha256').update(day).digest('hex') }] };
     const activity = itchInstrumentActivity(day);
     const traded = activity.slice(0, o.traded).map((a) => a.instrument);
     const tradedMessages = activity.slice(0, o.traded).reduce((a, x) => a + x.messages, 0);
@@ -114,7 +118,7 @@ export async function runDayBench(o: DayBenchOptions): Promise<Record<string, un
     const replays: Array<{ workers: number; seconds: number; result: PartitionedReplayResult }> = [];
     for (const workers of [0, ...o.workers]) {
       t0 = now();
-      const result = await runPartitionedReplay({ runId, config, day, fileId: `bench-day-${o.seed}`, instruments: traded, workers });
+      const result = await runPartitionedReplay({ runId, config, day, fileId: path.basename(dayFile), instruments: traded, workers });
       replays.push({ workers, seconds: now() - t0, result });
       if (result.decisionsHash !== replays[0]!.result.decisionsHash || result.outputs.length !== replays[0]!.result.outputs.length) {
         throw new Error(`invariant violated: ${workers} workers gave decisions hash ${result.decisionsHash}, one thread ${replays[0]!.result.decisionsHash}`);
@@ -127,7 +131,7 @@ export async function runDayBench(o: DayBenchOptions): Promise<Record<string, un
     const storeDir = path.join(root, 'store');
     const store = await openStore(storeDir, { durability: 'batched' });
     t0 = now();
-    await journalPartitionedRun(store, single.result, { config, sourceLabel: `generated ITCH day (seed ${o.seed}, ${o.messages} messages)`, instruments: traded });
+    await journalPartitionedRun(store, single.result, { config, sourceLabel: dayFile, instruments: traded, reference });
     await store.close();
     const journalSec = now() - t0;
     const storeBytes = dirBytes(storeDir);
@@ -178,7 +182,7 @@ export async function runDayBench(o: DayBenchOptions): Promise<Record<string, un
         endToEnd: fullDaySec(endToEndSec),
       },
       peakRssBytes: process.resourceUsage().maxRSS * 1024,
-      inputs: 'referenced: the run stream holds no input events; decisions cite their input by id (the day is not copied into the store)',
+      inputs: 'referenced (InputsReferenced kind file: the day with its SHA-256); the run stream holds no input events, decisions cite their input by id and number',
     };
   } finally {
     if (o.dir === undefined) fs.rmSync(root, { recursive: true, force: true });

@@ -5,8 +5,8 @@
  * orders and simulated venue, so what it decides depends on its instrument's inputs alone, never on
  * which thread runs it or what runs beside it.
  *
- * Merge rule: every output carries the index of the input (the message's place in the day) that caused
- * it. Each kernel's outputs come in index order, and an input belongs to one instrument, so a stable
+ * Merge rule: every output carries the number of the input that caused it (its place among the day's
+ * events, as the day's reader yields them). Each kernel's outputs come in index order, and an input belongs to one instrument, so a stable
  * sort by index gives one order whatever the number of workers: exactly the order in which a single
  * thread feeding every kernel in input order produces them (workers 0). The run's decisions hash is
  * folded from the kernels' own (instrument, decisions, hash), in instrument order.
@@ -14,15 +14,15 @@
  * Inputs are not copied: every worker reads the whole day from one SharedArrayBuffer and decodes only
  * its own instruments' messages (ItchInstrumentFilter). The run stream holds the decisions, venue
  * reports and fills; the inputs stay where they are (the ITCH day): as in a run that references its
- * inputs (InputsReferenced), a decision cites its cause by id and number (causeInput: the message's
- * place in the day) and every other event carries metadata.inputs. InputsReferenced itself names only
- * catalog datasets so far, so a partitioned run says what it read in its manifest's source.
+ * inputs (InputsReferenced, kind file: the ITCH day's path, size and SHA-256), a decision cites its
+ * cause by id and number (causeInput) and every other event carries metadata.inputs.
  */
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { StructuralHasher } from '../../domain/core/fasthash.js';
 import { TapedeckError, type TapedeckErrorCode } from '../../domain/core/errors.js';
 import { uuidFromName } from '../../domain/core/sha256.js';
+import { CATALOG, type PayloadOf } from '../../domain/events/catalog.js';
 import type { AnyEnvelope } from '../../domain/events/envelope.js';
 import { envelopeToStored } from '../../domain/events/envelope.js';
 import { clear, initKernel, processInput, summary, type EventRole, type KernelOutput, type KernelState } from '../../domain/kernel/kernel.js';
@@ -50,8 +50,9 @@ export interface PartitionSetRequest {
   identity: { strategyCodeHash: string; configHash: string };
 }
 
-/** One kernel output, with the index of the input that caused it. */
+/** One kernel output, with the number of the input that caused it. */
 export interface PartitionOutput {
+  /** The input's number among the day's inputs (the messages that map to events, as its reader yields them). */
   index: number;
   /** Inputs of the day read when it was made (index, or index + 1 once the input itself was taken): metadata.inputs. */
   inputs: number;
@@ -72,6 +73,8 @@ export interface PartitionSummary {
 export interface PartitionSetResult {
   /** Messages framed in the day (all of them, whichever instruments). */
   messages: number;
+  /** The day's inputs: its messages that map to events (all instruments), as its reader yields them. */
+  dayInputs: number;
   outputs: PartitionOutput[];
   partitions: PartitionSummary[];
   /** Seconds this set took, measured where it ran. */
@@ -101,7 +104,7 @@ export function runPartitionSet(day: Uint8Array, req: PartitionSetRequest): Part
       const k = kernels.get((env.data as { instrument: string }).instrument)!;
       clear(out);
       // The input is not journaled (it stays in the day), so no revision: decisions cite it by id.
-      // The input's number among the run's inputs is its place in the day (decisions cite it as causeInput).
+      // The input's number among the day's events (decisions cite it as causeInput).
       processInput(k, env, null, out, index);
       let read = index;
       for (let i = 0; i < out.length; i++) {
@@ -117,7 +120,7 @@ export function runPartitionSet(day: Uint8Array, req: PartitionSetRequest): Part
     const s = summary(k);
     return { instrument, inputs: s.inputs, decisions: s.decisions, orders: s.orders, fills: s.fills, decisionsHash: s.decisionsHash, realizedPnl: s.realizedPnl };
   });
-  return { messages: filter.messages, outputs, partitions, seconds: Number(process.hrtime.bigint() - t0) / 1e9 };
+  return { messages: filter.messages, dayInputs: filter.inputs, outputs, partitions, seconds: Number(process.hrtime.bigint() - t0) / 1e9 };
 }
 
 export interface PartitionedReplayRequest {
@@ -135,6 +138,7 @@ export interface PartitionedReplayRequest {
 export interface PartitionedReplayResult {
   runId: string;
   messages: number;
+  dayInputs: number;
   inputs: number;
   decisions: number;
   orders: number;
@@ -168,7 +172,7 @@ export function mergePartitionSets(runId: string, sets: PartitionSetResult[], wo
   for (const s of sets) if (s.messages !== messages) throw new Error(`invariant violated: workers framed ${s.messages} and ${messages} messages of one day`);
   const sum = (f: (p: PartitionSummary) => number): number => partitions.reduce((a, p) => a + f(p), 0);
   return {
-    runId, messages, inputs: sum((p) => p.inputs), decisions: sum((p) => p.decisions), orders: sum((p) => p.orders), fills: sum((p) => p.fills),
+    runId, messages, dayInputs: sets[0]?.dayInputs ?? 0, inputs: sum((p) => p.inputs), decisions: sum((p) => p.decisions), orders: sum((p) => p.orders), fills: sum((p) => p.fills),
     decisionsHash: hasher.digestHex(), outputs, partitions, workers, workerSeconds: sets.map((s) => s.seconds),
   };
 }
@@ -231,7 +235,12 @@ export async function runPartitionedReplay(req: PartitionedReplayRequest): Promi
  * what the inputs are), the merged outputs, RunEnded with the run's decisions hash, appended in
  * batches of `batch` events.
  */
-export async function journalPartitionedRun(store: EventStore, r: PartitionedReplayResult, meta: { config: ResolvedRunConfig; sourceLabel: string; instruments: string[] }, batch = 4096): Promise<void> {
+export async function journalPartitionedRun(
+  store: EventStore,
+  r: PartitionedReplayResult,
+  meta: { config: ResolvedRunConfig; sourceLabel: string; instruments: string[]; reference?: PayloadOf<'InputsReferenced'>['source'] },
+  batch = 4096,
+): Promise<void> {
   const stream = `run-${r.runId}`;
   const started: AnyEnvelope = {
     id: r.runId, type: 'RunStarted', schemaVersion: 1, stream, eventTimeNs: 0n, receiveTimeNs: 0n, causationId: null, correlationId: r.runId,
@@ -249,7 +258,7 @@ export async function journalPartitionedRun(store: EventStore, r: PartitionedRep
   const ended: AnyEnvelope = {
     id: uuidFromName(r.runId, 'run-ended'), type: 'RunEnded', schemaVersion: 1, stream, eventTimeNs: last ?? 0n, receiveTimeNs: last ?? 0n,
     causationId: null, correlationId: r.runId,
-    data: { runId: r.runId, outcome: 'completed', events: r.inputs, decisions: r.decisions, decisionsHash: r.decisionsHash, dataRange: { fromNs: first, toNs: last } },
+    data: { runId: r.runId, outcome: 'completed', events: r.dayInputs, decisions: r.decisions, decisionsHash: r.decisionsHash, dataRange: { fromNs: first, toNs: last } },
   };
   let pending: EventData[] = [];
   let revision = -1;
@@ -268,7 +277,13 @@ export async function journalPartitionedRun(store: EventStore, r: PartitionedRep
     revision = res.nextExpectedRevision;
   };
   await add(started, 'run');
+  if (meta.reference !== undefined) {
+    await add({
+      id: uuidFromName(r.runId, 'inputs-referenced'), type: 'InputsReferenced', schemaVersion: CATALOG.InputsReferenced.version, stream, eventTimeNs: 0n,
+      receiveTimeNs: 0n, causationId: null, correlationId: r.runId, data: { runId: r.runId, source: meta.reference, inputs: r.dayInputs },
+    }, 'run', 0);
+  }
   for (const o of r.outputs) await add(o.env, o.role, o.inputs);
-  await add(ended, 'run');
+  await add(ended, 'run', r.dayInputs);
   await flush();
 }

@@ -13,6 +13,8 @@ import type { ResolvedRunConfig } from '../../src/runtime/config.js';
 import { dealInstruments, journalPartitionedRun, runPartitionedReplay, runPartitionSet } from '../../src/runtime/partitioned.js';
 import { EmbeddedEventStore } from '../../src/store/embedded/store.js';
 import { itchInstrumentActivity } from '../../src/venues/nasdaq/itch/instrument-filter.js';
+import { itchEventSource } from '../../src/venues/nasdaq/itch/to-events.js';
+import { parsePayload } from '../../domain/events/envelope.js';
 
 const RUN_ID = '6c1f7a52-2f4e-4c39-9a0e-3d1f0b5a7e21';
 
@@ -55,7 +57,7 @@ describe('partitioned replay', () => {
     expect(runs).toBe(4);
   });
 
-  it('decides on every instrument, and an instrument decides the same with or without the others beside it', () => {
+  it('decides on every instrument, and an instrument decides the same with or without the others beside it', async () => {
     const d = day(11, 6, 20_000);
     const req = { runId: RUN_ID, config: config(), fileId: 'day-11', identity: { strategyCodeHash: 'code', configHash: 'config' } };
     const all = runPartitionSet(d.bytes, { ...req, instruments: d.instruments });
@@ -65,14 +67,26 @@ describe('partitioned replay', () => {
     for (let i = 1; i < all.outputs.length; i++) expect(all.outputs[i]!.index).toBeGreaterThanOrEqual(all.outputs[i - 1]!.index);
     const alone = runPartitionSet(d.bytes, { ...req, instruments: [d.instruments[2]!] });
     expect(alone.partitions[0]).toEqual(all.partitions.find((p) => p.instrument === d.instruments[2]));
-    // Decisions cite their cause by number, its place in the day: the input being taken, or (for what a
-    // venue report due before it set off) an earlier one.
+    // Decisions cite their cause by id and number: the input being taken, or (for what a venue report due
+    // before it set off) an earlier one; the number is the cause's place among the events the day's
+    // reader yields (itchEventSource), as a reference to the day's file numbers its inputs.
+    const file = path.join(os.tmpdir(), `tapedeck-partitioned-${process.pid}.itch`);
+    fs.writeFileSync(file, d.bytes);
+    const numberOf = new Map<string, number>();
+    try {
+      let n = 0;
+      for await (const e of itchEventSource(file, { fileId: 'day-11' })) numberOf.set(e.id, n++);
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
+    expect(all.dayInputs).toBe(numberOf.size);
     const intents = all.outputs.filter((o) => o.env.type === 'OrderIntended');
     expect(intents.length).toBeGreaterThan(0);
-    expect(intents.some((o) => (o.env.data as { decision: { causeInput?: number } }).decision.causeInput === o.index)).toBe(true);
+    const causeOf = (o: (typeof intents)[number]) => (o.env.data as { decision: { causeInput?: number; causeEventId: string } }).decision;
+    expect(intents.some((o) => causeOf(o).causeInput === o.index)).toBe(true);
     for (const o of intents) {
-      const n = (o.env.data as { decision: { causeInput?: number } }).decision.causeInput!;
-      expect(Number.isInteger(n) && n <= o.index).toBe(true);
+      expect(causeOf(o).causeInput).toBeLessThanOrEqual(o.index);
+      expect(causeOf(o).causeInput).toBe(numberOf.get(causeOf(o).causeEventId));
     }
     // Ids are scoped by instrument: no two kernels of the run make the same id.
     const ids = all.outputs.map((o) => o.env.id);
@@ -96,16 +110,25 @@ describe('partitioned replay', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tapedeck-partitioned-'));
     try {
       const store = await EmbeddedEventStore.open(dir);
-      await journalPartitionedRun(store, r, { config: config(), sourceLabel: 'generated day 5', instruments: d.instruments });
+      const reference = { kind: 'file' as const, path: '/data/day-5.itch', files: [{ path: '/data/day-5.itch', bytes: d.bytes.length, sha256: 'ab'.repeat(32) }] };
+      await journalPartitionedRun(store, r, { config: config(), sourceLabel: 'generated day 5', instruments: d.instruments, reference });
       const roles: string[] = [];
       let ended: Record<string, unknown> | null = null;
+      let referenced: unknown = null;
+      const inputsRead: number[] = [];
       for await (const e of store.readStream(`run-${RUN_ID}`)) {
         roles.push(String(e.metadata.role));
         if (e.type === 'RunEnded') ended = e.data as Record<string, unknown>;
+        if (e.type === 'InputsReferenced') referenced = parsePayload('InputsReferenced', e.data);
+        if (e.type !== 'RunStarted') inputsRead.push(Number(e.metadata.inputs));
       }
       await store.close();
+      expect(referenced).toEqual({ runId: RUN_ID, source: reference, inputs: r.dayInputs });
       expect(roles.includes('input')).toBe(false);
-      expect(roles.length).toBe(r.outputs.length + 2);
+      expect(roles.length).toBe(r.outputs.length + 3);
+      // metadata.inputs never goes back: readers place each event among the referenced inputs by it.
+      for (let i = 1; i < inputsRead.length; i++) expect(inputsRead[i]!).toBeGreaterThanOrEqual(inputsRead[i - 1]!);
+      expect(inputsRead.at(-1)).toBe(r.dayInputs);
       expect(ended?.decisionsHash).toBe(r.decisionsHash);
       expect(ended?.decisions).toBe(r.decisions);
     } finally {

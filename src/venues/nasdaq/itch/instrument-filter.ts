@@ -15,9 +15,18 @@ import { ItchMessageView } from './views.js';
 
 const TYPE_STOCK_DIRECTORY = 0x52; // 'R'
 
+/** 1 for the types that map to a catalogue event (R H A F E C X D U P Q, as ItchEventMapper.map): those count as inputs. */
+const MAPPED = new Uint8Array(256);
+for (const c of 'RHAFECXDUPQ') MAPPED[c.charCodeAt(0)] = 1;
+
 export class ItchInstrumentFilter implements PayloadSink {
   /** Messages framed so far: the index of the next one. */
   messages = 0;
+  /**
+   * Messages that map to an event so far: the number of the next input, counted as a reference to the
+   * day's file numbers them (InputsReferenced kind file: input n is the n-th event its reader yields).
+   */
+  inputs = 0;
   /** Messages decoded (those of wanted instruments, their directory entries included). */
   kept = 0;
   /** 1 at a wanted instrument's locate. */
@@ -28,15 +37,17 @@ export class ItchInstrumentFilter implements PayloadSink {
   constructor(
     private readonly instruments: ReadonlySet<string>,
     options: ItchEventOptions & { fileId: string },
-    private readonly onEvent: (env: AnyEnvelope, messageIndex: number) => void,
+    private readonly onEvent: (env: AnyEnvelope, inputNumber: number) => void,
   ) {
     this.mapper = new ItchEventMapper(options);
   }
 
   payload(bytes: Uint8Array, offset: number, length: number): void {
     const index = this.messages++;
+    const t = bytes[offset]!;
+    const input = MAPPED[t] === 1 ? this.inputs++ : -1;
     const locate = (bytes[offset + 1]! << 8) | bytes[offset + 2]!;
-    if (bytes[offset] === TYPE_STOCK_DIRECTORY) {
+    if (t === TYPE_STOCK_DIRECTORY) {
       if (this.instruments.has(this.mapper.instrumentOf(locate, decodeStock(bytes, offset, length)))) this.wantedLocate[locate] = 1;
     }
     if (this.wantedLocate[locate] !== 1) return;
@@ -44,7 +55,7 @@ export class ItchInstrumentFilter implements PayloadSink {
     const raw = bytes.slice(offset, offset + length);
     const env = this.mapper.mapView(this.view.wrap(bytes, offset), raw, index, true);
     this.kept++;
-    if (env !== null) this.onEvent(env, index);
+    if (env !== null) this.onEvent(env, input);
   }
 }
 
