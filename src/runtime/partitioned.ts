@@ -57,7 +57,8 @@ export interface PartitionOutput {
   /** Inputs of the day read when it was made (index, or index + 1 once the input itself was taken): metadata.inputs. */
   inputs: number;
   env: AnyEnvelope;
-  role: EventRole;
+  /** `reference`: an InstrumentDefined the kernel read, kept beside the decisions (as runKernel does for referenced runs). */
+  role: EventRole | 'reference';
 }
 
 export interface PartitionSummary {
@@ -110,8 +111,11 @@ export function runPartitionSet(day: Uint8Array, req: PartitionSetRequest): Part
       for (let i = 0; i < out.length; i++) {
         const o = out[i]!;
         if (o.kind !== 'event') continue;
-        if (o.role === 'input') read = index + 1;
-        else outputs.push({ index, inputs: read, env: o.env, role: o.role });
+        if (o.role === 'input') {
+          read = index + 1;
+          // Reference data, one per instrument: projections and rebuild value positions with it.
+          if (o.env.type === 'InstrumentDefined') outputs.push({ index, inputs: read, env: o.env, role: 'reference' });
+        } else outputs.push({ index, inputs: read, env: o.env, role: o.role });
       }
     },
   );
@@ -262,7 +266,7 @@ export async function journalPartitionedRun(
   };
   let pending: EventData[] = [];
   let revision = -1;
-  const add = async (env: AnyEnvelope, role: EventRole | 'run', inputs?: number): Promise<void> => {
+  const add = async (env: AnyEnvelope, role: EventRole | 'reference', inputs?: number): Promise<void> => {
     const stored = envelopeToStored(env);
     stored.metadata.role = role;
     if (inputs !== undefined) stored.metadata.inputs = inputs;

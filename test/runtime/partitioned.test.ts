@@ -126,6 +126,8 @@ describe('partitioned replay', () => {
       expect(referenced).toEqual({ runId: RUN_ID, source: reference, inputs: r.dayInputs });
       expect(roles.includes('input')).toBe(false);
       expect(roles.length).toBe(r.outputs.length + 3);
+      // The traded instruments' definitions are kept beside the decisions (role reference), one each.
+      expect(roles.filter((x) => x === 'reference').length).toBe(d.instruments.length);
       // metadata.inputs never goes back: readers place each event among the referenced inputs by it.
       for (let i = 1; i < inputsRead.length; i++) expect(inputsRead[i]!).toBeGreaterThanOrEqual(inputsRead[i - 1]!);
       expect(inputsRead.at(-1)).toBe(r.dayInputs);
