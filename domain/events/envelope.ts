@@ -69,7 +69,7 @@ export function toJsonValue(v: unknown): unknown {
  * of journaling. test/domain/events.test.ts checks this list against the catalogue's schemas; a
  * bigint in any other type would make the store's JSON encoding fail loudly, never silently.
  */
-export const TYPES_WITH_BIGINT: ReadonlySet<string> = new Set(['OrderFilled', 'BalanceReported', 'TimerFired', 'RunStarted', 'RunEnded', 'FillReversed']);
+export const TYPES_WITH_BIGINT: ReadonlySet<string> = new Set(['OrderFilled', 'BalanceReported', 'TimerFired', 'RunStarted', 'RunEnded', 'FillReversed', 'BarClosed']);
 
 export function envelopeToStored(env: EventEnvelope): StoredShape {
   const metadata: Record<string, unknown> = {

@@ -116,8 +116,6 @@ describe('Alpaca live through the CLI, SIGKILLed and restarted', () => {
       const net = logFills.reduce((a, f) => a + (f.side === 'buy' ? f.qtyLots : -f.qtyLots), 0);
       const pos = await get<Array<{ symbol: string; qty: string }>>('/_sim/positions');
       expect(Number(pos.find((p) => p.symbol === 'AAPL')?.qty ?? '0')).toBe(net);
-      // The killed session's fills and terminal states came back through reconciliation.
-      expect(evs.some((e) => e.stream === 'reconcile-ALPACA' && e.type === 'OrderCanceled')).toBe(true);
 
       for (const f of filesUnder(t.dir)) {
         const bytes = fs.readFileSync(f);

@@ -16,7 +16,7 @@ import type { ResolvedRunConfig } from '../../../src/runtime/config.js';
 import { runLiveVenue } from '../../../src/runtime/live-venue.js';
 import { EmbeddedEventStore } from '../../../src/store/embedded/store.js';
 import { collect } from '../../../src/store/port.js';
-import { orderIdFromClientId } from '../../../src/venues/ccxt/normalize.js';
+import { clientOrderIdFor, orderIdFromClientId } from '../../../src/venues/ccxt/normalize.js';
 import { alpacaCredentials } from '../../../src/venues/alpaca/credentials.js';
 import { SimAlpaca, type SimAlpacaFillRecord, type SimAlpacaOrderRecord } from '../../../src/venues/alpaca/sim.js';
 import { getVenue, parseVenueConfig } from '../../../src/venues/registry.js';
@@ -35,6 +35,8 @@ export const MM: ResolvedRunConfig = {
   venues: [],
 };
 export const VENUE_CONFIG = { symbols: ['AAPL'], priceScale: 2, postOnlyAsLimit: true };
+
+const clientIdOf = (orderId: string): string => (/^[0-9a-f-]{36}$/.test(orderId) ? clientOrderIdFor('alpaca', orderId, 0).slice(0, 23) : '');
 
 function filesUnder(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? filesUnder(path.join(dir, d.name)) : [path.join(dir, d.name)]));
@@ -86,7 +88,7 @@ describe('Alpaca live against the simulated Alpaca', () => {
       const poller = (async () => {
         while (polling && !stop.signal.aborted) {
           await new Promise((r) => setTimeout(r, 150));
-          if (enough(await truth())) stop.abort();
+          if (enough(await truth().catch(() => ({ orders: [], fills: [] })))) stop.abort();
         }
       })();
       const result = await runLiveVenue({ store, session, config: MM, onEnd: 'cancel', durationMs: 30_000, signal: stop.signal, onLog: (l) => logs.push(l) });
@@ -94,6 +96,12 @@ describe('Alpaca live against the simulated Alpaca', () => {
       await poller;
       await session.close();
       const s = result.summary!;
+      if (result.endReconciliation?.ok !== true) {
+        // What the log and the venue hold about the orders in question, to read the failure.
+        const keys = (result.endReconciliation?.differences ?? []).map((d) => d.venue.match(/order ([0-9a-f-]{36})/)?.[1] ?? d.key);
+        const dump = (await collect(store.readAll())).filter((e) => keys.some((k) => JSON.stringify(e.data).includes(k)));
+        console.log(dump.map((e) => `${e.stream.slice(0, 12)} ${e.type} ${JSON.stringify(e.data).slice(0, 200)}`).join('\n'), JSON.stringify((await truth()).orders.filter((o) => keys.some((k) => clientIdOf(k) !== "" && o.clientOrderId.startsWith(clientIdOf(k))))));
+      }
       expect(result.startReconciliation.ok).toBe(true);
       expect(result.endReconciliation, JSON.stringify(result.endReconciliation)).toMatchObject({ ok: true, differences: [] });
       expect((result.clientStats as { binaryFrames: number }).binaryFrames).toBeGreaterThan(0);

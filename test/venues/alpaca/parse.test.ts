@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isTapedeckError } from '../../../domain/core/errors.js';
+import { envelopeToStored } from '../../../domain/events/envelope.js';
 import { AlpacaConfig } from '../../../src/venues/alpaca/config.js';
 import { AlpacaCredentials, alpacaCredentials } from '../../../src/venues/alpaca/credentials.js';
 import { alpacaRules } from '../../../src/venues/alpaca/marketdata.js';
@@ -41,6 +42,8 @@ describe('Alpaca market data', () => {
     expect(trade!.eventTimeNs).toBe(BigInt(Date.parse('2021-02-22T15:51:44.208Z')) * 1_000_000n);
     expect(quote!.data).toMatchObject({ bidPriceTicks: 876_600, bidQtyLots: 1, askPriceTicks: 876_800, askQtyLots: 4 });
     expect(quote!.eventTimeNs).toBe(BigInt(Date.parse('2021-02-22T15:51:45.335Z')) * 1_000_000n + 689_322n);
+    // Bars carry ns times: they are stored like every bigint-holding event.
+    expect(JSON.stringify(envelopeToStored(bar!).data)).toContain(`"startNs":"${Date.parse('2021-02-22T19:15:00Z')}000000"`);
     expect(bar!.data).toMatchObject({ openTicks: 3_889_850, highTicks: 3_891_300, lowTicks: 3_889_750, closeTicks: 3_891_200, volumeLots: 49_378, trades: 461 });
     expect(out[0]!.data).toMatchObject({ kind: 'equity', quoteCurrency: 'USD', tickSizeTicks: 100, lotSizeLots: 1 });
     expect(out.every((e) => e.receiveTimeNs === 5n)).toBe(true);
