@@ -182,7 +182,7 @@ export async function* storeStreamEvents(store: EventStore, stream: string): Asy
  * the bytes changed. The count of inputs is learnt as the run goes.
  */
 export function fileReference(spec: SourceSpec): Omit<PayloadOf<'InputsReferenced'>, 'runId'> {
-  if (spec.kind === 'catalog') throw new TapedeckError('SOURCE_KIND', `${spec.label} is a catalog dataset: reference it by its manifest (datasets/catalog/reference.ts)`, { file: spec.label });
+  if (spec.kind === 'catalog') throw new TapedeckError('SOURCE_KIND', `${spec.label} is a catalog dataset: reference it by its catalog manifest`, { file: spec.label });
   const main = path.resolve(spec.file);
   const read = spec.kind === 'cryptofeed' && spec.venue !== undefined ? [main, ...findRestCompanions(main, spec.venue)] : [main];
   return { source: { kind: 'file', path: main, files: read.map((f) => ({ path: f, ...hashFile(f) })) }, inputs: null };
