@@ -296,8 +296,7 @@ export async function runKernel(req: RunRequest): Promise<RunSummary> {
   if (resumed === null) {
     journal.add(started, 'run');
     if (reference !== undefined) {
-      // A session writes the stream it references; a replay of such a stream only reads it.
-      journal.referenceInputs(req.marketDataStream === true && reference.source.kind === 'stream' ? reference.source.stream : null);
+      journal.referenceInputs(req.marketDataStream === true && reference.source.kind === 'stream' ? reference.source.stream : null); // a replay of a stream only reads it
       journal.add({
         id: uuidFromName(runId, 'inputs-referenced'), type: 'InputsReferenced', schemaVersion: CATALOG.InputsReferenced.version, stream: k.stream,
         eventTimeNs: 0n, receiveTimeNs: 0n, causationId: null, correlationId: runId, data: { runId, ...reference },
