@@ -223,3 +223,46 @@ describe('risk bookkeeping (evolve)', () => {
     expect(t.rateTimesNs).toEqual([11n, 12n]);
   });
 });
+
+describe('risk limits at their edges', () => {
+  const long4 = approvedOrder('a', { qtyLots: 4, fill: 4 });
+
+  it('a limit reached exactly is within it (notional, venue, gross, net)', () => {
+    expect(says(given({ defaults: { maxOrderNotional: '200' } }), order({ qtyLots: 2 }))).toMatch(/^approved/);
+    expect(says(given({ venues: { [VENUE]: { maxGrossNotional: '600' } } }, ...long4), order({ qtyLots: 2 }))).toMatch(/^approved/);
+    expect(says(given({ maxGrossExposure: '600' }, ...long4), order({ qtyLots: 2 }))).toMatch(/^approved/);
+    expect(says(given({ maxNetExposure: '600' }, ...long4), order({ qtyLots: 2 }))).toMatch(/^approved/);
+  });
+
+  it('over a limit already, an order that does not raise that measure passes', () => {
+    // SIM is at 400 against 300: an order on ALT leaves SIM's gross where it is.
+    expect(says(given({ venues: { [VENUE]: { maxGrossNotional: '300' } } }, ...long4), order({ venue: 'ALT', instrument: OTHER }))).toMatch(/^approved/);
+    // Long 4, gross and net limits below 400: selling 1 adds to the short case only, which stays below the long one.
+    expect(says(given({ maxGrossExposure: '300' }, ...long4), order({ side: 'sell' }))).toMatch(/^approved/);
+    expect(says(given({ maxNetExposure: '300' }, ...long4), order({ side: 'sell' }))).toMatch(/^approved/);
+  });
+
+  it('an instrument with nothing open needs no price', () => {
+    // A market order on an instrument without prices, approved then canceled: flat, nothing to value.
+    const s = given({ maxGrossExposure: '1000' },
+      intended('m', { instrument: 'SIM:NOQUOTE', orderType: 'market', priceTicks: null }), at('RiskApproved', { orderId: 'm', checks: [] }),
+      at('OrderCanceled', { orderId: 'm', canceledLots: 10 }));
+    expect(says(s, order())).toMatch(/^approved/);
+  });
+
+  it('the rate window counts an approval at the decision time, not one after it', () => {
+    const rate = { orderRate: { maxOrders: 1, windowNs: 1_000 } };
+    expect(says(given(rate, ...approvedOrder('a', {}, 1_000n)), order(), { eventTimeNs: 1_000n, market: mkt })).toBe('ORDER_RATE: 1 orders in the last 1000 ns reach the limit of 1');
+    expect(says(given(rate, ...approvedOrder('a', {}, 2_000n)), order(), { eventTimeNs: 1_000n, market: mkt })).toMatch(/^approved/);
+  });
+
+  it('a replace to the same size and price is not a new order for the rate', () => {
+    const s = given({ orderRate: { maxOrders: 1, windowNs: 1_000 } }, ...approvedOrder('a', { qtyLots: 3 }, 1_000n));
+    expect(says(s, { kind: 'replace', orderId: 'a', priceTicks: 10_000, qtyLots: 3 })).toMatch(/^approved/);
+    expect(says(s, { kind: 'replace', orderId: 'a', priceTicks: 10_000, qtyLots: 4 })).toMatch(/^ORDER_RATE/);
+  });
+
+  it('a venue kill switch as strict as the global one: the global one is named', () => {
+    expect(says(given({}, halted('global'), halted('venue', VENUE)), order())).toBe('KILL_SWITCH: kill switch HALTED (global): only cancels pass');
+  });
+});
