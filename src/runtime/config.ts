@@ -27,6 +27,8 @@ export const runConfigSchema = configObject({
     secretsFile: z.string().min(1).optional(),
     /** The venue's own settings (its config schema in src/venues/<venue>/config.ts), for venues with a live session. */
     venue: z.record(z.string(), z.unknown()).optional(),
+    /** Several venues' settings, by venue id (`{"KALSHI": {...}, "POLYMARKET": {...}}`), for a run on several venues. */
+    venues: z.record(z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'a venue id in capitals'), z.record(z.string(), z.unknown())).optional(),
   }).optional(),
 });
 

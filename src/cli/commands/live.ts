@@ -97,8 +97,8 @@ export function registerLiveRun(program: Command): void {
   program
     .command('live')
     .description('trade live on a ccxt exchange with the same kernel as replay and paper: reconciles first, runs until SIGINT/SIGTERM or --duration, ends with RunEnded')
-    .requiredOption('--venue <id>', 'ccxt exchange id (binance)')
-    .option('--base-url <url>', 'REST base of the venue (e.g. the simulated Binance); without it, production needs --confirm-live')
+    .requiredOption('--venue <id>', 'binance (through ccxt), or a registered venue with a live session (kalshi, polymarket, alpaca); several venues at once as a,b (an event arbitrage)')
+    .option('--base-url <url>', 'REST base of the venue (e.g. its simulator), or VENUE=URL,VENUE=URL for several; without it, production needs --confirm-live')
     .requiredOption('--strategy <name>', 'strategy (see tapedeck strategies)')
     .option('--config <file>', 'JSON: {seed, params, risk, live: {onEnd, requestsPerSecond, sandbox, secretsFile}}')
     .requiredOption('--store <dir>', 'event store directory (created if missing)')
@@ -190,39 +190,78 @@ async function openSession(venue: string, o: { baseUrl?: string; confirmLive: bo
   });
 }
 
+/** `--venue a,b` → venue ids (upper case), in order. */
+function venueList(text: string): string[] {
+  const list = text.split(',').map((v) => v.trim()).filter((v) => v !== '');
+  if (list.length === 0) throw new TapedeckError('USAGE', '--venue names no venue', { field: '--venue' });
+  return list;
+}
+
+/** `--base-url URL` for one venue, or `VENUE=URL,VENUE=URL` for several. */
+function baseUrls(venues: string[], text: string | undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  if (text === undefined) return out;
+  const parts = text.split(',').map((p) => p.trim()).filter((p) => p !== '');
+  const named = parts.every((p) => /^[A-Za-z][A-Za-z0-9_]*=/.test(p));
+  if (!named) {
+    if (venues.length !== 1 || parts.length !== 1) throw new TapedeckError('USAGE', `--base-url: with several venues give VENUE=URL for each (e.g. ${venues.map((v) => `${v.toLowerCase()}=http://127.0.0.1:PORT`).join(',')})`, { field: '--base-url' });
+    out.set(venues[0]!.toUpperCase(), parts[0]!);
+    return out;
+  }
+  for (const p of parts) {
+    const eq = p.indexOf('=');
+    const v = p.slice(0, eq).toUpperCase();
+    if (!venues.some((x) => x.toUpperCase() === v)) throw new TapedeckError('USAGE', `--base-url names ${v}, which is not one of --venue (${venues.join(', ')})`, { field: '--base-url' });
+    out.set(v, p.slice(eq + 1));
+  }
+  return out;
+}
+
 async function liveOnSession(o: LiveOpts, cfg: Awaited<ReturnType<typeof import('../../runtime/config.js')['readConfigFile']>>, onEnd: 'cancel' | 'leave'): Promise<void> {
-  const instruments = ['instrument', 'instrumentA', 'instrumentB', 'yes', 'no'].map((k) => cfg.params[k]).filter((v): v is string => typeof v === 'string');
-  if (instruments.length === 0) throw new TapedeckError('CONFIG_INVALID', `live needs params.instrument in the config (e.g. "${o.venue.toUpperCase()}:<market>")`, { file: o.config ?? '--config', field: 'params.instrument' });
-  const session = await openSession(o.venue, { ...(o.baseUrl !== undefined ? { baseUrl: o.baseUrl } : {}), confirmLive: o.confirmLive, instruments, ...(cfg.live?.venue ? { venueConfig: cfg.live.venue } : {}) });
+  const { tradedInstruments, runLiveVenue } = await import('../../runtime/live-venue.js');
+  const instruments = tradedInstruments(cfg.params);
+  const venues = venueList(o.venue);
+  const urls = baseUrls(venues, o.baseUrl);
+  if (instruments.length === 0) throw new TapedeckError('CONFIG_INVALID', `live needs the instruments to trade in the config's params (e.g. params.instrument "${venues[0]!.toUpperCase()}:<market>")`, { file: o.config ?? '--config', field: 'params.instrument' });
+  const sessions: Awaited<ReturnType<typeof openSession>>[] = [];
   const { resolveRunConfig } = await import('../../runtime/config.js');
-  const { runLiveVenue } = await import('../../runtime/live-venue.js');
   const { openStore } = await import('../../store/open.js');
-  const store = await openStore(o.store);
   const stop = new AbortController();
   const onSignal = (): void => stop.abort();
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  let store: Awaited<ReturnType<typeof openStore>> | null = null;
+  const redact = (t: string): string => sessions.reduce((x, s) => s.redact(x), t);
   try {
-    const survey = { instruments: new Map([...session.instruments].map(([id, i]) => [id, { venue: session.venue, symbol: i.symbol, priceScale: i.priceScale, qtyScale: i.qtyScale, events: 0 }])) };
+    for (const v of venues) {
+      const id = v.toUpperCase();
+      const mine = instruments.filter((i) => i.startsWith(`${id}:`));
+      const venueConfig = cfg.live?.venues?.[id] ?? (venues.length === 1 ? cfg.live?.venue : undefined);
+      const url = urls.get(id);
+      sessions.push(await openSession(v, { ...(url !== undefined ? { baseUrl: url } : {}), confirmLive: o.confirmLive, instruments: mine, ...(venueConfig ? { venueConfig } : {}) }));
+    }
+    store = await openStore(o.store);
+    const survey = { instruments: new Map(sessions.flatMap((session) => [...session.instruments].map(([id, i]) => [id, { venue: session.venue, symbol: i.symbol, priceScale: i.priceScale, qtyScale: i.qtyScale, events: 0 }] as const))) };
     const config = resolveRunConfig(o.strategy, { ...cfg, risk: { instrumentRules: true, ...(cfg.risk ?? {}) }, venues: [] }, survey, o.config ?? '--config');
     const r = await runLiveVenue({
-      store, session, config, onEnd, signal: stop.signal, ...(o.duration !== undefined ? { durationMs: o.duration * 1000 } : {}), marketDataStream: o.marketDataStream,
-      onLog: (line) => process.stderr.write(`tapedeck: ${session.redact(line)}\n`),
+      store, session: sessions[0]!, sessions: sessions.slice(1), config, onEnd, signal: stop.signal, ...(o.duration !== undefined ? { durationMs: o.duration * 1000 } : {}), marketDataStream: o.marketDataStream,
+      onLog: (line) => process.stderr.write(`tapedeck: ${redact(line)}\n`),
     });
     const out = {
       ...(r.summary ? { runId: r.summary.runId, events: r.summary.events, decisions: r.summary.decisions, orders: r.summary.orders, fills: r.summary.fills, realizedPnl: r.summary.realizedPnl, decisionsHash: r.summary.decisionsHash } : {}),
+      ...(sessions.length > 1 ? { venues: sessions.map((s) => s.venue) } : {}),
       reconciliation: { start: r.startReconciliation, end: r.endReconciliation },
       ...(r.haltReason ? { halted: r.haltReason } : {}),
       ...(r.clientStats ? { venue: r.clientStats } : {}),
     };
     if (o.json) printJson(out);
-    else process.stdout.write(session.redact(JSON.stringify(out, null, 2)) + '\n');
+    else process.stdout.write(redact(JSON.stringify(out, null, 2)) + '\n');
     if (r.haltReason !== null) throw new ExitCode(1);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    await session.close();
-    await store.close();
+    await Promise.allSettled(sessions.map((s) => s.close()));
+    await store?.close();
   }
 }
 
