@@ -89,7 +89,7 @@ export function describeReference(ref: InputsReference, options: ReferenceOption
 }
 
 /** Every referenced file is there with the size and SHA-256 the run recorded; else INPUTS_MISSING or INPUTS_CHANGED. */
-function verifyFiles(runId: string, src: Extract<InputsReference['source'], { kind: 'file' }>): void {
+export function verifyFiles(runId: string, src: Extract<InputsReference['source'], { kind: 'file' }>): void {
   const what = `run ${runId} reads its inputs from ${src.path}`;
   for (const f of src.files) {
     const which = f.path === src.path ? '' : ` (with ${f.path})`;

@@ -6,6 +6,9 @@
  * abandoned or still running) or with revisions missing from its stream (a damaged store) is
  * incomplete, and the result says what was compared and what is missing.
  */
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
 import { canonicalJson } from '../domain/core/canonical.js';
 import { TapedeckError } from '../domain/core/errors.js';
 import { storedToEnvelope } from '../domain/events/envelope.js';
@@ -15,7 +18,8 @@ import type { ResolvedRunConfig } from '../src/runtime/config.js';
 import { kernelSetup } from '../src/runtime/engine.js';
 import { codeHash } from '../src/runtime/hashes.js';
 import type { EventStore, RecordedEvent } from '../src/store/port.js';
-import { runInputs, type ReferenceOptions } from './inputs.js';
+import { runPartitionedReplay } from '../src/runtime/partitioned.js';
+import { inputsReferenceOf, runInputs, verifyFiles, type ReferenceOptions } from './inputs.js';
 
 export interface ParityResult {
   /** True only when the run is complete and every decision and the final hash match. */
@@ -85,6 +89,10 @@ export async function checkParity(store: EventStore, runId: string, options: Ref
   if (!ended && abandoned !== null) incomplete.push(abandoned);
   if (!ended) incomplete.push(`the run has no RunEnded (killed, abandoned or still running): its last event is ${last.type} at revision ${last.revision}, position ${last.position}`);
   const complete = incomplete.length === 0;
+  const partitioned = (manifest.config as { partitioned?: { instruments: string[] } }).partitioned;
+  if (partitioned !== undefined) {
+    return partitionedParity(store, runId, manifest, partitioned.instruments, { recorded, recordedFull, recordedNumbers, recordedHash, complete, incomplete });
+  }
 
   const out: KernelOutput[] = [];
   let index = 0;
@@ -127,6 +135,56 @@ export async function checkParity(store: EventStore, runId: string, options: Ref
   if (index !== recorded.length) return diverge(null, null);
   const identical = complete && recordedHash === k.decisionsHash;
   return { identical, complete, incomplete, decisions: index, inputs, hash: k.decisionsHash, recordedHash, codeHashMatches: manifest.codeHash === codeHash() };
+}
+
+/**
+ * Parity of a run split by instrument (src/runtime/partitioned.ts): the referenced ITCH day is checked
+ * (size, SHA-256) and replayed the same way in this thread, and the merged decisions are compared one by
+ * one with the recorded ones, then the run's hash.
+ */
+async function partitionedParity(
+  store: EventStore,
+  runId: string,
+  manifest: { config: ResolvedRunConfig; codeHash: string },
+  instruments: string[],
+  rec: { recorded: unknown[]; recordedFull: string[]; recordedNumbers: Map<string, number>; recordedHash: string | null; complete: boolean; incomplete: string[] },
+): Promise<ParityResult> {
+  const ref = await inputsReferenceOf(store, runId);
+  if (ref === null || ref.source.kind !== 'file') {
+    throw new TapedeckError('RUN_MALFORMED', `run ${runId} was split by instrument but references no ITCH file (InputsReferenced kind file)`, { stream: `run-${runId}` });
+  }
+  verifyFiles(runId, ref.source);
+  const file = ref.source.path;
+  const bytes = fs.readFileSync(file);
+  const day = file.endsWith('.gz') ? zlib.gunzipSync(bytes) : bytes;
+  const { partitioned: _p, ...config } = manifest.config as ResolvedRunConfig & { partitioned?: unknown };
+  const r = await runPartitionedReplay({ runId, config: config as ResolvedRunConfig, day, fileId: path.basename(file), instruments, workers: 0 });
+  const numbers = new Map<string, number>();
+  let index = 0;
+  const result = (divergence?: ParityResult['divergence']): ParityResult => ({
+    identical: divergence === undefined && rec.complete && rec.recordedHash === r.decisionsHash,
+    complete: rec.complete,
+    incomplete: rec.incomplete,
+    decisions: index,
+    inputs: r.dayInputs,
+    hash: r.decisionsHash,
+    recordedHash: rec.recordedHash,
+    codeHashMatches: manifest.codeHash === codeHash(),
+    ...(divergence !== undefined ? { divergence } : {}),
+  });
+  for (const o of r.outputs) {
+    if (o.role !== 'decision') continue;
+    const data = o.env.data as Record<string, unknown>;
+    if (o.env.type === 'OrderIntended') numbers.set(String(data.orderId), numbers.size + 1);
+    const actual = normalizeDecision(o.env.type, data, numbers);
+    const full = canonicalJson({ type: o.env.type, data: withoutCausePlace(data) });
+    if (index >= rec.recorded.length || canonicalJson(actual) !== canonicalJson(rec.recorded[index]) || full !== rec.recordedFull[index]) {
+      return result({ index, inputPosition: null, inputNumber: o.index, expected: rec.recorded[index] ?? null, actual: { type: o.env.type, data } });
+    }
+    index++;
+  }
+  if (index !== rec.recorded.length) return result({ index, inputPosition: null, expected: rec.recorded[index] ?? null, actual: null });
+  return result();
 }
 
 /**

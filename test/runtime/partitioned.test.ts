@@ -11,6 +11,8 @@ import { describe, expect, it } from 'vitest';
 import { generateItchDay } from '../../datasets/itch/generate.js';
 import type { ResolvedRunConfig } from '../../src/runtime/config.js';
 import { dealInstruments, journalPartitionedRun, runPartitionedReplay, runPartitionSet } from '../../src/runtime/partitioned.js';
+import { checkParity } from '../../replay/parity.js';
+import { fileReference, resolveSource } from '../../src/runtime/sources.js';
 import { EmbeddedEventStore } from '../../src/store/embedded/store.js';
 import { itchInstrumentActivity } from '../../src/venues/nasdaq/itch/instrument-filter.js';
 import { itchEventSource } from '../../src/venues/nasdaq/itch/to-events.js';
@@ -101,6 +103,29 @@ describe('partitioned replay', () => {
   it('refuses a strategy that shares state across instruments, naming it', async () => {
     const d = day(3, 4, 3000);
     await expect(runPartitionedReplay({ runId: RUN_ID, config: config('cross-venue-arb'), day: d.bytes, fileId: 'd', instruments: d.instruments, workers: 0 })).rejects.toThrow(/cross-venue-arb shares state across instruments/);
+  });
+
+  it('parity replays a run made on workers in one thread: identical; refused once the referenced day changed', async () => {
+    const d = day(21, 5, 6000);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tapedeck-partitioned-parity-'));
+    try {
+      const file = path.join(dir, 'day-21.itch');
+      fs.writeFileSync(file, d.bytes);
+      const r = await runPartitionedReplay({ runId: RUN_ID, config: config(), day: d.bytes, fileId: 'day-21.itch', instruments: d.instruments, workers: 2 });
+      expect(r.decisions).toBeGreaterThan(0);
+      const store = await EmbeddedEventStore.open(path.join(dir, 'store'));
+      try {
+        await journalPartitionedRun(store, r, { config: config(), sourceLabel: file, instruments: d.instruments, reference: fileReference(resolveSource(file)).source });
+        const p = await checkParity(store, RUN_ID);
+        expect(p).toMatchObject({ identical: true, complete: true, decisions: r.decisions, hash: r.decisionsHash, recordedHash: r.decisionsHash });
+        fs.appendFileSync(file, Buffer.from([0]));
+        await expect(checkParity(store, RUN_ID)).rejects.toThrow(/INPUTS_CHANGED|bytes now/);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('journals decisions and venue reports, not the inputs, with the merged decisions hash', async () => {

@@ -1,4 +1,8 @@
 /** `tapedeck replay | paper | parity | strategies`: runs of the kernel, and the check that they replay identically. */
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { TapedeckError } from '../../../domain/core/errors.js';
@@ -9,7 +13,9 @@ import { checkParity } from '../../../replay/parity.js';
 import { readConfigFile, resolveRunConfig } from '../../runtime/config.js';
 import { runKernel, type RunSummary } from '../../runtime/engine.js';
 import { checkDistinctSources, mergeSurveys, openPaperSources, fileReference, storeStreamEvents, openReplaySource, openReplaySources, resolveSource, sourcesLabel, surveySource } from '../../runtime/sources.js';
+import { journalPartitionedRun, runPartitionedReplay } from '../../runtime/partitioned.js';
 import { openRunStore } from '../../runtime/run-streams.js';
+import { itchInstrumentActivity } from '../../venues/nasdaq/itch/instrument-filter.js';
 import { openStore } from '../../store/open.js';
 import { action, ExitCode, printJson, noteLine } from '../run.js';
 import { z } from 'zod';
@@ -82,6 +88,40 @@ async function replayStoreStream(stream: string, opts: RunOpts): Promise<void> {
   }
 }
 
+/**
+ * `tapedeck replay DAY.itch --workers N`: the day split by instrument over worker threads
+ * (src/runtime/partitioned.ts), journaled with its inputs referenced (the file's size and SHA-256).
+ */
+async function replayPartitioned(sourceArgs: string[], opts: RunOpts & { workers: string; instruments?: string }): Promise<void> {
+  const workers = Number(opts.workers);
+  if (!Number.isInteger(workers) || workers < 0 || workers > 64) throw new TapedeckError('USAGE', `--workers must be an integer from 0 to 64, got "${opts.workers}"`, { field: '--workers' });
+  const { sources, label, config } = await prepare(sourceArgs, opts);
+  const only = sources.length === 1 ? sources[0]! : null;
+  if (only === null || only.kind !== 'itch') throw new TapedeckError('USAGE', `--workers splits one ITCH day by instrument; ${label} is not one`, { field: '--workers' });
+  if (getStrategy(opts.strategy).forInstrument === undefined) {
+    throw new TapedeckError('USAGE', `strategy ${opts.strategy} shares state across instruments (it declares no forInstrument), so it runs as one kernel: replay it without --workers`, { field: '--workers' });
+  }
+  const fileBytes = fs.readFileSync(only.file);
+  const plain = only.file.endsWith('.gz') ? zlib.gunzipSync(fileBytes) : fileBytes;
+  const day = new Uint8Array(new SharedArrayBuffer(plain.length));
+  day.set(plain);
+  const instruments = opts.instruments !== undefined
+    ? opts.instruments.split(',').map((x) => x.trim()).filter((x) => x.length > 0)
+    : itchInstrumentActivity(day).filter((a) => a.messages > 0).map((a) => a.instrument);
+  if (instruments.length === 0) throw new TapedeckError('USAGE', `no instruments to trade in ${label} (give --instruments NASDAQ:SYM,...)`, { field: '--instruments' });
+  const reference = fileReference(only);
+  const store = await openRunStore(opts.store, { durability: 'batched' }, noteLine);
+  try {
+    const r = await runPartitionedReplay({ runId: randomUUID(), config, day, fileId: path.basename(only.file), instruments, workers });
+    await journalPartitionedRun(store, r, { config, sourceLabel: label, instruments, reference: reference.source });
+    const out = { runId: r.runId, events: r.dayInputs, kernelInputs: r.inputs, instruments: instruments.length, workers: r.workers, decisions: r.decisions, orders: r.orders, fills: r.fills, decisionsHash: r.decisionsHash };
+    if (opts.json) printJson(out);
+    else for (const [k, v] of Object.entries(out)) process.stdout.write(`${k.padEnd(16)} ${v}\n`);
+  } finally {
+    await store.close();
+  }
+}
+
 export function register(program: Command): void {
   program
     .command('replay')
@@ -91,9 +131,13 @@ export function register(program: Command): void {
     .option('--config <file>', 'JSON: {seed, params, risk, venues}')
     .requiredOption('--store <dir>', 'event store directory (created if missing)')
     .option('--reference-inputs', 'a recording file is referenced (path, size, SHA-256) rather than copied into the run stream; a catalog dataset always is', false)
+    .option('--workers <n>', 'an ITCH day split by instrument: one kernel per instrument over N worker threads (0: all in this thread), for a strategy that keeps no state across instruments; same decisions and hash for any N; inputs referenced')
+    .option('--instruments <list>', 'with --workers: the instruments traded, comma-separated (NASDAQ:SYM; default every one in the day)')
     .option('--json', 'print the summary as JSON', false)
     .action(
-      action(async (sourceArgs: string[], opts: RunOpts & { referenceInputs: boolean }) => {
+      action(async (sourceArgs: string[], opts: RunOpts & { referenceInputs: boolean; workers?: string; instruments?: string }) => {
+        if (opts.workers !== undefined) return replayPartitioned(sourceArgs, opts as RunOpts & { workers: string; instruments?: string });
+        if (opts.instruments !== undefined) throw new TapedeckError('USAGE', '--instruments goes with --workers (a replay split by instrument)', { field: '--instruments' });
         const streamSource = sourceArgs.length === 1 ? /^stream:(.+)$/.exec(sourceArgs[0]!) : null;
         if (streamSource !== null) return replayStoreStream(streamSource[1]!, opts);
         const { sources, label, config } = await prepare(sourceArgs, opts);
