@@ -95,6 +95,13 @@ export async function reconcileLiveVenue(store: EventStore, s: LiveVenueSession,
       rec.evolve(ledger, { type: env.type, data: env.data });
       pre.push(env);
     }
+    // Fills the venue undid while no session listened (a trade that FAILED after MATCHED): reversed once each.
+    for (const r of report.reversedFills ?? []) {
+      if (!ledger.fills.has(r.fillId)) continue;
+      const env = mk('FillReversed', r, `reversed:${r.fillId}`, nowNs);
+      rec.evolve(ledger, { type: env.type, data: env.data });
+      pre.push(env);
+    }
     const decision = rec.decide(ledger, report, { id });
     const retry = !decision.ok && attempt < 2 && decision.differences.some((d) => !d.fixed && racy.has(d.kind));
     if (retry) {
@@ -103,6 +110,15 @@ export async function reconcileLiveVenue(store: EventStore, s: LiveVenueSession,
     }
     const events = [...pre, ...decision.events.map((e) => mk(e.type, e.data, e.idKey, nowNs))];
     for (const e of decision.events) if (e.type !== 'PositionReported' && e.type !== 'ReconciliationCompleted') rec.evolve(ledger, e);
+    // A fill the log lacked, booked just now, whose trade the venue undid: reversed at once.
+    const undone = new Map((report.reversedFills ?? []).map((r) => [r.fillId, r]));
+    for (const e of decision.events) {
+      const r = e.type === 'OrderFilled' ? undone.get(e.data.fillId) : undefined;
+      if (r === undefined || !ledger.fills.has(r.fillId)) continue;
+      const env = mk('FillReversed', r, `reversed:${r.fillId}`, nowNs);
+      rec.evolve(ledger, { type: env.type, data: env.data });
+      events.push(env);
+    }
     if (o.apply && events.length > 0) await appendEvents(store, `reconcile-${s.venue}`, events);
     const working = [...ledger.orders.orders.values()].filter((x) => lifecycle.isWorking(x.status)).map((x) => x.orderId);
     return { ok: decision.ok, differences: decision.differences, haltReason: decision.haltReason, events: events.length, working, ledger };

@@ -14,6 +14,7 @@
  * venue can land with market data first and execution later (or the other way round).
  */
 import type { z } from 'zod';
+import type { PayloadOf } from '../../domain/events/catalog.js';
 import type { AnyEnvelope, EventEnvelope } from '../../domain/events/envelope.js';
 import type { Side } from '../../domain/events/primitives.js';
 import type { OrderState } from '../../domain/orders/lifecycle.js';
@@ -149,6 +150,8 @@ export interface LiveVenueSession {
 export type LiveVenueReport = VenueReport & {
   /** Per kernel order id: how many replaces the venue applied, and the order's price and total now. */
   replaced?: ReadonlyMap<string, { replaceCount: number; priceTicks: number; qtyLots: number; venueOrderId: string }>;
+  /** Fills the venue reported and then undid (a Polymarket trade that FAILED on chain): the ledger reverses those it holds. */
+  reversedFills?: ReadonlyArray<PayloadOf<'FillReversed'>>;
 };
 
 export interface LiveSessionOptions {

@@ -5,7 +5,8 @@
  * the intent signs to; parity identical; the log equal to the venue's truth. Then `tapedeck live` killed
  * with SIGKILL mid-session and restarted: reconciliation brings the ledger to the venue's truth, and no
  * order reached the venue twice. No credential (private key, API secret, passphrase) in the stores, logs
- * or output. A client signing orders of a version the exchange does not take: each order is in the log as
+ * or output. Every trade at that venue fails on chain a second after matching: each fill the log holds whose
+ * trade failed is reversed once (FillReversed), also those the killed session never heard fail. A client signing orders of a version the exchange does not take: each order is in the log as
  * a rejection with the venue's reason.
  */
 import { spawn } from 'node:child_process';
@@ -142,7 +143,9 @@ describe('live trading on the simulated Polymarket', () => {
     }
 
     // 2. `tapedeck live` killed mid-session (SIGKILL), then restarted on the same store, against a fresh venue.
-    const sim2 = await SimPolymarket.start({ credentials: creds, stepMs: 50, seed: 3 });
+    // Every trade there fails on chain a second after it matched, so the killed session's fills are undone while
+    // no session listens: reconciliation must reverse them.
+    const sim2 = await SimPolymarket.start({ credentials: creds, stepMs: 50, seed: 3, settleMs: 1000, faults: 'fail-trade:1' });
     const outputs: string[] = [];
     try {
       const cfgFile = path.join(t.dir, 'pm.json');
@@ -155,20 +158,21 @@ describe('live trading on the simulated Polymarket', () => {
       killed.stdout.on('data', (d: Buffer) => outputs.push(d.toString()));
       killed.stderr.on('data', (d: Buffer) => outputs.push(d.toString()));
       const end = Date.now() + 40_000;
-      while ((await json<SimOrderRecord[]>(sim2, '/_sim/orders')).filter((o) => o.status !== 'REFUSED').length < 2 && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+      while ((await json<SimFillRecord[]>(sim2, '/_sim/fills')).length === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, 400)); // the session books the fill (MATCHED); it fails later
       killed.kill('SIGKILL');
       await new Promise((r) => killed.once('exit', r));
-      const before = (await json<SimOrderRecord[]>(sim2, '/_sim/orders')).filter((o) => o.status !== 'REFUSED');
-      expect(before.length).toBeGreaterThanOrEqual(2);
-      expect(before.some((o) => o.status === 'LIVE')).toBe(true);
+      expect((await json<SimFillRecord[]>(sim2, '/_sim/fills')).length).toBeGreaterThan(0);
+      await new Promise((r) => setTimeout(r, 700)); // the first trade has failed by now
+      const failedBeforeRestart = (await json<SimFillRecord[]>(sim2, '/_sim/fills')).filter((f) => f.status === 'FAILED').map((f) => polymarketFillId(f.tradeId, f.orderID));
+      expect(failedBeforeRestart.length).toBeGreaterThan(0);
 
       const again = await cli([...args, '--duration', '2'], env);
       outputs.push(again.stdout, again.stderr);
-      expect(again.status, again.stderr).toBe(0);
+      expect(again.status, again.stdout + again.stderr).toBe(0);
       const out = JSON.parse(again.stdout) as { reconciliation: { start: { ok: boolean; canceledLeftovers: number }; end: { ok: boolean; differences: unknown[] } } };
       // The killed session's open orders were found by hash and canceled before anything new was sent.
       expect(out.reconciliation.start.ok).toBe(true);
-      expect(out.reconciliation.start.canceledLeftovers).toBeGreaterThan(0);
       expect(out.reconciliation.end).toMatchObject({ ok: true, differences: [] });
       const check = await cli(['reconcile', '--venue', 'polymarket', '--base-url', sim2.info.rest, '--store', storeB, '--json'], env);
       outputs.push(check.stdout, check.stderr);
@@ -177,6 +181,20 @@ describe('live trading on the simulated Polymarket', () => {
       const truth = (await json<SimOrderRecord[]>(sim2, '/_sim/orders')).filter((o) => o.status !== 'REFUSED');
       expect(new Set(truth.map((o) => o.orderID)).size).toBe(truth.length);
       expect(truth.filter((o) => o.duplicate === true || o.status === 'LIVE')).toEqual([]);
+      // Every fill of the log whose trade failed is reversed exactly once (in a run, or by a reconciliation).
+      const logB = await EmbeddedEventStore.open(storeB, { readOnly: true });
+      const evB = await collect(logB.readAll());
+      await logB.close();
+      // (Booked by the killed session and reversed by the restart's reconciliation, or never booked before the
+      // kill and then both booked and reversed by it.)
+      const filledIds = evB.filter((e) => e.type === 'OrderFilled').map((e) => (e.data as { fillId: string }).fillId);
+      const reversedIds = evB.filter((e) => e.type === 'FillReversed').map((e) => (e.data as { fillId: string }).fillId);
+      for (const id of failedBeforeRestart) {
+        expect(filledIds.filter((x) => x === id)).toHaveLength(1);
+        expect(reversedIds.filter((x) => x === id)).toHaveLength(1);
+      }
+      const failed = new Set((await json<SimFillRecord[]>(sim2, '/_sim/fills')).filter((f) => f.status === 'FAILED').map((f) => polymarketFillId(f.tradeId, f.orderID)));
+      for (const id of reversedIds) expect(failed.has(id)).toBe(true);
       for (const f of filesUnder(storeB)) expectNoSecret(fs.readFileSync(f), f);
     } finally {
       await sim2.close();

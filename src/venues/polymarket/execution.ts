@@ -24,6 +24,7 @@ import WebSocket from 'ws';
 import { TapedeckError } from '../../../domain/core/errors.js';
 import { formatDecimal } from '../../../domain/core/fixed.js';
 import { uuidFromName } from '../../../domain/core/sha256.js';
+import type { PayloadOf } from '../../../domain/events/catalog.js';
 import type { AnyEnvelope } from '../../../domain/events/envelope.js';
 import type { VenueCommand } from '../../../domain/orders/commands.js';
 import type { ReportedFill } from '../../../domain/orders/lifecycle.js';
@@ -466,10 +467,10 @@ export class PolymarketExecutionClient implements ExecutionClient {
 
   /**
    * Everything the venue says about the log's orders: each order by its hash, and every trade of ours on the
-   * tokens they traded (FAILED ones left out), and the positions those trades make per token (token balances
+   * tokens they traded (FAILED ones left out, and listed as fills to reverse), and the positions those trades make per token (token balances
    * on chain are not read).
    */
-  async reconciliationReport(request: ReconciliationRequest & { orders?: Iterable<OrderIdentity & { filledLots?: number }> }): Promise<VenueReport> {
+  async reconciliationReport(request: ReconciliationRequest & { orders?: Iterable<OrderIdentity & { filledLots?: number }> }): Promise<VenueReport & { reversedFills: Array<PayloadOf<'FillReversed'>> }> {
     if (request.orders !== undefined) this.adopt(request.orders);
     const orders: VenueOrderReport[] = [];
     const fills: VenueFill[] = [];
@@ -489,6 +490,9 @@ export class PolymarketExecutionClient implements ExecutionClient {
       orders.push({ orderId, state, filledLots: matched, leavesLots: state === 'open' ? original - matched : 0, venueOrderId: t.hash });
     }
     const positions = new Map<string, number>();
+    const reversedFills: Array<PayloadOf<'FillReversed'>> = [];
+    const ledgerFillIds = new Set<string>();
+    for (const o of request.orders ?? []) for (const id of (o as { fillIds?: readonly string[] }).fillIds ?? []) ledgerFillIds.add(id);
     for (const token of tokens) {
       positions.set(token, 0);
       for (const tr of await this.rest.all('/data/trades', { asset_id: token })) {
@@ -498,8 +502,21 @@ export class PolymarketExecutionClient implements ExecutionClient {
         } catch {
           continue;
         }
-        if (parsed.kind !== 'trade' || parsed.status === 'FAILED') continue;
+        if (parsed.kind !== 'trade') continue;
+        const failed = parsed.status === 'FAILED';
         for (const f of parsed.fills) {
+          if (failed) {
+            const t = this.byHash.get(f.venueOrderId);
+            if (t === undefined) continue;
+            const fillId = polymarketFillId(f.tradeId, f.venueOrderId);
+            reversedFills.push({
+              orderId: t.orderId, venue: POLYMARKET, instrument: t.instrument, fillId, side: t.side, priceTicks: f.priceTicks,
+              qtyLots: f.qtyLots, priceScale: PRICE_SCALE, qtyScale: QTY_SCALE, fee: 0n, feeScale: 0, feeCurrency: 'USDC', reason: `trade ${f.tradeId} FAILED on chain after MATCHED`,
+            });
+            // A failed trade the log never booked still counts in the order's matched size: it is reported as a
+            // fill (and in the position) so the log books it, and then reverses it like the others.
+            if (ledgerFillIds.has(fillId)) continue;
+          }
           const held = f.instrument.slice(`${POLYMARKET}:`.length);
           if (positions.has(held)) positions.set(held, positions.get(held)! + (f.side === 'buy' ? f.qtyLots : -f.qtyLots));
           const t = this.byHash.get(f.venueOrderId);
@@ -513,7 +530,7 @@ export class PolymarketExecutionClient implements ExecutionClient {
     }
     // Positions: our trades that did not fail, netted per token we traded (the chain's balances are not read).
     const reportedPositions = [...positions].map(([token, qtyLots]) => ({ instrument: `${POLYMARKET}:${token}`, qtyLots, qtyScale: QTY_SCALE }));
-    return { venue: POLYMARKET, orders, openOrdersComplete: true, fills, positions: reportedPositions, positionsComplete: false };
+    return { venue: POLYMARKET, orders, openOrdersComplete: true, fills, positions: reportedPositions, positionsComplete: false, reversedFills };
   }
 
   /** Cancels every open order of the account at the venue (DELETE /cancel-all). */
