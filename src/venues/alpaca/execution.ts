@@ -572,23 +572,26 @@ export class AlpacaExecutionClient implements ExecutionClient {
   /** Asks the venue where the order stands and applies the answer (after an unclear outcome, or a gap). */
   private async refresh(t: Tracked, cancelWasSent = false): Promise<void> {
     if (t.done) return;
+    // The venue order asked about: a replace may complete while the answer is on its way.
+    const n = t.replaceCount;
     let o: AlpacaOrder | null;
     try {
-      o = await this.byClientId(t.orderId, t.replaceCount);
+      o = await this.byClientId(t.orderId, n);
     } catch (e) {
       this.stats.unknown++;
       this.report('OrderStatusUnknown', { orderId: t.orderId, reason: this.redact(`the venue could not be asked: ${describe(e)}`) }, `unknown:${t.orderId}:${this.seq++}`);
       return;
     }
     if (o === null) {
-      if (!t.accepted && t.filledLots === 0) {
+      if (n === t.replaceCount && !t.accepted && t.filledLots === 0) {
         t.done = true;
         this.report('OrderRejected', { orderId: t.orderId, reason: 'venue: no such order (it never reached the venue)' }, `rejected:${t.orderId}`);
       }
       return;
     }
-    this.applyOrder(t, t.replaceCount, o, o);
+    this.applyOrder(t, n, o, o);
     if (this.lots(o.filled_qty) > (t.filledByVenueOrder.get(o.id) ?? 0)) await this.fetchFills(t, o.id);
+    if (n !== t.replaceCount) return;
     if (cancelWasSent && !t.done && stateOf(o.status) === 'open') this.report('CancelRejected', { orderId: t.orderId, reason: 'the cancel did not take: the order is still open' }, `cancel-rejected:${t.orderId}:${this.seq++}`);
   }
 
