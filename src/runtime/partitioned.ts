@@ -118,6 +118,7 @@ export function runPartitionSet(day: Uint8Array, req: PartitionSetRequest): Part
         } else outputs.push({ index, inputs: read, env: o.env, role: o.role });
       }
     },
+    day,
   );
   readItchBytes(day, filter);
   const partitions = [...kernels].map(([instrument, k]) => {

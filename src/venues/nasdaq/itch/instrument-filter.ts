@@ -38,6 +38,8 @@ export class ItchInstrumentFilter implements PayloadSink {
     private readonly instruments: ReadonlySet<string>,
     options: ItchEventOptions & { fileId: string },
     private readonly onEvent: (env: AnyEnvelope, inputNumber: number) => void,
+    /** A day held in memory for as long as the envelopes live: their raw bytes may then be views into it, not copies. */
+    private readonly stable: Uint8Array | null = null,
   ) {
     this.mapper = new ItchEventMapper(options);
   }
@@ -51,8 +53,9 @@ export class ItchInstrumentFilter implements PayloadSink {
       if (this.instruments.has(this.mapper.instrumentOf(locate, decodeStock(bytes, offset, length)))) this.wantedLocate[locate] = 1;
     }
     if (this.wantedLocate[locate] !== 1) return;
-    // A copy: the envelope keeps its raw bytes, and the day's buffer is not ours.
-    const raw = bytes.slice(offset, offset + length);
+    // The envelope keeps its raw bytes: a view into a stable day, else a copy (a reader's chunk is reused).
+    // A directory entry is always copied: it is kept in the run stream and may cross threads.
+    const raw = bytes === this.stable && t !== TYPE_STOCK_DIRECTORY ? bytes.subarray(offset, offset + length) : bytes.slice(offset, offset + length);
     const env = this.mapper.mapView(this.view.wrap(bytes, offset), raw, index, true);
     this.kept++;
     if (env !== null) this.onEvent(env, input);

@@ -81,7 +81,8 @@ export class ItchEventMapper {
   mapView(v: ItchMessageView, raw: Uint8Array, messageIndex: number, lazyId = false): AnyEnvelope | null {
     const t = v.messageType();
     if (t !== 0x41 && t !== 0x44 && t !== 0x55 && t !== 0x45 && t !== 0x58 && t !== 0x46 && t !== 0x43 && t !== 0x50) {
-      return this.map(decodeMessage(raw, 0, raw.length), raw, messageIndex);
+      // R, H and Q map through map(); the rest (N is 8% of a BX day) have no catalogue event: nothing to decode.
+      return t === 0x52 || t === 0x48 || t === 0x51 ? this.map(decodeMessage(raw, 0, raw.length), raw, messageIndex) : null;
     }
     const locate = v.stockLocate();
     let names = this.byLocate[locate];
