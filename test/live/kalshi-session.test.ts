@@ -113,11 +113,13 @@ describe('live trading on the simulated Kalshi', () => {
       });
       child.kill('SIGKILL');
       await exited;
-      // What the killed session left: the venue keeps trading its open orders meanwhile.
+      // What the killed session left, read from a venue held still (it would keep filling the open orders).
+      sim.pause();
       store = await EmbeddedEventStore.open(storeDir, { readOnly: true });
       const dry = await reconcileLiveVenue(store, session, { apply: false });
       expect(dry.ok, JSON.stringify(dry.differences)).toBe(true);
       await store.close();
+      sim.resume();
 
       // The next session reconciles first (records the fills and states the log missed, cancels the leftovers).
       store = await EmbeddedEventStore.open(storeDir);

@@ -20,7 +20,8 @@
  * unsubscribe commands; channels orderbook_delta (orderbook_snapshot, then deltas, seq +1 per subscription),
  * trade, ticker (acknowledged only), fill, user_orders. Errors are Kalshi's {id, type:'error', msg:{code,msg}}.
  * Simulator's truth (no auth): GET /_sim/orders, /_sim/fills, /_sim/stats; POST /_sim/faults {spec?, once?},
- * POST /_sim/cutoff {ms?} (moves the historical-fills cutoff to now, or to a time).
+ * POST /_sim/cutoff {ms?} (moves the historical-fills cutoff to now, or to a time), POST /_sim/pause {paused?}
+ * (holds the market still: no steps, no fills).
  *
  * The market: without a capture, a seeded synthetic one per ticker (common/prediction-market.ts), one step per
  * `stepMs` of wall time; with one, the recorded Kalshi WebSocket messages (one JSON message a line) played one
@@ -194,6 +195,7 @@ export class SimKalshi {
   private cutoffMs = 0;
   private timer: NodeJS.Timeout | null = null;
   private started = false;
+  private paused = false;
   private closed = false;
 
   private constructor(private readonly o: SimKalshiOptions) {
@@ -327,8 +329,17 @@ export class SimKalshi {
     this.timer = setInterval(() => this.tick(), this.o.stepMs ?? 100);
   }
 
+  /** Holds the market still (no steps, so no fills) until `resume`: a test reads a quiet venue. */
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+  }
+
   private tick(): void {
-    if (this.closed) return;
+    if (this.closed || this.paused) return;
     this.counters.steps++;
     const nowMs = Date.now();
     if (this.capture.length > 0) {
@@ -578,6 +589,12 @@ export class SimKalshi {
       const j = JSON.parse(body || '{}') as { spec?: string; once?: string[] };
       this.setFaults(j.spec, j.once ?? []);
       return send(200, { ok: true });
+    }
+    if (method === 'POST' && path === '/_sim/pause') {
+      const j = JSON.parse(body || '{}') as { paused?: boolean };
+      if (j.paused === false) this.resume();
+      else this.pause();
+      return send(200, { ok: true, paused: this.paused });
     }
     if (method === 'POST' && path === '/_sim/cutoff') {
       const j = JSON.parse(body || '{}') as { ms?: number };
