@@ -144,6 +144,7 @@ describe('risk bookkeeping (evolve)', () => {
     expect(says(s, order({ venue: 'ALT', instrument: OTHER }))).toMatch(/^approved/);
     expect(effectiveKillSwitch(s, VENUE)).toEqual({ state: 'HALTED', reason: 'venue down', scope: ' for SIM' });
     evolve(s, active(VENUE));
+    expect(s.venueKillSwitch.has(VENUE)).toBe(false);
     expect(effectiveKillSwitch(s, VENUE)).toEqual({ state: 'ACTIVE', reason: '', scope: '' });
     expect(says(s, order())).toMatch(/^approved/);
     // A venue REDUCING under a global HALTED: the global one applies, with its reason.
@@ -199,6 +200,9 @@ describe('risk bookkeeping (evolve)', () => {
     const s = given({ maxGrossExposure: '250' }, ...approvedOrder('a', { qtyLots: 1, priceTicks: 10_000 }), ...approvedOrder('b', { qtyLots: 1, priceTicks: 12_000 }));
     // 2 lots at 100.00 (the first approved price) = 200.00: one more lot is 300.00.
     expect(says(s, order({ qtyLots: 1 }), { eventTimeNs: 1_000n, market: none })).toBe('GROSS_EXPOSURE: gross exposure would be 30000000000, above 25000000000 (money scale 8)');
+    // An order on another instrument: SIM:BTCUSD is valued at its first approved price, 2 × 100.00 + 100.00.
+    expect(says(s, order({ qtyLots: 1, instrument: OTHER, venue: 'ALT' }), { eventTimeNs: 1_000n, market: none }))
+      .toBe('GROSS_EXPOSURE: gross exposure would be 30000000000, above 25000000000 (money scale 8)');
     evolve(s, filled('a', 1, 5_000, 0, { fillId: 'a-f' }));
     // Now 2 lots at 50.00 = 100.00: one more is 150.00.
     expect(says(s, order({ qtyLots: 1 }), { eventTimeNs: 1_000n, market: none })).toMatch(/^approved/);
@@ -264,5 +268,28 @@ describe('risk limits at their edges', () => {
 
   it('a venue kill switch as strict as the global one: the global one is named', () => {
     expect(says(given({}, halted('global'), halted('venue', VENUE)), order())).toBe('KILL_SWITCH: kill switch HALTED (global): only cancels pass');
+  });
+});
+
+describe('risk bookkeeping: what else reaches evolve', () => {
+  it('market data and unrelated events change nothing', () => {
+    const s = given({}, ...long3);
+    const before = structuredClone(s);
+    expect(evolve(s, quote(9_990, 10, 10_010, 10, 5n))).toBe(s);
+    expect(s).toEqual(before);
+  });
+
+  it('a fill for an order risk never approved (one reconciliation appended) still moves the position', () => {
+    const s = given({}, ...long3);
+    expect(evolve(s, filled('zz', 2, 10_000, 0, { fillId: 'zz-f' }))).toBe(s);
+    expect(s.exposures.get(INSTR)?.position.qtyLots).toBe(5);
+    expect(s.open.size).toBe(0);
+  });
+
+  it('notional multiplies price and quantity at their two scales', () => {
+    // 3 lots at qty scale 2 (0.03) × 100.00 = 3.00 against a 2.99 limit, at money scale 2.
+    const cfg = { moneyScale: 2, defaults: { maxOrderNotional: '2.99' } };
+    expect(says(given(cfg), order({ qtyLots: 3, qtyScale: 2 }))).toBe('MAX_ORDER_NOTIONAL: notional 300 exceeds 299 (money scale 2)');
+    expect(says(given(cfg), order({ qtyLots: 2, qtyScale: 2 }))).toMatch(/^approved/);
   });
 });
