@@ -293,3 +293,88 @@ describe('risk bookkeeping: what else reaches evolve', () => {
     expect(says(given(cfg), order({ qtyLots: 2, qtyScale: 2 }))).toMatch(/^approved/);
   });
 });
+
+describe('risk: the worst case on each side', () => {
+  const working = (id: string, side: 'buy' | 'sell', qtyLots: number): TimedEvent[] => approvedOrder(id, { side, qtyLots });
+  const long = (n: number) => approvedOrder('p', { qtyLots: n, fill: n });
+  const short = (n: number) => approvedOrder('p', { side: 'sell', qtyLots: n, fill: n });
+
+  it('net exposure takes the larger of the long and the short case', () => {
+    expect(says(given({ maxNetExposure: '500' }, ...working('a', 'sell', 4)), order({ side: 'sell', qtyLots: 2 })))
+      .toBe('NET_EXPOSURE: net exposure would be 60000000000, above 50000000000 (money scale 8)');
+  });
+
+  it('working orders on the other side leave the position check where it stands', () => {
+    const lim = { defaults: { maxPositionLots: 5 } };
+    // Long 3 with 3 more working to buy (worst case 6, over 5): selling 1 does not raise it.
+    expect(says(given(lim, ...long(3), ...working('b', 'buy', 3)), order({ side: 'sell' }))).toMatch(/^approved/);
+    // Long 2 with 6 working to sell (worst case −4, limit 3): buying 2 makes the long case 4, no worse.
+    expect(says(given({ defaults: { maxPositionLots: 3 } }, ...long(2), ...working('s', 'sell', 6)), order({ qtyLots: 2 }))).toMatch(/^approved/);
+    expect(says(given({ defaults: { maxPositionLots: 3 } }, ...short(2), ...working('b', 'buy', 6)), order({ side: 'sell', qtyLots: 2 }))).toMatch(/^approved/);
+  });
+
+  it('reduce-only counts the working orders on its own side, buys included', () => {
+    expect(says(given({}, ...short(3), ...working('b', 'buy', 2)), order({ qtyLots: 2, reduceOnly: true })))
+      .toBe('REDUCE_ONLY: reduce-only buy of 2 lots would not reduce the -3-lot position (2 lots already working on that side)');
+    expect(says(given({}, ...short(3), ...working('b', 'buy', 2)), order({ qtyLots: 1, reduceOnly: true }))).toMatch(/^approved/);
+  });
+
+  it('a replace adds only the lots beyond what was filled and counted', () => {
+    // 5 lots, 2 filled (3 counted): a replace to 6 adds 1, to a worst case of 6: at the limit.
+    const s = given({ defaults: { maxPositionLots: 6 } }, ...approvedOrder('a', { qtyLots: 5, fill: 2 }));
+    expect(says(s, { kind: 'replace', orderId: 'a', priceTicks: 10_000, qtyLots: 6 })).toMatch(/^approved/);
+    expect(says(s, { kind: 'replace', orderId: 'a', priceTicks: 10_000, qtyLots: 7 })).toBe('POSITION_LIMIT: worst-case position 7 lots would exceed the 6-lot limit for SIM:BTCUSD');
+  });
+
+  it('the venue limit: over it already, an order there that does not raise the venue gross passes', () => {
+    expect(says(given({ venues: { [VENUE]: { maxGrossNotional: '300' } } }, ...long(4)), order({ side: 'sell' }))).toMatch(/^approved/);
+  });
+});
+
+describe('risk: prices', () => {
+  it('a market order is not collared, and needs no price when no limit values it', () => {
+    expect(says(given({ defaults: { collarBps: 10 } }), order({ orderType: 'market', priceTicks: null }))).toBe('approved: KILL_SWITCH,INVALID_ORDER,UNKNOWN_INSTRUMENT,REDUCE_ONLY');
+    expect(says(given({}), order({ instrument: 'SIM:NOQUOTE', orderType: 'market', priceTicks: null }))).toMatch(/^approved/);
+  });
+
+  it('a limit order is valued at its own price, not the reference', () => {
+    expect(says(given({ defaults: { maxOrderNotional: '200.50' } }), order({ qtyLots: 2, priceTicks: 10_050 })))
+      .toBe('MAX_ORDER_NOTIONAL: notional 20100000000 exceeds 20050000000 (money scale 8)');
+  });
+
+  it('a same-size replace of a market order nobody can price is not valued', () => {
+    const s = given({ maxGrossExposure: '1000' }, intended('m', { instrument: 'SIM:NOQUOTE', orderType: 'market', priceTicks: null }), at('RiskApproved', { orderId: 'm', checks: [] }));
+    expect(says(s, { kind: 'replace', orderId: 'm', priceTicks: null, qtyLots: 10 })).toMatch(/^approved/);
+  });
+
+  it('the venue grid applies only at the scales the venue defined it', () => {
+    const defined = at('InstrumentDefined', { venue: VENUE, instrument: INSTR, symbol: 'BTCUSD', kind: 'spot', quoteCurrency: 'USD', priceScale: 2, qtyScale: 0, tickSizeTicks: 5, lotSizeLots: 2 } as never);
+    const s = given({ instrumentRules: true }, defined);
+    expect(says(s, order({ priceTicks: 10_001, qtyLots: 2 }))).toBe("INVALID_ORDER: price 10001 ticks is off SIM:BTCUSD's tick of 5");
+    expect(says(s, order({ priceTicks: 10_001, qtyLots: 2, priceScale: 3 }))).toMatch(/^approved/);
+    expect(says(s, order({ priceTicks: 10_000, qtyLots: 3, qtyScale: 1 }))).toMatch(/^approved/);
+  });
+
+  it('the order size limit itself is allowed', () => {
+    expect(says(given({ defaults: { maxOrderQtyLots: 5 } }), order({ qtyLots: 5 }))).toMatch(/^approved/);
+  });
+
+  it('a cancel passes with the one check it is', () => {
+    expect(check(given({}, halted('x')), { kind: 'cancel', orderId: 'a' }, ctx)).toEqual({ approved: true, checks: ['CANCEL'] });
+  });
+});
+
+describe('risk: daily P&L', () => {
+  it('values positions at both scales, and counts only today\'s fees', () => {
+    // 100 lots at qty scale 2 (1.00) bought at 105.00, mid 100.00: −5.00.
+    const s = given({}, intended('q', { qtyLots: 100, qtyScale: 2, priceTicks: 10_500 }), at('RiskApproved', { orderId: 'q', checks: [] }),
+      filled('q', 100, 10_500, 0, { qtyScale: 2, fillId: 'q-f' }));
+    expect(dailyPnl(s, mkt, 10n)).toBe(-500_000_000n);
+    // Fees: 1.00 on day 0, 0.50 on day 1: day 1 counts 0.50.
+    const DAY = 86_400_000_000_000n;
+    const f = given({},
+      intended('a', { qtyLots: 1 }, 0n), at('RiskApproved', { orderId: 'a', checks: [] }, 0n), filled('a', 1, 10_000, 0, { fee: 100n, fillId: 'a-f' }, 0n),
+      intended('b', { qtyLots: 1, side: 'sell' }, DAY), at('RiskApproved', { orderId: 'b', checks: [] }, DAY), filled('b', 1, 10_000, 0, { side: 'sell', fee: 50n, fillId: 'b-f' }, DAY));
+    expect(dailyPnl(f, mkt, DAY + 1n)).toBe(-50_000_000n);
+  });
+});
