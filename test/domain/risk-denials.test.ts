@@ -10,7 +10,7 @@ import type { TimedEvent } from '../../domain/events/event.js';
 import { applyMarketEvent, initialMarketState, type MarketState } from '../../domain/market/book.js';
 import { parseRiskConfig, type RiskConfigInput } from '../../domain/risk/config.js';
 import {
-  check, dailyPnl, effectiveKillSwitch, evolve, initialState, worstCasePositionLots, type PlaceOrderFacts, type RiskIntent, type RiskState,
+  check, dailyPnl, decide, effectiveKillSwitch, evolve, exposure, initialState, worstCasePositionLots, type PlaceOrderFacts, type RiskIntent, type RiskState,
 } from '../../domain/risk/risk.js';
 import { at, filled, INSTR, intended, quote, VENUE } from './builders.js';
 
@@ -376,5 +376,36 @@ describe('risk: daily P&L', () => {
       intended('a', { qtyLots: 1 }, 0n), at('RiskApproved', { orderId: 'a', checks: [] }, 0n), filled('a', 1, 10_000, 0, { fee: 100n, fillId: 'a-f' }, 0n),
       intended('b', { qtyLots: 1, side: 'sell' }, DAY), at('RiskApproved', { orderId: 'b', checks: [] }, DAY), filled('b', 1, 10_000, 0, { side: 'sell', fee: 50n, fillId: 'b-f' }, DAY));
     expect(dailyPnl(f, mkt, DAY + 1n)).toBe(-50_000_000n);
+  });
+});
+
+describe('risk: exposure across instruments and venues', () => {
+  const noQuoteMarket = [intended('m', { instrument: 'SIM:NOQUOTE', orderType: 'market', priceTicks: null }), at('RiskApproved', { orderId: 'm', checks: [] })];
+  const altLong4 = approvedOrder('x', { venue: 'ALT', instrument: OTHER, qtyLots: 4, fill: 4 });
+  const altShort4 = approvedOrder('x', { venue: 'ALT', instrument: OTHER, side: 'sell', qtyLots: 4, fill: 4 });
+
+  it('a venue limit counts that venue only', () => {
+    expect(says(given({ venues: { [VENUE]: { maxGrossNotional: '500' } } }, ...altLong4), order({ qtyLots: 2 }))).toMatch(/^approved/);
+  });
+
+  it('an open order nobody can price stops the exposure checks, naming its instrument; exposure() says null', () => {
+    const s = given({ maxGrossExposure: '1000' }, ...noQuoteMarket);
+    expect(says(s, order())).toBe('NO_REFERENCE_PRICE: no price to value the exposure in SIM:NOQUOTE');
+    expect(exposure(s, mkt)).toBeNull();
+  });
+
+  it('a first order on an instrument is valued at the reference price when there is one', () => {
+    // Buy 2 at 100.50 with a mid of 100.00: 200.00, within 200.50.
+    expect(says(given({ maxGrossExposure: '200.50' }), order({ qtyLots: 2, priceTicks: 10_050 }))).toMatch(/^approved/);
+  });
+
+  it('a first buy on an instrument adds nothing to the short case', () => {
+    // Short 4 on ALT (net 400): buying 2 on SIM makes the long case −200, the short case stays −400.
+    expect(says(given({ maxNetExposure: '500' }, ...altShort4), order({ qtyLots: 2 }))).toMatch(/^approved/);
+  });
+
+  it('a cancel without a reason records none', () => {
+    const r = decide(given({}), { kind: 'cancel', orderId: 'a' }, ctx);
+    expect(Object.keys(r.data)).toEqual(['orderId']);
   });
 });
