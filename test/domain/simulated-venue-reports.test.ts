@@ -148,6 +148,28 @@ describe('simulated venue: bounds and clock', () => {
   });
 });
 
-function at0(type: 'InstrumentDefined', data: Record<string, unknown>): TimedEvent {
+function at0(type: string, data: Record<string, unknown>): TimedEvent {
   return { type, data, eventTimeNs: 0n } as unknown as TimedEvent;
 }
+
+describe('simulated venue: another venue\'s market data', () => {
+  it('is ignored: no book change, no fill, no rule change, whatever the event', () => {
+    const s = venue();
+    feed(s, snapshot([[99, 5]], [[101, 5]]));
+    send(s, submit({ orderId: 'bid', priceTicks: 99, qtyLots: 2 }));
+    send(s, submit({ orderId: 'ask', side: 'sell', priceTicks: 101, qtyLots: 2 }));
+    const before = structuredClone(s);
+    const base = { venue: 'ALT', instrument: INSTR, priceScale: 2, qtyScale: 0 };
+    const other: TimedEvent[] = [
+      at0('InstrumentDefined', { ...base, symbol: 'BTCUSD', kind: 'spot', quoteCurrency: 'EUR', tickSizeTicks: 7, lotSizeLots: 3 }),
+      quote(90, 5, 92, 5, 0n, INSTR, 'ALT'),
+      snapshot([[90, 5]], [[92, 5]], 0n, INSTR, 'ALT'),
+      at0('BookDeltaApplied', { ...base, changes: [{ side: 'sell', priceTicks: 95, qtyLots: 9 }] }),
+      at0('TradeReported', { ...base, tradeId: 't', priceTicks: 95, qtyLots: 9, aggressor: 'unknown' }),
+      at0('BookOrderAdded', { ...base, orderRef: 'r1', side: 'sell', priceTicks: 95, qtyLots: 9 }),
+      at0('BookOrderExecuted', { ...base, orderRef: 'r1', executedLots: 9, matchNumber: 'm' }),
+    ];
+    expect(feed(s, ...other)).toEqual([]);
+    expect(s).toEqual(before);
+  });
+});
