@@ -304,7 +304,7 @@ describe('decisions cite their cause', () => {
     expect(decision).not.toHaveProperty('causeInput');
   });
 
-  it('a replay that references its inputs: by id and number among them, and no input is journaled', async () => {
+  it('a replay that references its inputs: by id and number among them, no input is journaled, and the venue\'s answers due before an input come ahead of it', async () => {
     const t = tmpDir('td-engine-ref-');
     const store = await EmbeddedEventStore.open(t.dir);
     cleanups.push(() => t.cleanup());
@@ -314,13 +314,16 @@ describe('decisions cite their cause', () => {
     }
     const config: ResolvedRunConfig = { ...CONFIG, venues: [{ venue: VENUE, latency: { submitNs: '1000', ackNs: '1000', cancelNs: '1000', jitterNs: 0 }, fees: { makerBps: '0', takerBps: '0' }, seed: 1 }] };
     const s = await runKernel({
-      mode: 'replay', store, config, sourceLabel: 'ref', events: feed(), strategyOverride: scripted({ 2: 'place' }),
+      mode: 'replay', store, config, sourceLabel: 'ref', events: feed(), strategyOverride: scripted({ 0: 'place' }),
       inputsReference: { source: { kind: 'catalog', catalog: '/nowhere', datasetId: 'd1', files: [{ path: 'a.parquet', rows: 3, bytes: 1, sha256: '0'.repeat(64) }] }, inputs: 3 },
     });
     const evs = await collect(store.readStream(`run-${s.runId}`));
     expect(evs.filter((e) => e.metadata.role === 'input')).toEqual([]);
     const decision = dataOf(ofType(evs, 'OrderIntended')[0]).decision as Record<string, unknown>;
-    expect(decision).toMatchObject({ causeEventId: quote(2).id, causeInput: 2 });
+    expect(decision).toMatchObject({ causeEventId: quote(0).id, causeInput: 0 });
     expect(decision.causeRevision ?? null).toBeNull();
+    // The simulated venue's answer, due before input 1, is journaled ahead of it (made after 1 input was read).
+    const accepted = ofType(evs, 'OrderAccepted');
+    expect(accepted.map((e) => [e.metadata.role, e.metadata.inputs])).toEqual([['venue', 1]]);
   });
 });
