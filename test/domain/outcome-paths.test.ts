@@ -36,6 +36,15 @@ describe('a reversed fill', () => {
     expect([...s.cash.keys()].sort()).toEqual([`${VENUE}|BTC`, `${VENUE}|USD`]);
   });
 
+  it('a sell after P&L was already realized: only what that fill realized is taken back', () => {
+    const f3 = filled('o3', 2, 130, 0, { side: 'sell', fillId: 'f3' });
+    const s = run(spot, intended('o1', mm), filled('o1', 10, 100, 0, { fillId: 'f1' }), intended('o2', { ...mm, side: 'sell' }),
+      filled('o2', 4, 120, 0, { side: 'sell', fillId: 'f2' }), intended('o3', { ...mm, side: 'sell' }), f3);
+    expect(pos(s)).toMatchObject({ qtyLots: 4, realizedPnl: 80n + 60n });
+    evolve(s, reversed(f3));
+    expect(pos(s)).toMatchObject({ qtyLots: 6, costBasis: 600n, realizedPnl: 80n, soldLots: 4, fillCount: 2 });
+  });
+
   it('of an instrument nobody defined: no base currency is moved', () => {
     const f1 = filled('o1', 3, 100, 0, { fillId: 'f1' });
     const s = run(intended('o1', mm), f1, reversed(f1));
@@ -99,6 +108,9 @@ describe('complete sets', () => {
     evolve(short, fill('n', NO, 5, 5000));
     expect([p(short, YES).qtyLots, p(short, NO).qtyLots]).toEqual([10, 0]);
     expect(p(short, YES).realizedPnl).toBe(0n);
+    // More YES beside the flat NO: still nothing to net.
+    evolve(short, fill('y', YES, 1, 4000));
+    expect([p(short, YES).qtyLots, p(short, NO).qtyLots]).toEqual([11, 0]);
     // A short YES, then a NO bought.
     const shortYes = run(market, intent('y', YES, 'sell'), intent('n', NO), fill('y', YES, 5, 4000, { side: 'sell' }), fill('n', NO, 10, 5000));
     expect([p(shortYes, YES).qtyLots, p(shortYes, NO).qtyLots]).toEqual([-5, 10]);
