@@ -19,6 +19,7 @@
  * - Prices and quantities: decimal strings to exact mantissas at the config's scales; post-only orders do not
  *   exist at Alpaca: they are refused here unless `postOnlyAsLimit` says to send them as plain limit orders.
  */
+import { ReportOutlets } from '../common/execution-outlets.js';
 import WebSocket from 'ws';
 import { TapedeckError } from '../../../domain/core/errors.js';
 import { formatDecimal, parseDecimal } from '../../../domain/core/fixed.js';
@@ -83,9 +84,7 @@ export class AlpacaExecutionClient implements ExecutionClient {
   readonly venue = ALPACA;
   private readonly orders = new Map<string, Tracked>();
   private readonly seenFills = new Set<string>();
-  private readonly reportListeners: Array<(e: AnyEnvelope) => void> = [];
-  private readonly sentListeners: Array<(e: AnyEnvelope) => void> = [];
-  private readonly buffered: AnyEnvelope[] = [];
+  private readonly outlets = new ReportOutlets();
   private readonly clock: () => bigint;
   private readonly eventClock: () => bigint;
   private readonly rest: string;
@@ -194,12 +193,11 @@ export class AlpacaExecutionClient implements ExecutionClient {
   }
 
   onReport(listener: (event: AnyEnvelope) => void): void {
-    this.reportListeners.push(listener);
-    for (const e of this.buffered.splice(0)) listener(e);
+    this.outlets.onReport(listener);
   }
 
   onSent(listener: (event: AnyEnvelope) => void): void {
-    this.sentListeners.push(listener);
+    this.outlets.onSent(listener);
   }
 
   async close(): Promise<void> {
@@ -739,8 +737,7 @@ export class AlpacaExecutionClient implements ExecutionClient {
       id: venueEventId(ALPACA, key), type, schemaVersion: 1, stream: 'venue', eventTimeNs, receiveTimeNs: now, causationId: null, correlationId: null, data,
       ...(raw !== undefined ? { raw: { format: 'json' as const, bytes: new TextEncoder().encode(this.redact(JSON.stringify(raw))) } } : {}),
     } as unknown as AnyEnvelope;
-    if (this.reportListeners.length === 0) this.buffered.push(env);
-    for (const l of this.reportListeners) l(env);
+    this.outlets.report(env);
   }
 
   private sent(orderId: string, messageType: string, text: string): void {
@@ -750,7 +747,7 @@ export class AlpacaExecutionClient implements ExecutionClient {
       eventTimeNs: this.eventClock(), receiveTimeNs: now, causationId: null, correlationId: null, data: { orderId, venue: ALPACA, messageType },
       raw: { format: 'text' as const, bytes: new TextEncoder().encode(this.redact(text)) },
     } as unknown as AnyEnvelope;
-    for (const l of this.sentListeners) l(env);
+    this.outlets.sent(env);
   }
 
   private redact(text: string): string {

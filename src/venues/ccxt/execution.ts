@@ -17,6 +17,7 @@
  * Every request is recorded as VenueMessageSent with its bytes (method, URL, body; credentials redacted), and
  * every report carries the venue's JSON as its raw bytes. Errors are redacted before they leave this module.
  */
+import { ReportOutlets } from '../common/execution-outlets.js';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import ccxt from 'ccxt';
 import { TapedeckError } from '../../../domain/core/errors.js';
@@ -97,9 +98,7 @@ export class CcxtExecutionClient implements ExecutionClient {
   private readonly ex: CcxtExchange;
   private readonly orders = new Map<string, Tracked>();
   private readonly seenFills = new Set<string>();
-  private readonly reportListeners: Array<(e: AnyEnvelope) => void> = [];
-  private readonly sentListeners: Array<(e: AnyEnvelope) => void> = [];
-  private readonly buffered: AnyEnvelope[] = [];
+  private readonly outlets = new ReportOutlets();
   private readonly als = new AsyncLocalStorage<RequestContext>();
   private readonly clock: () => bigint;
   private readonly eventClock: () => bigint;
@@ -155,12 +154,11 @@ export class CcxtExecutionClient implements ExecutionClient {
   }
 
   onReport(listener: (event: AnyEnvelope) => void): void {
-    this.reportListeners.push(listener);
-    for (const e of this.buffered.splice(0)) listener(e);
+    this.outlets.onReport(listener);
   }
 
   onSent(listener: (event: AnyEnvelope) => void): void {
-    this.sentListeners.push(listener);
+    this.outlets.onSent(listener);
   }
 
   async close(): Promise<void> {
@@ -698,8 +696,7 @@ export class CcxtExecutionClient implements ExecutionClient {
       causationId: null, correlationId: null, data,
       ...(raw !== undefined ? { raw: { format: 'json' as const, bytes: new TextEncoder().encode(this.redact(safeJson(raw))) } } : {}),
     } as unknown as AnyEnvelope;
-    if (this.reportListeners.length === 0) this.buffered.push(env);
-    for (const l of this.reportListeners) l(env);
+    this.outlets.report(env);
   }
 
   private sent(orderId: string, messageType: string, text: string): void {
@@ -710,7 +707,7 @@ export class CcxtExecutionClient implements ExecutionClient {
       data: { orderId, venue: this.venue, messageType },
       raw: { format: 'text' as const, bytes: new TextEncoder().encode(this.redact(text)) },
     } as unknown as AnyEnvelope;
-    for (const l of this.sentListeners) l(env);
+    this.outlets.sent(env);
   }
 
   private log(line: string): void {

@@ -16,6 +16,7 @@
  * Every request goes in the log as VenueMessageSent (method, URL, body; never a header, so never a
  * signature); every report carries the venue's JSON as raw bytes.
  */
+import { ReportOutlets } from '../common/execution-outlets.js';
 import WebSocket from 'ws';
 import { TapedeckError } from '../../../domain/core/errors.js';
 import type { AnyEnvelope } from '../../../domain/events/envelope.js';
@@ -83,9 +84,7 @@ export class KalshiExecutionClient implements ExecutionClient {
   private readonly orders = new Map<string, Tracked>();
   private readonly byVenueId = new Map<string, Tracked>();
   private readonly seenFills = new Set<string>();
-  private readonly reportListeners: Array<(e: AnyEnvelope) => void> = [];
-  private readonly sentListeners: Array<(e: AnyEnvelope) => void> = [];
-  private readonly buffered: AnyEnvelope[] = [];
+  private readonly outlets = new ReportOutlets();
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly clock: () => bigint;
   private readonly eventClock: () => bigint;
@@ -110,12 +109,11 @@ export class KalshiExecutionClient implements ExecutionClient {
   }
 
   onReport(listener: (event: AnyEnvelope) => void): void {
-    this.reportListeners.push(listener);
-    for (const e of this.buffered.splice(0)) listener(e);
+    this.outlets.onReport(listener);
   }
 
   onSent(listener: (event: AnyEnvelope) => void): void {
-    this.sentListeners.push(listener);
+    this.outlets.onSent(listener);
   }
 
   async close(): Promise<void> {
@@ -536,8 +534,7 @@ export class KalshiExecutionClient implements ExecutionClient {
       causationId: null, correlationId: null, data,
       ...(raw !== undefined ? { raw: { format: 'json' as const, bytes: new TextEncoder().encode(safeJson(raw)) } } : {}),
     } as unknown as AnyEnvelope;
-    if (this.reportListeners.length === 0) this.buffered.push(env);
-    for (const l of this.reportListeners) l(env);
+    this.outlets.report(env);
   }
 
   private sent(orderId: string, messageType: string, text: string): void {
@@ -548,7 +545,7 @@ export class KalshiExecutionClient implements ExecutionClient {
       data: { orderId, venue: KALSHI, messageType },
       raw: { format: 'text' as const, bytes: new TextEncoder().encode(text) },
     } as unknown as AnyEnvelope;
-    for (const l of this.sentListeners) l(env);
+    this.outlets.sent(env);
   }
 
   private log(line: string): void {

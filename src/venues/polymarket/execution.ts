@@ -20,6 +20,7 @@
  * whose fills were booked is reversed (FillReversed) and books nothing again. When we are the maker our
  * fill is our entry in `maker_orders` (user.ts).
  */
+import { ReportOutlets } from '../common/execution-outlets.js';
 import WebSocket from 'ws';
 import { TapedeckError } from '../../../domain/core/errors.js';
 import { formatDecimal } from '../../../domain/core/fixed.js';
@@ -89,9 +90,7 @@ export class PolymarketExecutionClient implements ExecutionClient {
   private readonly booked = new Map<string, { fill: OurFill; t: Tracked }>();
   private readonly failedTrades = new Set<string>();
   private readonly seenFills: Set<string>;
-  private readonly reportListeners: Array<(e: AnyEnvelope) => void> = [];
-  private readonly sentListeners: Array<(e: AnyEnvelope) => void> = [];
-  private readonly buffered: AnyEnvelope[] = [];
+  private readonly outlets = new ReportOutlets();
   private readonly clock: () => bigint;
   private api: ApiCreds | null = null;
   private parser: PolymarketUserParser | null = null;
@@ -113,12 +112,11 @@ export class PolymarketExecutionClient implements ExecutionClient {
   }
 
   onReport(listener: (event: AnyEnvelope) => void): void {
-    this.reportListeners.push(listener);
-    for (const e of this.buffered.splice(0)) listener(e);
+    this.outlets.onReport(listener);
   }
 
   onSent(listener: (event: AnyEnvelope) => void): void {
-    this.sentListeners.push(listener);
+    this.outlets.onSent(listener);
   }
 
   async close(): Promise<void> {
@@ -560,8 +558,7 @@ export class PolymarketExecutionClient implements ExecutionClient {
       causationId: null, correlationId: null, data,
       ...(raw !== undefined ? { raw: { format: 'json' as const, bytes: new TextEncoder().encode(raw) } } : {}),
     } as unknown as AnyEnvelope;
-    if (this.reportListeners.length === 0) this.buffered.push(env);
-    for (const l of this.reportListeners) l(env);
+    this.outlets.report(env);
   }
 
   private sent(orderId: string, messageType: string, text: string): void {
@@ -571,7 +568,7 @@ export class PolymarketExecutionClient implements ExecutionClient {
       eventTimeNs: now, receiveTimeNs: now, causationId: null, correlationId: null, data: { orderId, venue: POLYMARKET, messageType },
       raw: { format: 'text' as const, bytes: new TextEncoder().encode(text) },
     } as unknown as AnyEnvelope;
-    for (const l of this.sentListeners) l(env);
+    this.outlets.sent(env);
   }
 
   private log(line: string): void {
