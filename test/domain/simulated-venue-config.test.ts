@@ -73,6 +73,8 @@ describe('simulated venue config', () => {
     // A fee finer than its scale names the field where it was written.
     expect(() => parseSimVenueConfig({ venue: 'SIM', instruments: { 'SIM:A': { feeScale: 2, takerPerLot: '0.001' } } })).toThrow(/instruments\.SIM:A\.takerPerLot/);
     expect(() => parseSimVenueConfig({ venue: 'SIM', fees: { takerBps: '0.00001' } })).toThrow(/fees\.takerBps/);
+    expect(() => parseSimVenueConfig({ venue: 'SIM', fees: { makerBps: '0.00001' } })).toThrow(/fees\.makerBps/);
+    expect(() => parseSimVenueConfig({ venue: 'SIM', fees: { feeScale: 2, makerPerLot: '0.001' } })).toThrow(/fees\.makerPerLot/);
     // The limits themselves are accepted.
     expect(parseSimVenueConfig({ venue: 'SIM', latency: { jitterNs: 2 ** 32 - 1 }, dayEndOffsetNs: 0 }).jitterNs).toBe(2 ** 32 - 1);
   });

@@ -7,8 +7,9 @@
 import { describe, expect, it } from 'vitest';
 import type { TimedEvent } from '../../domain/events/event.js';
 import type { VenueCommand } from '../../domain/orders/commands.js';
-import { initialState, liveOrders, nextDueNs, step, venueMarket, type SimVenueState, type VenueReport } from '../../domain/venue/simulated.js';
-import { INSTR, quote, snapshot, VENUE } from './builders.js';
+import { parseSimVenueConfig } from '../../domain/venue/config.js';
+import { initialState, liveOrders, nextDueNs, step, stepMarket, venueMarket, type SimVenueState, type VenueReport } from '../../domain/venue/simulated.js';
+import { INSTR, quote, snapshot, trade, VENUE } from './builders.js';
 
 function venue(cfg: Record<string, unknown> = {}): SimVenueState {
   return initialState({ venue: VENUE, ...cfg });
@@ -173,3 +174,60 @@ describe('simulated venue: another venue\'s market data', () => {
     expect(s).toEqual(before);
   });
 });
+
+describe('simulated venue: set-up and the fast path', () => {
+  it('takes a parsed config as it is, and parses anything else (strictly)', () => {
+    const cfg = parseSimVenueConfig({ venue: VENUE, seed: 3 });
+    expect(initialState(cfg).config).toBe(cfg);
+    expect(() => initialState({ venue: VENUE, submitLatencyNs: 5 })).toThrow(/simulated venue config/);
+    expect(() => initialState(null)).toThrow(/simulated venue config/);
+  });
+
+  it('stepMarket is step for a market event: the same reports, the same state', () => {
+    const events = [snapshot([[99, 5]], [[101, 5]], 0n), trade(100, 3, 'sell', 20n), quote(98, 5, 99, 4, 30n), trade(97, 9, 'sell', 50n)];
+    const a = venue({ latency: { submitNs: 10, ackNs: 5 } });
+    const b = venue({ latency: { submitNs: 10, ackNs: 5 } });
+    const outA: VenueReport[] = [];
+    const outB: VenueReport[] = [];
+    step(a, { kind: 'command', command: submit({ qtyLots: 3 }), sentNs: 0n }, outA);
+    step(b, { kind: 'command', command: submit({ qtyLots: 3 }), sentNs: 0n }, outB);
+    for (const e of events) {
+      const na = step(a, { kind: 'market', event: e }, outA);
+      const nb = stepMarket(b, e, outB);
+      expect(nb).toBe(na);
+    }
+    expect(outB).toEqual(outA);
+    expect(outB.map((r) => r.type)).toContain('OrderFilled');
+    expect(b).toEqual(a);
+  });
+
+  it('the clock never goes back', () => {
+    const s = venue();
+    feed(s, quote(99, 5, 101, 5, 100n), quote(99, 5, 101, 5, 50n));
+    expect(s.nowNs).toBe(100n);
+    const t = venue();
+    stepMarket(t, quote(99, 5, 101, 5, 100n), []);
+    stepMarket(t, quote(99, 5, 101, 5, 50n), []);
+    expect(t.nowNs).toBe(100n);
+  });
+
+  it('jitter adds 0 to jitterNs inclusive, each value reached', () => {
+    const s = venue({ latency: { jitterNs: 3 } });
+    feed(s, snapshot([[90, 5]], [[110, 5]]));
+    const delays = new Set<bigint>();
+    for (let i = 0; i < 60; i++) {
+      const sent = BigInt(i * 100);
+      const r = send(s, submit({ orderId: `o${i}`, priceTicks: 95 }), sent);
+      const all = [...r, ...feedAt(s, sent + 50n)];
+      const ack = all.find((x) => x.type === 'OrderAccepted' && x.data.orderId === `o${i}`)!;
+      delays.add(ack.eventTimeNs - sent);
+    }
+    expect([...delays].sort()).toEqual([0n, 1n, 2n, 3n]);
+  });
+});
+
+function feedAt(s: SimVenueState, nowNs: bigint): VenueReport[] {
+  const out: VenueReport[] = [];
+  step(s, { kind: 'advance', nowNs }, out);
+  return out;
+}
