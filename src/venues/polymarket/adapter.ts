@@ -2,8 +2,8 @@
  * Polymarket CLOB in the venue registry (src/venues/registry.ts): order signing (signing.ts, order.ts,
  * amounts.ts), auth (auth.ts), credentials (credentials.ts), the WebSocket parsers (parse.ts market
  * channel, user.ts user channel), the execution client (execution.ts, rest.ts), the live session for
- * `tapedeck live` (session.ts, marketdata.ts) and the simulated venue (sim.ts). Recorded captures are not
- * read yet (no `marketData`).
+ * `tapedeck live` (session.ts, marketdata.ts) and the simulated venue (sim.ts, which replays a recorded
+ * market channel with `--capture`, capture.ts). Recorded captures are not a replay/paper source yet (no `marketData`).
  */
 import { defineVenue, type SimulatedVenueServer } from '../adapter.js';
 import { PolymarketConfig } from './config.js';
@@ -24,13 +24,9 @@ export const polymarket = defineVenue({
       return openPolymarketSession(config, options);
     },
     async startSim(options): Promise<SimulatedVenueServer> {
-      if (options.capture !== undefined) {
-        const { TapedeckError } = await import('../../../domain/core/errors.js');
-        throw new TapedeckError('USAGE', 'sim-venue polymarket: recorded Polymarket captures are not read yet; run it without --capture (a seeded synthetic market)', { field: '--capture' });
-      }
       const { SimPolymarket } = await import('./sim.js');
       const sim = await SimPolymarket.start({
-        credentials: polymarketCredentials(options.credentials), port: options.port ?? 0,
+        credentials: polymarketCredentials(options.credentials), port: options.port ?? 0, ...(options.capture !== undefined ? { capture: options.capture } : {}),
         ...(options.faults !== undefined ? { faults: options.faults } : {}), ...(options.seed !== undefined ? { seed: options.seed } : {}),
       });
       return { port: sim.port, urls: sim.info, close: () => sim.close() };

@@ -49,6 +49,7 @@ import { PolymarketCredentials } from './credentials.js';
 import { POLYMARKET, PRICE_SCALE, QTY_SCALE, polymarketInstrumentId } from './parse.js';
 import { exchangeDomain, orderHash, type OrderVersion } from './signing.js';
 import { checkWireOrder } from './wire.js';
+import { loadPolymarketCapture, type CaptureFrame, type PolymarketCapture } from './capture.js';
 
 const FAULTS = { 'lose-ack': 0, '5xx': 0, drop: 0, 'fail-trade': 0 } as const;
 const PAGE = 50;
@@ -73,6 +74,10 @@ export interface SimPolymarketOptions {
   faults?: string;
   /** Level sizes of the synthetic book: 1 to 4 times this many shares (default 4). */
   levelShares?: number;
+  /** Recorded market-channel frames (capture.ts) that replace the synthetic market: one played per step, once. */
+  capture?: string;
+  /** With a capture: hold it at its start until the first market-channel subscription. */
+  startOnSubscribe?: boolean;
 }
 
 export interface SimOrderRecord {
@@ -149,9 +154,14 @@ export class SimPolymarket {
   readonly tokens: { yes: string; no: string };
   readonly orderLog: SimOrderRecord[] = [];
   readonly fillLog: SimFillRecord[] = [];
-  readonly counters = { requests: 0, authFailures: 0, refusedOrders: 0 };
+  readonly counters = { requests: 0, authFailures: 0, refusedOrders: 0, steps: 0 };
   private readonly venue: SimVenueState;
   private readonly walk: SyntheticBinaryMarket;
+  private readonly capture: PolymarketCapture | null;
+  private captureAt = 0;
+  /** With a capture: each token's levels (price ticks → lots), as the recording left them. */
+  private readonly levels = new Map<string, { bids: Map<number, number>; asks: Map<number, number> }>();
+  private tickTicks = TICK;
   private readonly orders = new Map<string, POrder>();
   private readonly trades: PTrade[] = [];
   private readonly api: ApiCreds;
@@ -168,8 +178,10 @@ export class SimPolymarket {
 
   private constructor(private readonly o: SimPolymarketOptions) {
     const seed = o.seed ?? 1;
-    this.market = hex32(`tapedeck-sim-polymarket/market/${seed}`);
-    this.tokens = { yes: tokenIdOf(`${this.market}/YES`), no: tokenIdOf(`${this.market}/NO`) };
+    this.capture = o.capture !== undefined ? loadPolymarketCapture(o.capture) : null;
+    this.market = this.capture?.market ?? hex32(`tapedeck-sim-polymarket/market/${seed}`);
+    this.tokens = this.capture?.tokens ?? { yes: tokenIdOf(`${this.market}/YES`), no: tokenIdOf(`${this.market}/NO`) };
+    for (const t of [this.tokens.yes, this.tokens.no]) this.levels.set(t, { bids: new Map(), asks: new Map() });
     this.address = o.credentials.address;
     this.api = o.credentials.apiCreds() ?? deriveApiCreds(o.credentials);
     this.faults = new Faults(FAULTS, o.faults, seed);
@@ -181,9 +193,9 @@ export class SimPolymarket {
 
   static async start(o: SimPolymarketOptions): Promise<SimPolymarket> {
     const sim = new SimPolymarket(o);
-    sim.stepMarket();
+    if (!(sim.capture !== null && o.startOnSubscribe === true)) sim.stepMarket();
     sim.server = await SimServer.start({ port: o.port ?? 0, http: (req) => sim.onHttp(req), ws: (ws, url) => sim.onWs(ws, url) });
-    sim.schedule();
+    if (!(sim.capture !== null && o.startOnSubscribe === true)) sim.schedule();
     return sim;
   }
 
@@ -218,8 +230,10 @@ export class SimPolymarket {
   // ---------- the synthetic market ----------
 
   private schedule(): void {
-    if (this.closed) return;
+    if (this.closed || this.timer !== null) return;
     this.timer = setTimeout(() => {
+      this.timer = null;
+      if (this.capture !== null && this.captureAt >= this.capture.frames.length) return;
       this.stepMarket();
       if (this.faults.hit('drop') !== null) this.server?.dropWebsockets();
       this.schedule();
@@ -227,6 +241,8 @@ export class SimPolymarket {
   }
 
   private stepMarket(): void {
+    if (this.capture !== null) return this.playFrame();
+    this.counters.steps++;
     const s = this.walk.step();
     this.books = { yes: s.yes, no: s.no };
     const now = wallClockNs();
@@ -239,6 +255,61 @@ export class SimPolymarket {
       stepMarket(this.venue, ev, this.out);
       this.applyReports(this.out.splice(0));
       this.broadcastBook(token, book);
+    }
+  }
+
+  // ---------- a recorded market (capture.ts) ----------
+
+  /** Plays the next recorded frame: its books into the kernel's simulated venue, its messages re-sent as recorded. */
+  private playFrame(): void {
+    const frame = this.capture!.frames[this.captureAt++];
+    if (frame === undefined) return;
+    this.counters.steps++;
+    const touched = new Set<string>();
+    for (const m of frame.messages) {
+      if (m.kind === 'book') {
+        this.levels.set(m.token, { bids: new Map(m.bids), asks: new Map(m.asks) });
+        touched.add(m.token);
+      } else if (m.kind === 'changes') {
+        for (const c of m.changes) {
+          const l = this.levels.get(c.token)!;
+          const side = c.side === 'BUY' ? l.bids : l.asks;
+          if (c.lots === 0) side.delete(c.priceTicks);
+          else side.set(c.priceTicks, c.lots);
+          touched.add(c.token);
+        }
+      } else if (m.kind === 'tick') {
+        this.tickTicks = m.tickTicks;
+        for (const t of [this.tokens.yes, this.tokens.no]) {
+          const id = polymarketInstrumentId(t);
+          const rules = this.venue.config.instruments.get(id);
+          if (rules !== undefined) this.venue.config.instruments.set(id, { ...rules, tickSizeTicks: m.tickTicks });
+        }
+      }
+    }
+    const now = wallClockNs();
+    for (const token of touched) {
+      const l = this.levels.get(token)!;
+      const book: BinaryBook = { bids: [...l.bids].sort((a, b) => b[0] - a[0]), asks: [...l.asks].sort((a, b) => a[0] - b[0]) };
+      if (token === this.tokens.yes) this.books.yes = book;
+      else this.books.no = book;
+      const ev = {
+        type: 'BookSnapshotted', eventTimeNs: now,
+        data: { venue: POLYMARKET, instrument: polymarketInstrumentId(token), bids: book.bids, asks: book.asks, priceScale: PRICE_SCALE, qtyScale: QTY_SCALE },
+      } as unknown as TimedEvent;
+      this.out.length = 0;
+      stepMarket(this.venue, ev, this.out);
+      this.applyReports(this.out.splice(0));
+    }
+    this.republish(frame);
+  }
+
+  /** The recorded frame to each market subscriber, as recorded: the messages about the tokens it follows. */
+  private republish(frame: CaptureFrame): void {
+    for (const [ws, assets] of this.marketSockets) {
+      const mine = frame.messages.filter((m) => (m.kind === 'changes' ? m.tokens : [m.token]).some((t) => assets.has(t))).map((m) => m.raw);
+      if (mine.length === 0) continue;
+      ws.send(JSON.stringify(frame.array ? mine : mine[0]));
     }
   }
 
@@ -281,6 +352,14 @@ export class SimPolymarket {
           else set.add(a);
         }
         this.marketSockets.set(ws, set);
+        if (this.capture !== null && this.o.startOnSubscribe === true && this.captureAt === 0 && this.timer === null && !this.closed) {
+          setImmediate(() => {
+            if (this.captureAt === 0 && !this.closed) {
+              this.stepMarket();
+              this.schedule();
+            }
+          });
+        }
         for (const t of msg.assets_ids) {
           if (t === this.tokens.yes) ws.send(this.bookMessage(t, this.books.yes));
           if (t === this.tokens.no) ws.send(this.bookMessage(t, this.books.no));
@@ -361,7 +440,7 @@ export class SimPolymarket {
     }
     if (req.path.slice('/markets/'.length).toLowerCase() !== this.market) throw new PmError(404, 'market not found');
     return {
-      condition_id: this.market, active: true, closed: false, accepting_orders: true, minimum_tick_size: 0.01, minimum_order_size: 5, neg_risk: this.o.negRisk ?? false,
+      condition_id: this.market, active: true, closed: false, accepting_orders: true, minimum_tick_size: this.tickTicks / ONE, minimum_order_size: 5, neg_risk: this.o.negRisk ?? false,
       tokens: [{ token_id: this.tokens.yes, outcome: 'Yes' }, { token_id: this.tokens.no, outcome: 'No' }],
     };
   }
@@ -447,7 +526,8 @@ export class SimPolymarket {
     const [usdc, shares] = side === 'BUY' ? [maker, taker] : [taker, maker];
     if (shares <= 0n || (usdc * BigInt(ONE)) % shares !== 0n) return refuse('invalid amounts: the price is not on the tick size', hash);
     const priceTicks = Number((usdc * BigInt(ONE)) / shares);
-    if (priceTicks % TICK !== 0 || priceTicks < TICK || priceTicks > ONE - TICK) return refuse(`invalid price (${dec(priceTicks, PRICE_SCALE)}), min: 0.01 - max: 0.99`, hash);
+    const tick = this.tickTicks;
+    if (priceTicks % tick !== 0 || priceTicks < tick || priceTicks > ONE - tick) return refuse(`invalid price (${dec(priceTicks, PRICE_SCALE)}), min: ${dec(tick, PRICE_SCALE)} - max: ${dec(ONE - tick, PRICE_SCALE)}`, hash);
     if (shares > BigInt(Number.MAX_SAFE_INTEGER)) return refuse('invalid amounts', hash);
     const qtyLots = Number(shares);
     const record: SimOrderRecord = {
