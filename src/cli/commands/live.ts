@@ -32,8 +32,8 @@ export function register(program: Command): void {
   program
     .command('sim-venue')
     .description('a simulated exchange on 127.0.0.1 speaking the venue\'s REST and WebSocket API and checking its authentication; prints {rest, ws} as its first line')
-    .argument('<venue>', 'binance (plays a recorded capture), kalshi (a seeded synthetic market, or --capture) or polymarket (a seeded synthetic market)')
-    .option('--capture <file>', 'recorded capture that drives the book (binance: cryptofeed format; kalshi: its WebSocket messages, one a line)')
+    .argument('<venue>', 'binance (plays a recorded capture), kalshi or polymarket (a seeded synthetic market, or --capture)')
+    .option('--capture <file>', 'recorded capture that drives the book (binance: cryptofeed format; kalshi: its WebSocket messages, one a line; polymarket: its market-channel frames, one a line, played once)')
     .option('--port <n>', 'port (0 = any free port)', intOption('--port', 0), 0)
     .option('--speed <x>', 'capture time per wall time (1 = recorded speed)', positiveNumber('--speed'), 1)
     .option('--loop', 'play the capture again (shifted times and ids) when it ends', false)

@@ -12,7 +12,8 @@
  *     GET    /data/order/{hash}
  *     GET    /data/orders      ?id=&market=&asset_id=&next_cursor=   open orders, pages of PAGE, last cursor "LTE="
  *     GET    /data/trades      ?id=&market=&asset_id=&maker_address=&next_cursor=   the account's trades, same paging
- *   WS /ws/market  {assets_ids, type: "market"} → book messages (a full book per token at each step)
+ *   WS /ws/market  {assets_ids, type: "market"} → book messages (a full book per token at each step; with a
+ *                  capture, a book per token on subscribing, then the recorded frames as recorded)
  *   WS /ws/user    {auth: {apiKey, secret, passphrase}, markets, type: "user"} → order (PLACEMENT, UPDATE,
  *                  CANCELLATION) and trade messages; a trade is sent again at each status: MATCHED, then
  *                  MINED, then CONFIRMED (or FAILED with the `fail-trade` fault)
@@ -28,6 +29,12 @@
  * tokens, books moving every `stepMs`; both books feed the kernel's simulated venue (fills of resting
  * orders when the book moves through them, taker fills against displayed liquidity). The counterparties
  * are the simulator's own (owner "sim-counterparty").
+ *
+ * With a capture (`capture`, read and checked line by line by capture.ts): its market and its two tokens
+ * (first to appear = YES) replace the synthetic ones; one recorded frame per step, played once (the book then
+ * stays as the recording left it): book and price_change set the token's levels, which go into the kernel's
+ * simulated venue as a book snapshot; tick_size_change sets the market's tick (orders and /markets follow it);
+ * last_trade_price is only re-sent. Every frame goes to the market subscribers of its tokens as recorded.
  *
  * Faults (`--faults name:p[:ms]`): lose-ack (a POST/DELETE order is done, its answer lost), 5xx (refused,
  * not done), drop (every WebSocket dropped, drawn once per step), fail-trade (a trade goes MATCHED → FAILED
