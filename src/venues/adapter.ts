@@ -119,6 +119,8 @@ export interface SimulatedVenueOptions {
   capture?: string;
   /** Replay speed of `capture`: 1 = as recorded. */
   speed?: number;
+  /** Hold `capture` at its start until the first market-data subscriber (venues that support it). */
+  startOnSubscribe?: boolean;
   /** Faults to inject (the venue's own spec, `name:probability[:ms],...`). */
   faults?: string;
   /** Seed of a synthetic market (venues that generate one without a capture). */

@@ -54,7 +54,7 @@ export function register(program: Command): void {
             credentials[k] = v;
           }
           const sim = await adapter.execution.startSim({
-            credentials, port: o.port, speed: o.speed, ...(o.capture !== undefined ? { capture: o.capture } : {}), ...(o.faults !== undefined ? { faults: o.faults } : {}), ...(o.seed !== undefined ? { seed: o.seed } : {}),
+            credentials, port: o.port, speed: o.speed, ...(o.capture !== undefined ? { capture: o.capture } : {}), ...(o.startOnSubscribe ? { startOnSubscribe: true } : {}), ...(o.faults !== undefined ? { faults: o.faults } : {}), ...(o.seed !== undefined ? { seed: o.seed } : {}),
           });
           printJson(sim.urls ?? { rest: `http://127.0.0.1:${sim.port}`, ws: `ws://127.0.0.1:${sim.port}` });
           await untilSignal(() => sim.close());

@@ -26,7 +26,7 @@ export const polymarket = defineVenue({
     async startSim(options): Promise<SimulatedVenueServer> {
       const { SimPolymarket } = await import('./sim.js');
       const sim = await SimPolymarket.start({
-        credentials: polymarketCredentials(options.credentials), port: options.port ?? 0, ...(options.capture !== undefined ? { capture: options.capture } : {}),
+        credentials: polymarketCredentials(options.credentials), port: options.port ?? 0, ...(options.capture !== undefined ? { capture: options.capture } : {}), ...(options.startOnSubscribe === true ? { startOnSubscribe: true } : {}),
         ...(options.faults !== undefined ? { faults: options.faults } : {}), ...(options.seed !== undefined ? { seed: options.seed } : {}),
       });
       return { port: sim.port, urls: sim.info, close: () => sim.close() };
