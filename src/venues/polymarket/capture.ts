@@ -57,7 +57,7 @@ export interface LevelChange { token: string; side: 'BUY' | 'SELL'; priceTicks: 
 export type CaptureMessage =
   | { kind: 'book'; token: string; bids: Array<[number, number]>; asks: Array<[number, number]>; raw: unknown }
   | { kind: 'changes'; tokens: string[]; changes: LevelChange[]; raw: unknown }
-  | { kind: 'trade'; token: string; raw: unknown }
+  | { kind: 'trade'; token: string; priceTicks: number; lots: number; aggressor: 'buy' | 'sell'; timestamp: string; raw: unknown }
   | { kind: 'tick'; token: string; tickTicks: number; raw: unknown };
 
 /** One recorded frame: its messages, and whether Polymarket sent them as an array. */
@@ -153,9 +153,10 @@ function toMessage(item: unknown, bad: (why: string) => never): CaptureMessage {
     }
     case 'last_trade_price': {
       const t = r.data as z.output<typeof SCHEMAS.last_trade_price>;
-      price(t.price, 'last_trade_price.price');
-      size(t.size, 'last_trade_price.size', 1);
-      return { kind: 'trade', token: t.asset_id, raw: item };
+      return {
+        kind: 'trade', token: t.asset_id, priceTicks: price(t.price, 'last_trade_price.price'), lots: size(t.size, 'last_trade_price.size', 1),
+        aggressor: t.side === 'BUY' ? 'buy' : 'sell', timestamp: t.timestamp, raw: item,
+      };
     }
     default: {
       const t = r.data as z.output<typeof SCHEMAS.tick_size_change>;

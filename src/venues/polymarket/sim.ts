@@ -34,7 +34,8 @@
  * (first to appear = YES) replace the synthetic ones; one recorded frame per step, played once (the book then
  * stays as the recording left it): book and price_change set the token's levels, which go into the kernel's
  * simulated venue as a book snapshot; tick_size_change sets the market's tick (orders and /markets follow it);
- * last_trade_price is only re-sent. Every frame goes to the market subscribers of its tokens as recorded.
+ * last_trade_price is a trade print for the kernel (it fills resting orders at or through its price, after the
+ * displayed queue ahead). Every frame goes to the market subscribers of its tokens as recorded.
  *
  * Faults (`--faults name:p[:ms]`): lose-ack (a POST/DELETE order is done, its answer lost), 5xx (refused,
  * not done), drop (every WebSocket dropped, drawn once per step), fail-trade (a trade goes MATCHED → FAILED
@@ -308,6 +309,20 @@ export class SimPolymarket {
       stepMarket(this.venue, ev, this.out);
       this.applyReports(this.out.splice(0));
     }
+    // A recorded print fills resting orders at its price (after the displayed queue ahead) or through it.
+    frame.messages.forEach((m, k) => {
+      if (m.kind !== 'trade') return;
+      const ev = {
+        type: 'TradeReported', eventTimeNs: now,
+        data: {
+          venue: POLYMARKET, instrument: polymarketInstrumentId(m.token), tradeId: `${m.timestamp}:${this.captureAt}:${k}`, priceTicks: m.priceTicks, qtyLots: m.lots,
+          priceScale: PRICE_SCALE, qtyScale: QTY_SCALE, aggressor: m.aggressor,
+        },
+      } as unknown as TimedEvent;
+      this.out.length = 0;
+      stepMarket(this.venue, ev, this.out);
+      this.applyReports(this.out.splice(0));
+    });
     this.republish(frame);
   }
 

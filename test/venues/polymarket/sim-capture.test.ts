@@ -1,7 +1,7 @@
 // The simulated Polymarket CLOB driven by a recorded market channel (`sim-venue polymarket --capture FILE`):
 // it serves the recorded book (REST /book and the market channel, which re-sends the recorded frames as they
-// were), follows the recorded tick size, fills our order against the recorded book with the kernel's
-// simulated venue, and refuses a malformed capture with one line naming the file and line (exit 2).
+// were), follows the recorded tick size, fills our order against the recorded book and a resting one from a
+// recorded trade print with the kernel's simulated venue, and refuses a malformed capture with one line naming the file and line (exit 2).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -70,6 +70,36 @@ describe('simulated Polymarket with a recorded capture', () => {
       expect(r).toMatchObject({ success: true, status: 'matched' });
       const fills = (await (await fetch(`${sim.info.rest}/_sim/fills`)).json()) as SimFillRecord[];
       expect(fills.map((f) => [f.tokenId, f.side, f.price, f.size, f.liquidity])).toEqual([[YES, 'BUY', '0.515', '10', 'taker']]);
+    } finally {
+      ws.close();
+      await sim.close();
+    }
+  });
+
+  it('fills a resting order from a recorded trade print at its price, not beyond', { timeout: 20_000 }, async () => {
+    // The fixture, then a YES print (the recorded last_trade_price shape): a buyer took 50 at 0.53.
+    const file = path.join(dir, 'print.jsonl');
+    const print = { ...(recorded[4] as object), asset_id: YES, price: '0.53', side: 'BUY', size: '50' };
+    fs.writeFileSync(file, [...recorded, print].map((l) => JSON.stringify(l)).join('\n') + '\n');
+    const sim = await SimPolymarket.start({ credentials: creds, capture: file, stepMs: 10, settleMs: 20, startOnSubscribe: true });
+    const ws = new WebSocket(sim.info.marketWs);
+    const opened = new Promise<void>((r, j) => ws.once('open', () => r()).once('error', j));
+    try {
+      const rest = new PolymarketRest({ baseUrl: sim.info.rest, chainId: 137, credentials: creds });
+      const me = signingWallet(KEY).address;
+      const sell = async (price: string) => {
+        const signed = buildAndSign(KEY, { version: 1, chainId: 137, negRisk: false, tokenId: YES, amounts: limitOrderAmounts('SELL', price, '10', '0.01'), salt: saltFor(`print-${price}`), maker: me, signer: me });
+        return (await rest.private('POST', '/order', { body: { order: toWireOrder(signed), owner: deriveApiCreds(creds).key, orderType: 'GTC' } })) as { status: string; orderID: string };
+      };
+      // Resting before the recording plays (0.01 tick until its tick_size_change): levels no book shows.
+      const at53 = await sell('0.53');
+      const at54 = await sell('0.54');
+      expect([at53.status, at54.status]).toEqual(['live', 'live']);
+      await opened;
+      ws.send(JSON.stringify({ assets_ids: [YES], type: 'market' }));
+      await until('the capture played', async () => ((await (await fetch(`${sim.info.rest}/_sim/stats`)).json()) as { steps: number }).steps === 6);
+      const fills = (await (await fetch(`${sim.info.rest}/_sim/fills`)).json()) as SimFillRecord[];
+      expect(fills.map((f) => [f.orderID, f.side, f.price, f.size, f.liquidity])).toEqual([[at53.orderID, 'SELL', '0.53', '10', 'maker']]);
     } finally {
       ws.close();
       await sim.close();
