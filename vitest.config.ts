@@ -11,6 +11,7 @@ import { defineConfig } from 'vitest/config';
  */
 const LONGEST_FIRST = [
   'test/bus/kafka.test.ts',
+  'test/bus/kafka-publish.test.ts',
   'test/kernel/replay-parity.test.ts',
   'test/live/restart.test.ts',
   'test/bus/kafka-broker-crash.test.ts',
