@@ -18,6 +18,7 @@ const LONGEST_FIRST = [
   'test/live/crash.test.ts',
   'test/projections/rebuild.test.ts',
   'test/projections/query-cli.test.ts',
+  'test/kernel/itch-coinbase-parity.test.ts',
   'test/store/cli.test.ts',
   'test/live/live-session.test.ts',
   'test/itch/cli.test.ts',

@@ -4,9 +4,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openReplaySource, resolveSource } from '../../src/runtime/sources.js';
-import { tapedeck } from '../helpers/cli.js';
+import { tapedeck, tapedeckAsync, type CliResult } from '../helpers/cli.js';
 import { datasetsDir, tmpDir } from '../helpers/tmp.js';
 
 const CAP = path.join(datasetsDir, 'recorded_ws', 'cryptofeed');
@@ -21,27 +21,37 @@ async function count(file: string): Promise<number> {
 }
 afterAll(() => t.cleanup());
 
+// The replay and the paper session are independent (each its own store): they run side by side, and so do
+// their parity checks.
+let replayRun: CliResult;
+let paperRun: CliResult;
+let replayParity: CliResult | undefined;
+let paperParity: CliResult | undefined;
+beforeAll(async () => {
+  [replayRun, paperRun] = await Promise.all([
+    tapedeckAsync(['replay', BINANCE, COINBASE, '--strategy', 'momentum', '--store', path.join(t.dir, 'replay'), '--json']),
+    tapedeckAsync(['paper', BINANCE, COINBASE, '--strategy', 'momentum', '--speed', '0', '--store', path.join(t.dir, 'paper'), '--json']),
+  ]);
+  const parity = (r: CliResult, store: string) =>
+    r.code === 0 ? tapedeckAsync(['parity', '--store', path.join(t.dir, store), '--run', JSON.parse(r.stdout).runId, '--json']) : undefined;
+  [replayParity, paperParity] = await Promise.all([parity(replayRun, 'replay'), parity(paperRun, 'paper')]);
+});
+
 describe('runs over several sources', () => {
   it('replay merges two venues, every input once, and parity of the merged run is identical', async () => {
-    const store = path.join(t.dir, 'replay');
-    const both = tapedeck(['replay', BINANCE, COINBASE, '--strategy', 'momentum', '--store', store, '--json']);
-    expect(both.code, both.stderr).toBe(0);
-    const a = JSON.parse(both.stdout);
+    expect(replayRun.code, replayRun.stderr).toBe(0);
+    const a = JSON.parse(replayRun.stdout);
     expect(a.events).toBe(await count(BINANCE) + await count(COINBASE));
-    const parity = tapedeck(['parity', '--store', store, '--run', a.runId, '--json']);
-    expect(parity.code, parity.stderr).toBe(0);
-    expect(JSON.parse(parity.stdout)).toMatchObject({ identical: true, complete: true, decisions: a.decisions });
+    expect(replayParity!.code, replayParity!.stderr).toBe(0);
+    expect(JSON.parse(replayParity!.stdout)).toMatchObject({ identical: true, complete: true, decisions: a.decisions });
   });
 
   it('paper reads each venue through its own live adapter at once, and parity of what it saw is identical', () => {
-    const store = path.join(t.dir, 'paper');
-    const r = tapedeck(['paper', BINANCE, COINBASE, '--strategy', 'momentum', '--speed', '0', '--store', store, '--json']);
-    expect(r.code, r.stderr).toBe(0);
-    const s = JSON.parse(r.stdout);
+    expect(paperRun.code, paperRun.stderr).toBe(0);
+    const s = JSON.parse(paperRun.stdout);
     expect(s.events).toBeGreaterThan(0);
-    const parity = tapedeck(['parity', '--store', store, '--run', s.runId, '--json']);
-    expect(parity.code, parity.stderr).toBe(0);
-    expect(JSON.parse(parity.stdout)).toMatchObject({ identical: true, complete: true });
+    expect(paperParity!.code, paperParity!.stderr).toBe(0);
+    expect(JSON.parse(paperParity!.stdout)).toMatchObject({ identical: true, complete: true });
   });
 
   it('refuses the same source twice (its events would count twice), naming it, with exit 2 and nothing written', () => {

@@ -1,17 +1,22 @@
 /**
- * The product's promise, end to end through the CLI: a replay and a paper session over real recorded
- * Binance traffic, each checked with `tapedeck parity`; a tampered input is caught; bad input fails
- * clearly and closes the run stream with RunEnded saying why.
+ * The product's promise, end to end through the CLI: a replay and a paper session over real recorded Binance
+ * traffic, each checked with `tapedeck parity`; a tampered input is caught; bad input fails clearly and closes
+ * the run stream with RunEnded saying why. (ITCH and Coinbase: itch-coinbase-parity.test.ts.) Each strategy's replay
+ * is made once (beforeAll, both at once) and shared by the tests that read it; independent CLI runs go side
+ * by side, each in its own store.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddedEventStore } from '../../src/store/embedded/store.js';
 import { collect } from '../../src/store/port.js';
-import { tapedeck } from '../helpers/cli.js';
+import { tapedeck, tapedeckAsync, type CliResult } from '../helpers/cli.js';
 import { datasetsDir, tmpDir } from '../helpers/tmp.js';
 
 const BINANCE = path.join(datasetsDir, 'recorded_ws/cryptofeed/BINANCE.ws.1.0');
+const STRATEGIES = ['market-maker', 'momentum'] as const;
+const tmp = tmpDir('td-replay-');
+afterAll(() => tmp.cleanup());
 
 async function runEvents(store: string, runId: string) {
   const s = await EmbeddedEventStore.open(store, { readOnly: true });
@@ -20,11 +25,18 @@ async function runEvents(store: string, runId: string) {
   return evs;
 }
 
+/** One replay of BINANCE per strategy, each in its own store. */
+const replays = new Map<string, { store: string; r: CliResult }>();
+beforeAll(async () => {
+  await Promise.all(STRATEGIES.map(async (strategy) => {
+    const store = path.join(tmp.dir, strategy);
+    replays.set(strategy, { store, r: await tapedeckAsync(['replay', BINANCE, '--strategy', strategy, '--store', store, '--json']) });
+  }));
+});
+
 describe('replay, paper and parity over recorded Binance traffic', () => {
-  it.each(['market-maker', 'momentum'])('replays with %s and parity finds every decision identical', async (strategy) => {
-    const t = tmpDir('td-replay-');
-    const store = path.join(t.dir, 'store');
-    const r = tapedeck(['replay', BINANCE, '--strategy', strategy, '--store', store, '--json']);
+  it.each(STRATEGIES)('replays with %s and parity finds every decision identical', async (strategy) => {
+    const { store, r } = replays.get(strategy)!;
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const summary = JSON.parse(r.stdout);
@@ -49,39 +61,29 @@ describe('replay, paper and parity over recorded Binance traffic', () => {
       expect(d.causePosition).toBeUndefined();
       expect(e.metadata.$causationId).toBe(d.causeEventId);
     }
-    const p = tapedeck(['parity', '--store', store, '--run', summary.runId, '--json']);
+    // Parity (through the CLI: the run was made by the compiled strategy code) and, alongside it, a second
+    // replay of the same recording, which decides exactly the same.
+    const [p, again] = await Promise.all([
+      tapedeckAsync(['parity', '--store', store, '--run', summary.runId, '--json']),
+      tapedeckAsync(['replay', BINANCE, '--strategy', strategy, '--store', path.join(tmp.dir, `${strategy}-again`), '--json']),
+    ]);
     expect(p.code).toBe(0);
     expect(JSON.parse(p.stdout)).toEqual({ identical: true, complete: true, decisions: summary.decisions, inputs: summary.events, hash: summary.decisionsHash });
-    // A second replay of the same recording decides exactly the same.
-    const again = JSON.parse(tapedeck(['replay', BINANCE, '--strategy', strategy, '--store', store, '--json']).stdout);
-    expect(again.runId).not.toBe(summary.runId);
-    expect(again.decisionsHash).toBe(summary.decisionsHash);
-    t.cleanup();
-  });
-
-  it('replays an ITCH 5.0 file through the kernel, and parity holds', async () => {
-    const t = tmpDir('td-itch-replay-');
-    const store = path.join(t.dir, 'store');
-    const r = tapedeck(['replay', path.join(datasetsDir, 'itch/ritch_ex20101224.TEST_ITCH_50'), '--strategy', 'momentum', '--store', store, '--json']);
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
-    const summary = JSON.parse(r.stdout);
-    expect(summary.events).toBeGreaterThan(12_000);
-    expect(summary.orders).toBeGreaterThan(0);
-    const evs = await runEvents(store, summary.runId);
-    const intent = evs.find((e) => e.type === 'OrderIntended')!;
-    const cause = evs.find((e) => e.id === (intent.data as { decision: { causeEventId: string } }).decision.causeEventId)!;
-    // The decision is traceable to the exact ITCH message, bytes included.
-    expect((cause.metadata.raw as { format: string }).format).toBe('itch50');
-    expect(JSON.parse(tapedeck(['parity', '--store', store, '--run', summary.runId, '--json']).stdout)).toMatchObject({ identical: true, decisions: summary.decisions });
-    t.cleanup();
+    expect(again.code, again.stderr).toBe(0);
+    const a = JSON.parse(again.stdout);
+    expect(a.runId).not.toBe(summary.runId);
+    expect(a.decisionsHash).toBe(summary.decisionsHash);
   });
 
   it('a paper session through the live adapter over a socket is identical under parity and decides exactly as the backtest', async () => {
-    const t = tmpDir('td-paper-');
-    const store = path.join(t.dir, 'store');
-    // 10x real time: the 30 s recording plays in about 3 s, through the Binance live adapter over a socket.
-    const r = tapedeck(['paper', BINANCE, '--strategy', 'momentum', '--store', store, '--speed', '10', '--json']);
+    const store = path.join(tmp.dir, 'paper');
+    // 10x real time: the 30 s recording plays in about 3 s, through the Binance live adapter over a socket;
+    // a paper session at full speed runs meanwhile. The backtest is the shared momentum replay.
+    const [r, fl] = await Promise.all([
+      tapedeckAsync(['paper', BINANCE, '--strategy', 'momentum', '--store', store, '--speed', '10', '--json']),
+      tapedeckAsync(['paper', BINANCE, '--strategy', 'momentum', '--store', path.join(tmp.dir, 'paper-flat'), '--speed', '0', '--json']),
+    ]);
+    const bt = replays.get('momentum')!.r;
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const summary = JSON.parse(r.stdout);
@@ -89,37 +91,25 @@ describe('replay, paper and parity over recorded Binance traffic', () => {
     expect(summary.fills).toBeGreaterThan(0);
     const evs = await runEvents(store, summary.runId);
     expect((evs[0]!.data as { manifest: { mode: string } }).manifest.mode).toBe('paper');
-    const p = tapedeck(['parity', '--store', store, '--run', summary.runId, '--json']);
+    const p = await tapedeckAsync(['parity', '--store', store, '--run', summary.runId, '--json']);
     expect(p.code).toBe(0);
     expect(JSON.parse(p.stdout)).toMatchObject({ identical: true, decisions: summary.decisions, hash: summary.decisionsHash });
     // And it decides exactly as the backtest: event time is venue time, set by frame order alone (untimed
     // messages take the latest venue time seen), so how fast the socket delivered does not matter.
-    const backtest = JSON.parse(tapedeck(['replay', BINANCE, '--strategy', 'momentum', '--store', store, '--json']).stdout);
+    expect(bt.code, bt.stderr).toBe(0);
+    const backtest = JSON.parse(bt.stdout);
     expect(summary.decisionsHash).toBe(backtest.decisionsHash);
     expect(summary.fills).toBe(backtest.fills);
-    const flat = JSON.parse(tapedeck(['paper', BINANCE, '--strategy', 'momentum', '--store', store, '--speed', '0', '--json']).stdout);
-    expect(flat.decisionsHash).toBe(backtest.decisionsHash);
-    t.cleanup();
-  });
-
-  it('Coinbase too: paper at full speed decides exactly as the backtest (snapshots take the venue time of their first update)', async () => {
-    const t = tmpDir('td-paper-cb-');
-    const store = path.join(t.dir, 'store');
-    const COINBASE = path.join(datasetsDir, 'recorded_ws/cryptofeed/COINBASE.ws.28.0');
-    const backtest = JSON.parse(tapedeck(['replay', COINBASE, '--strategy', 'momentum', '--store', store, '--json']).stdout);
-    expect(backtest.fills).toBeGreaterThan(0);
-    const paper = tapedeck(['paper', COINBASE, '--strategy', 'momentum', '--store', store, '--speed', '0', '--json']);
-    expect(paper.stderr).toBe('');
-    expect(JSON.parse(paper.stdout)).toMatchObject({ events: backtest.events, decisionsHash: backtest.decisionsHash, fills: backtest.fills });
-    t.cleanup();
+    expect(fl.code, fl.stderr).toBe(0);
+    expect(JSON.parse(fl.stdout).decisionsHash).toBe(backtest.decisionsHash);
   });
 
   it('parity reports the first divergence when a recorded input was altered', async () => {
-    const t = tmpDir('td-diverge-');
-    const store = path.join(t.dir, 'store');
-    const summary = JSON.parse(tapedeck(['replay', BINANCE, '--strategy', 'momentum', '--store', store, '--json']).stdout);
-    const evs = await runEvents(store, summary.runId);
-    // Forge a copy of the run in which one input before the first decision lies about the market.
+    const { store: src, r } = replays.get('momentum')!;
+    const summary = JSON.parse(r.stdout);
+    const evs = await runEvents(src, summary.runId);
+    // Forge a copy of the run, in a store of its own, in which one input before the first decision lies about the market.
+    const store = path.join(tmp.dir, 'forged');
     const firstDecision = evs.findIndex((e) => e.metadata.role === 'decision');
     const forgedId = '00000000-0000-8000-8000-00000000f00d';
     const s = await EmbeddedEventStore.open(store);
@@ -133,16 +123,17 @@ describe('replay, paper and parity over recorded Binance traffic', () => {
     (copy[0]!.data as { manifest: { runId: string } }).manifest.runId = forgedId;
     await s.appendToStream(`run-${forgedId}`, copy);
     await s.close();
-    const p = tapedeck(['parity', '--store', store, '--run', forgedId, '--json']);
+    const [p, missing] = await Promise.all([
+      tapedeckAsync(['parity', '--store', store, '--run', forgedId, '--json']),
+      tapedeckAsync(['parity', '--store', store, '--run', 'no-such-run', '--json']),
+    ]);
     expect(p.code).toBe(1);
     const out = JSON.parse(p.stdout);
     expect(out.identical).toBe(false);
     expect(out.firstDivergence).toEqual(expect.objectContaining({ index: expect.any(Number) }));
     expect(out.firstDivergence.expected).not.toEqual(out.firstDivergence.actual);
-    const missing = tapedeck(['parity', '--store', store, '--run', 'no-such-run', '--json']);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/RUN_NOT_FOUND: no run "no-such-run"/);
-    t.cleanup();
   });
 
   it('lists the strategies with their parameters', () => {
@@ -164,21 +155,21 @@ describe('bad input to a run', () => {
     t.cleanup();
   });
 
-  it('names the file and field of a config that fails validation', () => {
+  it('names the file and field of a config that fails validation', async () => {
     const t = tmpDir('td-badcfg-');
-    const cfg = path.join(t.dir, 'cfg.json');
-    fs.writeFileSync(cfg, JSON.stringify({ params: { halfSpreadTicks: -3 } }));
-    const r = tapedeck(['replay', BINANCE, '--strategy', 'market-maker', '--config', cfg, '--store', path.join(t.dir, 's')]);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(new RegExp(`CONFIG_INVALID: .*halfSpreadTicks.*${cfg.replace(/[/.]/g, '\\$&')}.*field params\\.halfSpreadTicks`));
-    fs.writeFileSync(cfg, JSON.stringify({ risk: { maxOpenOrders: 'many' } }));
-    const r2 = tapedeck(['replay', BINANCE, '--strategy', 'market-maker', '--config', cfg, '--store', path.join(t.dir, 's')]);
-    expect(r2.code).toBe(2);
-    expect(r2.stderr).toMatch(/CONFIG_INVALID: .*maxOpenOrders.*field risk\.maxOpenOrders/);
-    fs.writeFileSync(cfg, '{"seed": 1, "unknownKey": true}');
-    const r3 = tapedeck(['replay', BINANCE, '--strategy', 'market-maker', '--config', cfg, '--store', path.join(t.dir, 's')]);
-    expect(r3.code).toBe(2);
-    expect(r3.stderr).toMatch(/CONFIG_INVALID/);
+    const bad = [{ params: { halfSpreadTicks: -3 } }, { risk: { maxOpenOrders: 'many' } }];
+    const cfgs = [...bad.map((c) => JSON.stringify(c)), '{"seed": 1, "unknownKey": true}'].map((text, i) => {
+      const cfg = path.join(t.dir, `cfg${i}.json`);
+      fs.writeFileSync(cfg, text);
+      return cfg;
+    });
+    const [r, r2, r3] = await Promise.all(cfgs.map((cfg, i) => tapedeckAsync(['replay', BINANCE, '--strategy', 'market-maker', '--config', cfg, '--store', path.join(t.dir, `s${i}`)])));
+    expect(r!.code).toBe(2);
+    expect(r!.stderr).toMatch(new RegExp(`CONFIG_INVALID: .*halfSpreadTicks.*${cfgs[0]!.replace(/[/.]/g, '\\$&')}.*field params\\.halfSpreadTicks`));
+    expect(r2!.code).toBe(2);
+    expect(r2!.stderr).toMatch(/CONFIG_INVALID: .*maxOpenOrders.*field risk\.maxOpenOrders/);
+    expect(r3!.code).toBe(2);
+    expect(r3!.stderr).toMatch(/CONFIG_INVALID/);
     t.cleanup();
   });
 

@@ -6,7 +6,7 @@ import { projectStore } from '../../projections/catchup.js';
 import { hashTables } from '../../projections/export.js';
 import { runReadOnlyQuery } from '../../projections/query.js';
 import { TapedeckError } from '../../domain/core/errors.js';
-import { CLI, jsonLines, tapedeck } from '../helpers/cli.js';
+import { CLI, jsonLines, tapedeck, tapedeckAsync } from '../helpers/cli.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { factsOf, writeRuns } from './fixtures.js';
 
@@ -63,8 +63,11 @@ describe('tapedeck query', () => {
       expect((err as TapedeckError).code, sql).toMatch(code);
       expect((err as TapedeckError).describe().split('\n'), sql).toHaveLength(1);
     }
-    for (const [sql, code] of [bad[0]!, bad[6]!, bad[7]!]) {
-      const r = tapedeck(['query', sql, '--store', store, '--no-update']);
+    // (side by side: each opens the projections read-only)
+    const cli = [bad[0]!, bad[6]!, bad[7]!];
+    const results = await Promise.all(cli.map(([sql]) => tapedeckAsync(['query', sql, '--store', store, '--no-update'])));
+    for (const [i, [sql, code]] of cli.entries()) {
+      const r = results[i]!;
       expect(r.code, sql).toBe(2);
       expect(r.stderr, sql).toMatch(code);
       expect(r.stderr.trim().split('\n'), sql).toHaveLength(1);

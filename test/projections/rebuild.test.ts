@@ -63,7 +63,8 @@ describe('tapedeck rebuild', () => {
     const dirs = [full];
     let partial = 0;
     let compared = 0;
-    for (const [i, f] of fractions.entries()) {
+    // The four replays run side by side, each into its own store, each killed at its own point.
+    await Promise.all(fractions.map(async (f, i) => {
       const dir = path.join(tmp.dir, `kill-${i}`);
       dirs.push(dir);
       const child = spawn(process.execPath, [CLI, 'replay', CAPTURE, '--strategy', 'market-maker', '--store', dir, '--json'], { stdio: 'ignore' });
@@ -73,14 +74,15 @@ describe('tapedeck rebuild', () => {
       while (!done && logBytes(dir) < f * fullBytes) await new Promise((r) => setTimeout(r, 5));
       child.kill('SIGKILL');
       await exited;
-    }
-    for (const dir of dirs) {
-      if (!fs.existsSync(path.join(dir, 'tapedeck-store.json'))) continue;
+    }));
+    // Each store is checked on its own (side by side: the projections' database work overlaps).
+    await Promise.all(dirs.map(async (dir) => {
+      if (!fs.existsSync(path.join(dir, 'tapedeck-store.json'))) return;
       const store = await EmbeddedEventStore.open(dir, { readOnly: true });
       const names = store.streamNames().filter((s) => s.startsWith('run-'));
       if (names.length === 0) {
         await store.close();
-        continue;
+        return;
       }
       const recorded: RecordedEvent[] = [];
       for await (const e of store.readStream(names[0]!)) recorded.push(e);
@@ -121,7 +123,7 @@ describe('tapedeck rebuild', () => {
       } finally {
         db.close();
       }
-    }
+    }));
     expect(compared).toBeGreaterThanOrEqual(4);
     expect(partial).toBeGreaterThanOrEqual(2);
   });
