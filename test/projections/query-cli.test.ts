@@ -84,9 +84,11 @@ describe('tapedeck query', () => {
     const delays = [300, 800, 550, 1100];
     for (const ms of delays) {
       const child = spawn(process.execPath, [CLI, 'query', 'SELECT 1', '--store', killed, '--batch-events', '1500'], { stdio: 'ignore' });
-      await new Promise((r) => setTimeout(r, ms));
+      // listening from the start: on a quiet machine the catch-up can finish before its kill
+      const exited = new Promise((r) => child.once('exit', r));
+      await Promise.race([exited, new Promise((r) => setTimeout(r, ms))]);
       child.kill('SIGKILL');
-      await new Promise((r) => child.once('exit', r));
+      await exited;
     }
     const r = tapedeck(['query', 'SELECT count(*) AS n FROM fills', '--store', killed, '--json']);
     expect(r.code).toBe(0);
