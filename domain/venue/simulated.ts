@@ -651,7 +651,9 @@ function removeOrder(state: SimVenueState, s: InstrumentSim, o: SimOrder): void 
 function scheduleExpiry(state: SimVenueState, o: SimOrder, atNs: bigint): void {
   const day = 86_400_000_000_000n;
   const off = state.config.dayEndOffsetNs % day;
-  let end = ((atNs - off) / day + 1n) * day + off;
+  // This day's end: UTC midnight at or before atNs (floored, also for negative times), plus the offset;
+  // an order placed at or after it expires at the next day's end.
+  let end = atNs - (((atNs % day) + day) % day) + off;
   if (end <= atNs) end += day;
   insertPending(state, { dueNs: end, seq: state.nextPendingSeq++, kind: 'expire', orderId: o.orderId });
 }
