@@ -247,3 +247,99 @@ describe('L2: queues and crossing books', () => {
     expect(said(feed(s, delta([['sell', 101, 2]], 0n, 'SIM:OTHER'), quote(90, 1, 101, 2, 0n, 'SIM:OTHER'), snapshot([[90, 1]], [[101, 2]], 0n, 'SIM:OTHER')))).toEqual([]);
   });
 });
+
+describe('more rules from the survivors', () => {
+  it('an L3 order added at a level we consumed makes its displayed size available again (both sides)', () => {
+    const s = venue();
+    feed(s, added('B0', 'buy', 90, 1), added('A0', 'sell', 110, 1));
+    send(s, submit('o', 'buy', 103, 10));
+    expect(said(feed(s, added('A', 'sell', 101, 2)))).toEqual(['o 2@103 leaves 8']);
+    expect(said(feed(s, added('A2', 'sell', 101, 1)))).toEqual(['o 3@103 leaves 5']);
+    const t = venue();
+    feed(t, added('B0', 'buy', 90, 1), added('A0', 'sell', 110, 1));
+    send(t, submit('o', 'sell', 97, 10));
+    expect(said(feed(t, added('B', 'buy', 99, 2)))).toEqual(['o 2@97 leaves 8']);
+    expect(said(feed(t, added('B2', 'buy', 99, 1)))).toEqual(['o 3@97 leaves 5']);
+  });
+
+  it('an L3 removal for an order the book never saw, for zero lots, or on another venue changes nothing', () => {
+    const s = venue();
+    feed(s, added('A', 'buy', 100, 3), added('B', 'buy', 99, 3), added('X', 'sell', 105, 9));
+    send(s, submit('o', 'buy', 100, 4));
+    expect(said(feed(s, canceled('nope', 2), executed('nope', 2), deleted('nope')))).toEqual([]);
+    expect(said(feed(s, canceled('A', 0)))).toEqual([]);
+    expect(queues(s)).toEqual({ o: 3 });
+    const other = { ...base, venue: 'ELSE' };
+    expect(said(feed(s,
+      at('BookOrderExecuted', { ...other, orderRef: 'B', executedLots: 3, matchNumber: 'm' }),
+      at('BookOrderCanceled', { ...other, orderRef: 'A', canceledLots: 3 }),
+      at('BookOrderDeleted', { ...other, orderRef: 'A' }),
+      at('BookOrderAdded', { ...other, orderRef: 'Y', side: 'sell', priceTicks: 99, qtyLots: 5 }),
+      at('BookOrderReplaced', { ...other, orderRef: 'A', newOrderRef: 'A9', priceTicks: 100, qtyLots: 3 }),
+    ))).toEqual([]);
+    expect(queues(s)).toEqual({ o: 3 });
+  });
+
+  it('an execution behind a partly filled order gives it only what it still needs', () => {
+    const s = venue();
+    feed(s, added('A', 'buy', 100, 2), added('B', 'buy', 99, 3), added('C', 'buy', 99, 5), added('X', 'sell', 105, 9));
+    send(s, submit('o', 'buy', 100, 4));
+    expect(said(feed(s, executed('B', 3)))).toEqual(['o 3@100 leaves 1']);
+    expect(said(feed(s, executed('C', 5)))).toEqual(['o 1@100 leaves 0']);
+  });
+
+  it('a cross trade print does not take displayed liquidity: it fills nothing', () => {
+    const s = venue();
+    feed(s, snapshot([[90, 1]], [[110, 1]]));
+    send(s, submit('b', 'buy', 100, 3));
+    const cross = at('TradeReported', { venue: VENUE, instrument: INSTR, tradeId: 'x1', priceTicks: 99, qtyLots: 9, priceScale: 2, qtyScale: 0, aggressor: 'sell', cross: true });
+    expect(said(feed(s, cross))).toEqual([]);
+  });
+
+  it('an order the print cannot reach spends none of the budget the other side gets', () => {
+    const s = venue();
+    feed(s, snapshot([[90, 1]], [[110, 1]]));
+    send(s, submit('x', 'sell', 100, 5));
+    feed(s, delta([['buy', 100, 4]]));
+    send(s, submit('a', 'buy', 101, 3));
+    send(s, submit('b', 'buy', 100, 1));
+    expect(queues(s)).toEqual({ a: 0, b: 4, x: 0 });
+    expect(said(feed(s, trade(100, 5, 'unknown')))).toEqual(['a 3@101 leaves 0', 'x 2@100 leaves 3']);
+  });
+
+  it('queues shorten at the right level of a deep book, both sides', () => {
+    const s = venue();
+    feed(s, snapshot([[100, 3], [99, 5], [98, 7]], [[101, 3], [102, 5], [103, 7]]));
+    send(s, submit('a', 'sell', 102, 2));
+    send(s, submit('b', 'buy', 99, 2));
+    expect(queues(s)).toEqual({ a: 5, b: 5 });
+    feed(s, delta([['sell', 102, 2], ['buy', 99, 1]]));
+    expect(queues(s)).toEqual({ a: 2, b: 1 });
+  });
+
+  it('a bid touching our ask without going through it fills nothing', () => {
+    const s = venue();
+    feed(s, snapshot([[90, 1]], [[110, 1]]));
+    send(s, submit('a', 'sell', 103, 2));
+    expect(said(feed(s, delta([['buy', 103, 4]])))).toEqual([]);
+    expect(said(feed(s, delta([['buy', 104, 1]])))).toEqual(['a 1@103 leaves 1']);
+  });
+
+  it('an instrument definition sets the rules of an instrument the config does not name, never of one it does', () => {
+    const s = venue({ instruments: { 'SIM:CFG': { tickSizeTicks: 5 } } });
+    const def = (instrument: string) => at('InstrumentDefined', {
+      venue: VENUE, instrument, symbol: instrument, kind: 'spot', quoteCurrency: 'EUR', priceScale: 2, qtyScale: 0, tickSizeTicks: 2, lotSizeLots: 3,
+    });
+    feed(s, def(INSTR), def('SIM:CFG'), def('SIM:ELSEWHERE'));
+    feed(s, snapshot([[90, 1]], [[110, 1]]), snapshot([[90, 1]], [[110, 1]], 0n, 'SIM:CFG'));
+    const r = (instrument: string, priceTicks: number, qtyLots: number) => {
+      const out = send(s, { ...submit(`${instrument}-${priceTicks}-${qtyLots}`, 'buy', priceTicks, qtyLots), instrument } as VenueCommand);
+      return out.map((x) => (x.data as { reason?: string }).reason ?? x.type);
+    };
+    expect(r(INSTR, 101, 3)).toEqual(['price 101 is not a multiple of the tick size 2']);
+    expect(r(INSTR, 100, 4)).toEqual(['quantity 4 is not a multiple of the lot size 3']);
+    expect(r(INSTR, 100, 3)).toEqual(['OrderAccepted']);
+    expect(r('SIM:CFG', 102, 1)).toEqual(['price 102 is not a multiple of the tick size 5']);
+    expect(r('SIM:CFG', 100, 1)).toEqual(['OrderAccepted']);
+  });
+});
