@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import type { TimedEvent } from '../../domain/events/event.js';
 import type { VenueCommand } from '../../domain/orders/commands.js';
 import { advance, initialState, liveOrders, nextDueNs, step, type SimVenueState, type VenueReport } from '../../domain/venue/simulated.js';
-import { INSTR, snapshot, trade, VENUE } from './builders.js';
+import { delta, INSTR, snapshot, trade, VENUE } from './builders.js';
 
 const DAY = 86_400_000_000_000n;
 const HOUR = 3_600_000_000_000n;
@@ -192,5 +192,38 @@ describe('config', () => {
   it('a config that is not an object is refused by the parser, not read as a parsed one', () => {
     expect(() => initialState(null)).toThrow(/config|venue/i);
     expect(() => initialState(null)).not.toThrow(TypeError);
+  });
+});
+
+describe('replace: without a book, post-only, and the order of live orders', () => {
+  it('with no book yet, a replace to a new price rests with nobody ahead; a post-only one is not checked against a book', () => {
+    const s = venue({ instruments: { [INSTR]: { tickSizeTicks: 1 } } });
+    send(s, { ...submit('p', 'buy', 100, 2), postOnly: true } as VenueCommand);
+    send(s, submit('a', 'buy', 100, 2));
+    expect(said(send(s, replace('a', 101, 2)))).toEqual(['a OrderReplaced']);
+    expect(said(send(s, replace('p', 102, 2)))).toEqual(['p OrderReplaced']);
+    expect(liveOrders(s).map((o) => [o.orderId, o.priceTicks, o.queueAheadLots])).toEqual([['a', 101, 0], ['p', 102, 0]]);
+  });
+
+  it('a post-only order keeping its price is not refused when the book now touches it; an empty opposite side crosses nothing', () => {
+    const s = venue();
+    feed(s, snapshot([[90, 1]], [[110, 1]]));
+    send(s, { ...submit('p', 'buy', 100, 2), postOnly: true } as VenueCommand);
+    feed(s, delta([['sell', 110, 0], ['sell', 100, 3]]));
+    expect(said(send(s, replace('p', 100, 1)))).toEqual(['p OrderReplaced']);
+    feed(s, delta([['sell', 100, 0]]));
+    expect(said(send(s, replace('p', 105, 1)))).toEqual(['p OrderReplaced']);
+    send(s, { ...submit('q', 'sell', 120, 2), postOnly: true } as VenueCommand);
+    feed(s, snapshot([[90, 1]], []));
+    expect(said(send(s, replace('q', 119, 2)))).toEqual(['q OrderReplaced']);
+    feed(s, snapshot([], [[110, 1]]));
+    expect(said(send(s, replace('q', 100, 2)))).toEqual(['q OrderReplaced']);
+  });
+
+  it('live orders are listed by order id, whatever the order they came in', () => {
+    const s = venue();
+    feed(s, snapshot([[90, 1]], [[110, 1]]));
+    for (const id of ['m', 'c', 'x', 'a']) send(s, submit(id, 'buy', 100, 1));
+    expect(liveOrders(s).map((o) => o.orderId)).toEqual(['a', 'c', 'm', 'x']);
   });
 });
