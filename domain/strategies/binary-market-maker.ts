@@ -20,7 +20,7 @@ import { configObject } from '../core/config-object.js';
 import { instrumentId, scale, timeNs, venue } from '../events/primitives.js';
 import { bestAskTicks, bestBidTicks, type MarketView } from '../market/book.js';
 import type { StrategyCommand } from '../orders/commands.js';
-import { byTag, newOwnOrders, trackOwnOrder, type OwnOrders } from './own-orders.js';
+import { byTag, newOwnOrders, nextActionAfter, trackOwnOrder, type OwnOrders } from './own-orders.js';
 import { marketInstrument, NO_COMMANDS, type Strategy } from './strategy.js';
 
 export const binaryMarketMakerParams = configObject({
@@ -152,18 +152,7 @@ export const binaryMarketMaker: Strategy<BinaryMarketMakerParams, BinaryMarketMa
       if (f.instrument === s.p.yes) s.yesLots += signed;
       else if (f.instrument === s.p.no) s.noLots += signed;
     }
-    switch (event.type) {
-      case 'OrderIntended':
-      case 'ReplaceRequested':
-      case 'CancelRequested':
-        s.nextActionNs = event.eventTimeNs + s.p.minActionIntervalNs;
-        break;
-      case 'RiskDenied':
-      case 'ReplaceRejected':
-      case 'OrderRejected':
-        s.nextActionNs = event.eventTimeNs + s.p.backoffNs;
-        break;
-    }
+    s.nextActionNs = nextActionAfter(event, s.nextActionNs, s.p.minActionIntervalNs, s.p.backoffNs);
     return s;
   },
   decide(s, event, market: MarketView) {

@@ -11,7 +11,7 @@ import { nextInt, seedPrng, type PrngState } from '../core/prng.js';
 import { instrumentId, scale, timeNs, venue } from '../events/primitives.js';
 import { bestAskTicks, bestBidTicks, type MarketView } from '../market/book.js';
 import type { StrategyCommand } from '../orders/commands.js';
-import { byTag, newOwnOrders, trackOwnOrder, type OwnOrders } from './own-orders.js';
+import { byTag, newOwnOrders, nextActionAfter, trackOwnOrder, type OwnOrders } from './own-orders.js';
 import { marketInstrument, NO_COMMANDS, type Strategy } from './strategy.js';
 
 export const marketMakerParams = configObject({
@@ -104,21 +104,8 @@ export const marketMaker: Strategy<MarketMakerParams, MarketMakerState> = {
     if (marketInstrument(event) !== null) return s;
     const f = trackOwnOrder(s.orders, event);
     if (f !== null && f.instrument === s.p.instrument) s.inventoryLots += f.side === 'buy' ? f.qtyLots : -f.qtyLots;
-    switch (event.type) {
-      case 'OrderIntended':
-        s.nextJitterLots = draw(s);
-        s.nextActionNs = event.eventTimeNs + s.p.minActionIntervalNs;
-        break;
-      case 'ReplaceRequested':
-      case 'CancelRequested':
-        s.nextActionNs = event.eventTimeNs + s.p.minActionIntervalNs;
-        break;
-      case 'RiskDenied':
-      case 'ReplaceRejected':
-      case 'OrderRejected':
-        s.nextActionNs = event.eventTimeNs + s.p.backoffNs;
-        break;
-    }
+    if (event.type === 'OrderIntended') s.nextJitterLots = draw(s);
+    s.nextActionNs = nextActionAfter(event, s.nextActionNs, s.p.minActionIntervalNs, s.p.backoffNs);
     return s;
   },
   decide(s, event, market: MarketView) {

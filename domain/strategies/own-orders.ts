@@ -124,3 +124,23 @@ export function trackOwnOrder(o: OwnOrders, event: TimedEvent): OwnFill | null {
       return null;
   }
 }
+
+/**
+ * When a quoting strategy may act again after one of its own order events: an action (place, replace,
+ * cancel) waits `intervalNs`, a refusal (risk denial, rejected order or replace) waits `backoffNs`, so a
+ * refused order is not retried at once; any other event leaves `nextNs` as it is.
+ */
+export function nextActionAfter(event: TimedEvent, nextNs: bigint, intervalNs: bigint, backoffNs: bigint): bigint {
+  switch (event.type) {
+    case 'OrderIntended':
+    case 'ReplaceRequested':
+    case 'CancelRequested':
+      return event.eventTimeNs + intervalNs;
+    case 'RiskDenied':
+    case 'ReplaceRejected':
+    case 'OrderRejected':
+      return event.eventTimeNs + backoffNs;
+    default:
+      return nextNs;
+  }
+}

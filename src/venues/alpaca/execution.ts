@@ -19,7 +19,7 @@
  * - Prices and quantities: decimal strings to exact mantissas at the config's scales; post-only orders do not
  *   exist at Alpaca: they are refused here unless `postOnlyAsLimit` says to send them as plain limit orders.
  */
-import { ReportOutlets } from '../common/execution-outlets.js';
+import { drainInflight, ReportOutlets, runCommand } from '../common/execution-outlets.js';
 import WebSocket from 'ws';
 import { TapedeckError } from '../../../domain/core/errors.js';
 import { formatDecimal, parseDecimal } from '../../../domain/core/fixed.js';
@@ -202,7 +202,7 @@ export class AlpacaExecutionClient implements ExecutionClient {
 
   async close(): Promise<void> {
     this.closed = true;
-    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+    await drainInflight(this.inflight);
     if (this.ws !== null) await closeSocket(this.ws).catch(() => undefined);
     await this.streamTask?.catch(() => undefined);
   }
@@ -257,14 +257,7 @@ export class AlpacaExecutionClient implements ExecutionClient {
 
   send(command: VenueCommand): Promise<void> {
     if (this.closed) return Promise.reject(new TapedeckError('CLIENT_CLOSED', 'Alpaca execution client is closed'));
-    let written!: () => void;
-    const out = new Promise<void>((resolve) => (written = resolve));
-    const task = this.run(command, written).catch((e) => this.log(`${command.kind} ${command.orderId}: ${describe(e)}`)).finally(() => {
-      written();
-      this.inflight.delete(task);
-    });
-    this.inflight.add(task);
-    return out;
+    return runCommand(this.inflight, (written) => this.run(command, written), (e) => this.log(`${command.kind} ${command.orderId}: ${describe(e)}`));
   }
 
   private async run(c: VenueCommand, written: () => void): Promise<void> {

@@ -17,7 +17,7 @@
  * Every request is recorded as VenueMessageSent with its bytes (method, URL, body; credentials redacted), and
  * every report carries the venue's JSON as its raw bytes. Errors are redacted before they leave this module.
  */
-import { ReportOutlets } from '../common/execution-outlets.js';
+import { drainInflight, ReportOutlets, runCommand } from '../common/execution-outlets.js';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import ccxt from 'ccxt';
 import { TapedeckError } from '../../../domain/core/errors.js';
@@ -163,7 +163,7 @@ export class CcxtExecutionClient implements ExecutionClient {
 
   async close(): Promise<void> {
     this.closed = true;
-    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+    await drainInflight(this.inflight);
     try {
       await this.ex.close();
     } catch {
@@ -181,14 +181,7 @@ export class CcxtExecutionClient implements ExecutionClient {
 
   send(command: VenueCommand): Promise<void> {
     if (this.closed) return Promise.reject(new TapedeckError('CLIENT_CLOSED', `${this.venue} execution client is closed`));
-    let written!: () => void;
-    const out = new Promise<void>((resolve) => (written = resolve));
-    const task = this.run(command, written).catch((e) => this.log(`${command.kind} ${command.orderId}: ${this.describe(e)}`)).finally(() => {
-      written();
-      this.inflight.delete(task);
-    });
-    this.inflight.add(task);
-    return out;
+    return runCommand(this.inflight, (written) => this.run(command, written), (e) => this.log(`${command.kind} ${command.orderId}: ${this.describe(e)}`));
   }
 
   private async run(c: VenueCommand, written: () => void): Promise<void> {

@@ -16,7 +16,7 @@
  * Every request goes in the log as VenueMessageSent (method, URL, body; never a header, so never a
  * signature); every report carries the venue's JSON as raw bytes.
  */
-import { ReportOutlets } from '../common/execution-outlets.js';
+import { drainInflight, ReportOutlets, runCommand } from '../common/execution-outlets.js';
 import WebSocket from 'ws';
 import { TapedeckError } from '../../../domain/core/errors.js';
 import type { AnyEnvelope } from '../../../domain/events/envelope.js';
@@ -118,7 +118,7 @@ export class KalshiExecutionClient implements ExecutionClient {
 
   async close(): Promise<void> {
     this.closed = true;
-    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+    await drainInflight(this.inflight);
     this.ws?.terminate();
   }
 
@@ -221,14 +221,7 @@ export class KalshiExecutionClient implements ExecutionClient {
 
   send(command: VenueCommand): Promise<void> {
     if (this.closed) return Promise.reject(new TapedeckError('CLIENT_CLOSED', 'Kalshi execution client is closed'));
-    let written!: () => void;
-    const out = new Promise<void>((resolve) => (written = resolve));
-    const task = this.run(command, written).catch((e) => this.log(`${command.kind} ${command.orderId}: ${describe(e)}`)).finally(() => {
-      written();
-      this.inflight.delete(task);
-    });
-    this.inflight.add(task);
-    return out;
+    return runCommand(this.inflight, (written) => this.run(command, written), (e) => this.log(`${command.kind} ${command.orderId}: ${describe(e)}`));
   }
 
   private async run(c: VenueCommand, written: () => void): Promise<void> {
