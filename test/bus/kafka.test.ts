@@ -120,10 +120,14 @@ describe.runIf(runKafka)('workers on a real Kafka broker', () => {
     let batchesA = 0;
     let batchesB = 0;
     const assignedB: number[][] = [];
-    // Worker A takes its time per batch so the group changes while it is mid-stream.
-    const a = await startWorker({ ...opts, store: sa!, onBatch: async () => { batchesA++; await new Promise((r) => setTimeout(r, 15)); } });
+    // Worker A takes its time per batch so the group changes while it is mid-stream, and once B has been
+    // started, more of it: A must not drain the topic before the rebalance (slower when the broker is busy)
+    // gives B its partitions.
+    let bStarted = false;
+    const a = await startWorker({ ...opts, store: sa!, onBatch: async () => { batchesA++; await new Promise((r) => setTimeout(r, bStarted ? 200 : 15)); } });
     a.failed.catch(() => undefined);
     await until(async () => batchesA >= 10, 'worker A to handle 10 batches', 30_000);
+    bStarted = true;
     const b = await startWorker({ ...opts, store: sb!, onBatch: () => void batchesB++, onAssignment: (p) => assignedB.push(p) });
     await until(async () => batchesB >= 1, 'worker B (joined) to handle a batch', 30_000);
     const batchesAWhenBJoined = batchesA;
