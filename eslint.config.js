@@ -18,6 +18,7 @@ const embeddedByName = {
   selector: "Identifier[name='EmbeddedEventStore']",
   message: 'open stores with openStore(location) (src/store/open.ts) and use the EventStore port; ask store.capabilities for fast paths. Only src/store/, the benchmarks and tests name the embedded class.',
 };
+const sharedProcess = 'test files share their worker process (vitest.config.ts: isolate: false): pass settings to the child or function under test instead of changing this process (env, cwd, exit code, mocks, timers)';
 const domainOutside = 'domain/ imports nothing outside domain/ (and packages): it is the pure core everything else builds on.';
 
 export default tseslint.config(
@@ -90,6 +91,20 @@ export default tseslint.config(
       'no-restricted-syntax': ['error',
         { selector: 'ImportExpression[source.value=/(^|\\/)(projections|replay|datasets)\\//]', message: layerMessage },
         embeddedByName,
+      ],
+    },
+  },
+  {
+    // Test files share their worker's process (vitest.config.ts: isolate: false), so none may leave
+    // process-wide state behind for the next file.
+    files: ['test/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': ['error',
+        { selector: "AssignmentExpression[left.object.object.name='process'][left.object.property.name='env']", message: sharedProcess },
+        { selector: "UnaryExpression[operator='delete'][argument.object.object.name='process']", message: sharedProcess },
+        { selector: "CallExpression[callee.object.name='process'][callee.property.name=/^(chdir|umask|setUncaughtExceptionCaptureCallback)$/]", message: sharedProcess },
+        { selector: "AssignmentExpression[left.object.name='process'][left.property.name='exitCode']", message: sharedProcess },
+        { selector: "CallExpression[callee.object.name='vi'][callee.property.name=/^(mock|doMock|stubEnv|stubGlobal|useFakeTimers|setSystemTime)$/]", message: sharedProcess },
       ],
     },
   },

@@ -71,3 +71,27 @@ describe('one store port', () => {
     expect(await lint(code, 'test/store/example.ts')).toEqual([]);
   });
 });
+
+describe('test files leave the shared worker process as they found it (vitest.config.ts: isolate: false)', () => {
+  const SHARED = /share their worker process/;
+  it.each([
+    "process.env.TAPEDECK_X = '1';",
+    "process.env['TAPEDECK_X'] = '1';",
+    'delete process.env.TAPEDECK_X;',
+    "process.chdir('/tmp');",
+    'process.exitCode = 1;',
+    "import { vi } from 'vitest';\nvi.mock('node:fs');",
+    "import { vi } from 'vitest';\nvi.useFakeTimers();",
+    "import { vi } from 'vitest';\nvi.stubEnv('TZ', 'UTC');",
+  ])('refuses %s in a test file', async (code) => {
+    const msgs = await lint(code, 'test/store/example.test.ts');
+    expect(msgs.some((m) => SHARED.test(m)), msgs.join(' | ')).toBe(true);
+  });
+
+  it('lets tests read the environment and give a child its own', async () => {
+    const code = "import { spawnSync } from 'node:child_process';\nexport const r = spawnSync('node', [], { env: { ...process.env, TAPEDECK_X: process.env.HOME ?? '' } });";
+    expect(await lint(code, 'test/store/example.test.ts')).toEqual([]);
+    // The rule is for tests: the shell may set its own exit code.
+    expect(await lint('process.exitCode = 1;\nexport {};', 'src/cli/example.ts')).toEqual([]);
+  });
+});

@@ -7,8 +7,7 @@
  */
 import { defineVenue, type SimulatedVenueServer } from '../adapter.js';
 import { PolymarketConfig } from './config.js';
-import { polymarketCredentials } from './credentials.js';
-import { PolymarketExecutionClient } from './execution.js';
+import { deferredExecutionClient } from '../common/deferred-client.js';
 import { POLYMARKET } from './parse.js';
 
 export const polymarket = defineVenue({
@@ -18,13 +17,17 @@ export const polymarket = defineVenue({
   hosts: [/(^|\.)polymarket\.com$/],
   execution: {
     credentialVariables: ['POLYMARKET_PRIVATE_KEY'],
-    newClient: (config, context) => new PolymarketExecutionClient({ config, credentials: polymarketCredentials(context.credentials), ...(context.clockNs ? { clockNs: context.clockNs } : {}) }),
+    // The client, its credentials and ethers (signing, and the signer's address) load on connect().
+    newClient: (config, context) => deferredExecutionClient(POLYMARKET, async () => {
+      const [{ PolymarketExecutionClient }, { polymarketCredentials }] = await Promise.all([import('./execution.js'), import('./credentials.js')]);
+      return new PolymarketExecutionClient({ config, credentials: polymarketCredentials(context.credentials), ...(context.clockNs ? { clockNs: context.clockNs } : {}) });
+    }),
     async openLive(config, options) {
       const { openPolymarketSession } = await import('./session.js');
       return openPolymarketSession(config, options);
     },
     async startSim(options): Promise<SimulatedVenueServer> {
-      const { SimPolymarket } = await import('./sim.js');
+      const [{ SimPolymarket }, { polymarketCredentials }] = await Promise.all([import('./sim.js'), import('./credentials.js')]);
       const sim = await SimPolymarket.start({
         credentials: polymarketCredentials(options.credentials), port: options.port ?? 0, ...(options.capture !== undefined ? { capture: options.capture } : {}), ...(options.startOnSubscribe === true ? { startOnSubscribe: true } : {}),
         ...(options.faults !== undefined ? { faults: options.faults } : {}), ...(options.seed !== undefined ? { seed: options.seed } : {}),

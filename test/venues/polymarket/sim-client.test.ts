@@ -11,6 +11,7 @@ import { l1Headers } from '../../../src/venues/polymarket/auth.js';
 import { limitOrderAmounts } from '../../../src/venues/polymarket/amounts.js';
 import { PolymarketConfig } from '../../../src/venues/polymarket/config.js';
 import { polymarketCredentials } from '../../../src/venues/polymarket/credentials.js';
+import { polymarket } from '../../../src/venues/polymarket/adapter.js';
 import { PolymarketExecutionClient } from '../../../src/venues/polymarket/execution.js';
 import { buildAndSign, saltFor } from '../../../src/venues/polymarket/order.js';
 import { PolymarketRest, PolymarketRefusal } from '../../../src/venues/polymarket/rest.js';
@@ -128,6 +129,31 @@ async function takingPriceTicks(): Promise<number> {
   // Five cents through the best ask: the book may move before the order arrives, and it must still take at once.
   return Math.min(9_900, Math.round(Number(b.asks.at(-1)!.price) * 10_000) + 500);
 }
+
+describe('the registry\'s Polymarket client (loads signing and ethers on connect)', () => {
+  it('refuses a bad key at connect, hands over listeners set before it, and trades like the client itself', async () => {
+    await expect(polymarket.execution!.newClient(config(), { credentials: { POLYMARKET_PRIVATE_KEY: '0x12' } }).connect()).rejects.toThrow(/POLYMARKET_PRIVATE_KEY is not a valid/);
+    const c = polymarket.execution!.newClient(config(), { credentials: { POLYMARKET_PRIVATE_KEY: KEY } });
+    await expect(c.send(submit('early', 'buy', 100, 5_000_000))).rejects.toThrow(/connect\(\) first/);
+    const reports: AnyEnvelope[] = [];
+    const sent: AnyEnvelope[] = [];
+    c.onReport((e) => reports.push(e));
+    c.onSent!((e) => sent.push(e));
+    await c.connect();
+    try {
+      await c.send(submit('via-registry', 'buy', 100, 5_000_000, sim.tokens.no));
+      await until('the acceptance', () => reports.find((e) => e.type === 'OrderAccepted' && (e.data as { orderId: string }).orderId === 'via-registry'));
+      expect(sent.map((e) => e.type)).toContain('VenueMessageSent');
+      expect(await c.queryOrder('via-registry')).toMatchObject({ orderId: 'via-registry', state: 'open' });
+      const report = await c.reconciliationReport!({ orderIds: ['via-registry'], instruments: [`POLYMARKET:${sim.tokens.no}`] });
+      expect(report.orders.map((o) => o.orderId)).toContain('via-registry');
+      await c.send({ kind: 'CancelOrder', orderId: 'via-registry', venue: 'POLYMARKET', instrument: `POLYMARKET:${sim.tokens.no}` } as VenueCommand);
+      await until('the cancel', () => reports.find((e) => e.type === 'OrderCanceled'));
+    } finally {
+      await c.close();
+    }
+  });
+});
 
 describe('simulated Polymarket: pagination and the trade status sequences', () => {
   it('lists open orders with cursor pagination to "LTE=", and cancel-all cancels them all', async () => {
