@@ -6,7 +6,7 @@ import { runGateway } from '../../src/runtime/gateway.js';
 import { resolveSource } from '../../src/runtime/sources.js';
 import { EmbeddedEventStore } from '../../src/store/embedded/store.js';
 import type { EventStore } from '../../src/store/port.js';
-import { tapedeck } from '../helpers/cli.js';
+import { jsonLines, tapedeck } from '../helpers/cli.js';
 import { assertBrokerReachable, brokers } from '../helpers/kafka.js';
 import { repoRoot, tmpDir } from '../helpers/tmp.js';
 
@@ -28,27 +28,39 @@ export async function withStore<T>(dir: string, fn: (s: EventStore) => Promise<T
   }
 }
 
-/**
- * A killed worker's run stays open (no RunEnded) so a restart can resume it, and parity says so
- * (INCOMPLETE, exit 1); what it did compare must match: no divergence.
- */
-export function expectOpenRunParity(store: string, runId: string): void {
-  const p = tapedeck(['parity', '--store', store, '--run', runId, '--json']);
-  expect(p.code, p.stdout + p.stderr).toBe(1);
-  const r = JSON.parse(p.stdout);
-  expect(r.complete).toBe(false);
-  expect(r.firstDivergence).toBeUndefined();
-  expect(r.divergence).toBeUndefined();
+/** `tapedeck parity` on several runs of one store, in one process: one result line per run, in the order asked. */
+function parityOf(store: string, runIds: string[]): { code: number; results: any[]; out: string } {
+  const p = tapedeck(['parity', '--store', store, '--run', ...runIds, '--json']);
+  const results = jsonLines(p.stdout);
+  expect(results.length, p.stdout + p.stderr).toBe(runIds.length);
+  // One run prints the single-run shape; several name each line by its run.
+  if (runIds.length > 1) expect(results.map((r) => r.runId)).toEqual(runIds);
+  return { code: p.code, results, out: p.stdout + p.stderr };
 }
 
-/** A gracefully stopped worker ended its run (RunEnded): parity is complete and identical (exit 0), matching what the worker reported. */
-export function expectEndedRunParity(store: string, runId: string, summary?: { events: number; decisions: number; decisionsHash: string }): void {
-  const p = tapedeck(['parity', '--store', store, '--run', runId, '--json']);
-  expect(p.code, p.stdout + p.stderr).toBe(0);
-  const r = JSON.parse(p.stdout);
-  expect({ identical: r.identical, complete: r.complete }).toEqual({ identical: true, complete: true });
-  expect(r.firstDivergence).toBeUndefined();
-  if (summary) expect({ decisions: r.decisions, inputs: r.inputs, hash: r.hash }).toEqual({ decisions: summary.decisions, inputs: summary.events, hash: summary.decisionsHash });
+/**
+ * A killed worker's runs stay open (no RunEnded) so a restart can resume them, and parity says so
+ * (INCOMPLETE, exit 1); what it did compare must match: no divergence.
+ */
+export function expectOpenRunsParity(store: string, runIds: string[]): void {
+  const p = parityOf(store, runIds);
+  expect(p.code, p.out).toBe(1);
+  for (const r of p.results) {
+    expect({ identical: r.identical, complete: r.complete }).toEqual({ identical: false, complete: false });
+    expect(r.firstDivergence).toBeUndefined();
+    expect(r.divergence).toBeUndefined();
+  }
+}
+
+/** A gracefully stopped worker ended its runs (RunEnded): parity is complete and identical (exit 0), matching what the worker reported of each. */
+export function expectEndedRunsParity(store: string, runs: Array<{ runId: string; events: number; decisions: number; decisionsHash: string }>): void {
+  const p = parityOf(store, runs.map((r) => r.runId));
+  expect(p.code, p.out).toBe(0);
+  for (const [i, r] of p.results.entries()) {
+    expect({ identical: r.identical, complete: r.complete }).toEqual({ identical: true, complete: true });
+    expect(r.firstDivergence).toBeUndefined();
+    expect({ decisions: r.decisions, inputs: r.inputs, hash: r.hash }).toEqual({ decisions: runs[i]!.decisions, inputs: runs[i]!.events, hash: runs[i]!.decisionsHash });
+  }
 }
 
 export async function runIdsOf(store: EventStore): Promise<string[]> {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { tapedeck } from '../helpers/cli.js';
 import { describe, expect, it } from 'vitest';
 import { CliProcess, until, brokers, notRunLine, runKafka } from '../helpers/kafka.js';
-import { CAPTURE, EVENTS, inputIds, withStore, expectEndedRunParity, runIdsOf, kafkaWorkersFixture } from './kafka-fixture.js';
+import { CAPTURE, EVENTS, inputIds, withStore, expectEndedRunsParity, runIdsOf, kafkaWorkersFixture } from './kafka-fixture.js';
 
 notRunLine('test/bus/kafka-publish.test.ts');
 
@@ -35,7 +35,7 @@ describe.runIf(runKafka)('workers on a real Kafka broker', () => {
     expect(committedAtStop).toBeLessThan(total); // stopped mid-run, not after
     const firstRuns = firstStopped.runs.map((r: { runId: string }) => r.runId);
     expect(firstRuns.length).toBeGreaterThan(0);
-    for (const r of firstStopped.runs) expectEndedRunParity(store, r.runId, r);
+    expectEndedRunsParity(store, firstStopped.runs);
     const firstInputs = await withStore(store, (s) => inputIds(s, firstRuns));
 
     const second = new CliProcess(args);
@@ -49,7 +49,7 @@ describe.runIf(runKafka)('workers on a real Kafka broker', () => {
     const secondRuns = secondStopped.runs.map((r: { runId: string }) => r.runId);
     expect(secondRuns.length).toBeGreaterThan(0);
     expect(secondRuns.filter((id: string) => firstRuns.includes(id))).toEqual([]); // new runs, not the ended ones
-    for (const r of secondStopped.runs) expectEndedRunParity(store, r.runId, r);
+    expectEndedRunsParity(store, secondStopped.runs);
     await withStore(store, async (s) => {
       const all = await runIdsOf(s);
       expect(new Set(all)).toEqual(new Set([...firstRuns, ...secondRuns]));

@@ -15,7 +15,7 @@ import { EmbeddedEventStore } from '../../src/store/embedded/store.js';
 import { decisionsByInstrument } from '../../replay/instruments.js';
 import { describe, expect, it } from 'vitest';
 import { CliProcess, until, brokers, notRunLine, runKafka } from '../helpers/kafka.js';
-import { EVENTS, inputIds, withStore, expectOpenRunParity, expectEndedRunParity, runIdsOf, kafkaWorkersFixture } from './kafka-fixture.js';
+import { EVENTS, inputIds, withStore, expectOpenRunsParity, expectEndedRunsParity, runIdsOf, kafkaWorkersFixture } from './kafka-fixture.js';
 
 notRunLine('test/bus/kafka.test.ts');
 
@@ -61,7 +61,7 @@ describe.runIf(runKafka)('workers on a real Kafka broker', () => {
     // Stopped gracefully, each worker run has ended and passes parity on its own.
     const active = stopped.flatMap((s, i) => s.runs.filter((r: { decisions: number }) => r.decisions > 0).map((r: { runId: string }) => [stores[i], r.runId]));
     expect(active.length).toBe(1);
-    for (const [i, s] of stopped.entries()) for (const r of s.runs) expectEndedRunParity(stores[i]!, r.runId, r);
+    for (const [i, s] of stopped.entries()) expectEndedRunsParity(stores[i]!, s.runs);
   });
 
   it('a worker killed mid-run and restarted on its store loses nothing and applies nothing twice (the capture published twice)', async () => {
@@ -87,7 +87,7 @@ describe.runIf(runKafka)('workers on a real Kafka broker', () => {
     // Killed, the worker ended nothing: its runs are open (parity INCOMPLETE) and the restart resumes them.
     const killedRuns = await withStore(store, runIdsOf);
     expect(killedRuns.length).toBeGreaterThan(0);
-    for (const id of killedRuns) expectOpenRunParity(store, id);
+    expectOpenRunsParity(store, killedRuns);
     const second = new CliProcess(args);
     try {
       await until(f.allCommitted(group, topic), 'the restarted worker to commit every record');
@@ -107,7 +107,7 @@ describe.runIf(runKafka)('workers on a real Kafka broker', () => {
     });
     // The restarted worker was stopped gracefully: it ended all four runs, resumed ones included.
     expect(stopped.runs.length).toBe(4);
-    for (const r of stopped.runs) expectEndedRunParity(store, r.runId, r);
+    expectEndedRunsParity(store, stopped.runs);
   });
 
   it('a worker joining and another leaving mid-stream: every event applied exactly once across the group', async () => {

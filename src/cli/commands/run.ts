@@ -200,31 +200,39 @@ export function register(program: Command): void {
     .command('parity')
     .description("feed a recorded run's inputs through the same strategy again and compare the decisions one by one")
     .requiredOption('--store <dir>', 'event store directory')
-    .requiredOption('--run <runId>', 'the run to check')
+    .requiredOption('--run <runId...>', 'the run to check; several (a worker makes one run per partition) are checked in turn, one result line each')
     .option('--catalog <dir>', 'where the datasets a run references are now (default: where the run read them)')
     .option('--json', 'print the result as JSON', false)
     .action(
-      action(async (opts: { store: string; run: string; catalog?: string; json: boolean }) => {
+      action(async (opts: { store: string; run: string[]; catalog?: string; json: boolean }) => {
         const store = await openStore(opts.store, { readOnly: true });
+        // One run prints as it always did; several print one line each, named by run id.
+        const several = opts.run.length > 1;
+        let allIdentical = true;
         try {
-          const r = await checkParity(store, opts.run, opts.catalog !== undefined ? { catalog: opts.catalog } : {});
-          if (opts.json) {
-            printJson({
-              identical: r.identical, complete: r.complete, decisions: r.decisions, inputs: r.inputs, hash: r.hash,
-              ...(r.complete ? {} : { incomplete: r.incomplete }),
-              ...(r.divergence || (r.complete && !r.identical) ? { recordedHash: r.recordedHash, firstDivergence: r.divergence ?? null } : {}),
-            });
-          } else if (r.identical) {
-            process.stdout.write(`identical: ${r.decisions} decisions, hash ${r.hash}${r.codeHashMatches ? '' : ' (note: the code changed since the run was recorded)'}\n`);
-          } else {
-            if (!r.complete) {
-              const sofar = r.divergence ? `diverged at decision ${r.divergence.index}` : 'all identical so far';
-              process.stdout.write(`INCOMPLETE: compared ${r.decisions} decisions over ${r.inputs} inputs (${sofar}); ${r.incomplete.join('; ')}\n`);
-            } else process.stdout.write(`DIVERGED at decision ${r.divergence?.index ?? r.decisions}${r.divergence ? '' : `: recorded hash ${r.recordedHash}, replayed ${r.hash}`}\n`);
-            if (r.divergence) process.stdout.write(`  expected ${JSON.stringify(r.divergence.expected)}\n  actual   ${JSON.stringify(r.divergence.actual)}\n`);
+          for (const runId of opts.run) {
+            const r = await checkParity(store, runId, opts.catalog !== undefined ? { catalog: opts.catalog } : {});
+            const named = several ? `run ${runId}: ` : '';
+            if (opts.json) {
+              printJson({
+                ...(several ? { runId } : {}),
+                identical: r.identical, complete: r.complete, decisions: r.decisions, inputs: r.inputs, hash: r.hash,
+                ...(r.complete ? {} : { incomplete: r.incomplete }),
+                ...(r.divergence || (r.complete && !r.identical) ? { recordedHash: r.recordedHash, firstDivergence: r.divergence ?? null } : {}),
+              });
+            } else if (r.identical) {
+              process.stdout.write(`${named}identical: ${r.decisions} decisions, hash ${r.hash}${r.codeHashMatches ? '' : ' (note: the code changed since the run was recorded)'}\n`);
+            } else {
+              if (!r.complete) {
+                const sofar = r.divergence ? `diverged at decision ${r.divergence.index}` : 'all identical so far';
+                process.stdout.write(`${named}INCOMPLETE: compared ${r.decisions} decisions over ${r.inputs} inputs (${sofar}); ${r.incomplete.join('; ')}\n`);
+              } else process.stdout.write(`${named}DIVERGED at decision ${r.divergence?.index ?? r.decisions}${r.divergence ? '' : `: recorded hash ${r.recordedHash}, replayed ${r.hash}`}\n`);
+              if (r.divergence) process.stdout.write(`  expected ${JSON.stringify(r.divergence.expected)}\n  actual   ${JSON.stringify(r.divergence.actual)}\n`);
+            }
+            if (!r.complete) process.stderr.write(`tapedeck: incomplete: run ${runId} cannot be compared in full: ${r.incomplete.join('; ')}\n`);
+            if (!r.identical) allIdentical = false;
           }
-          if (!r.complete) process.stderr.write(`tapedeck: incomplete: run ${opts.run} cannot be compared in full: ${r.incomplete.join('; ')}\n`);
-          if (!r.identical) throw new ExitCode(1);
+          if (!allIdentical) throw new ExitCode(1);
         } finally {
           await store.close();
         }
