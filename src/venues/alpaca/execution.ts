@@ -20,7 +20,7 @@
  *   exist at Alpaca: they are refused here unless `postOnlyAsLimit` says to send them as plain limit orders.
  */
 import { drainInflight, ReportOutlets, runCommand } from '../common/execution-outlets.js';
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
 import { TapedeckError } from '../../../domain/core/errors.js';
 import { formatDecimal, parseDecimal } from '../../../domain/core/fixed.js';
 import type { AnyEnvelope } from '../../../domain/events/envelope.js';
@@ -30,6 +30,7 @@ import type { VenueFill, VenueOrderReport, VenuePosition, VenueReport } from '..
 import { wallClockNs } from '../common/clock.js';
 import { isoToNs, type FrameContext } from '../common/frame.js';
 import { closeSocket } from '../common/socket.js';
+import { loadWs } from '../common/ws.js';
 import { clientOrderIdFor, orderIdFromClientId, venueEventId } from '../ccxt/normalize.js';
 import type { ExecutionClient, OrderStatusReport, ReconciliationRequest } from '../port.js';
 import { ALPACA, type AlpacaConfig } from './config.js';
@@ -112,9 +113,10 @@ export class AlpacaExecutionClient implements ExecutionClient {
     this.streamTask = this.keepStream();
   }
 
-  private openStream(): Promise<void> {
+  private async openStream(): Promise<void> {
+    const { default: Socket } = await loadWs();
     return new Promise<void>((resolve, reject) => {
-      const ws = new WebSocket(this.o.config.tradeStreamUrl, { perMessageDeflate: false });
+      const ws = new Socket(this.o.config.tradeStreamUrl, { perMessageDeflate: false });
       this.ws = ws;
       let phase: 'auth' | 'listen' | 'live' = 'auth';
       const timer = setTimeout(() => fail(new TapedeckError('VENUE_UNAVAILABLE', 'Alpaca trade stream: no authorization within 10 s')), 10_000);
@@ -173,7 +175,7 @@ export class AlpacaExecutionClient implements ExecutionClient {
     let failures = 0;
     while (!this.closed) {
       const ws = this.ws;
-      if (ws !== null && ws.readyState !== WebSocket.CLOSED) {
+      if (ws !== null && ws.readyState !== ws.CLOSED) {
         await new Promise<void>((r) => ws.once('close', () => r()));
         if (this.closed) return;
         this.stats.streamGaps++;

@@ -15,13 +15,14 @@
  * close or error ends it with a FEED_CLOSED error. There is no automatic reconnection: the runtime
  * decides (a reconnect is a new client, and the book procedure starts over with a new snapshot).
  */
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
 import { TapedeckError, isTapedeckError } from '../../../domain/core/errors.js';
 import type { AnyEnvelope } from '../../../domain/events/envelope.js';
 import type { MarketDataClient } from '../port.js';
 import { closeSocket } from '../common/socket.js';
 import { AsyncQueue } from '../common/async-queue.js';
 import { wallClockNs } from '../common/clock.js';
+import { loadWs } from '../common/ws.js';
 import type { FrameContext } from '../common/frame.js';
 import type { FeedIssue } from '../common/json-feed-client.js';
 import { BinanceParser, binanceDepthUrl } from './parse.js';
@@ -97,7 +98,9 @@ export class BinanceMarketDataClient implements MarketDataClient {
       const seq = new BinanceDepthSequencer({ requestSnapshot: (instrument) => this.fetchSnapshot(instrument) });
       this.sequencer = seq;
     }
-    const ws = new WebSocket(o.wsUrl, { perMessageDeflate: false });
+    const { default: Socket } = await loadWs();
+    if (this.closing) return;
+    const ws = new Socket(o.wsUrl, { perMessageDeflate: false });
     this.ws = ws;
     ws.on('message', (data: WebSocket.RawData, isBinary: boolean) => this.onFrame(data, isBinary));
     ws.on('error', (err) => {

@@ -7,13 +7,14 @@
  * Failure is as in the Binance client: a rejected frame ends the stream (or is skipped and reported
  * with `onBadFrame: 'skip'`), a non-1000 close ends it with FEED_CLOSED, no automatic reconnection.
  */
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
 import { TapedeckError, isTapedeckError, type TapedeckErrorCode } from '../../../domain/core/errors.js';
 import type { AnyEnvelope } from '../../../domain/events/envelope.js';
 import type { MarketDataClient } from '../port.js';
 import { AsyncQueue } from './async-queue.js';
 import { closeSocket } from './socket.js';
 import { wallClockNs } from './clock.js';
+import { loadWs } from './ws.js';
 import type { FrameContext, VenueParser } from './frame.js';
 
 export interface JsonFeedConnection {
@@ -84,11 +85,13 @@ export class JsonFeedMarketDataClient implements MarketDataClient {
       if (!res.ok) throw new TapedeckError('HTTP_STATUS', `GET ${url} answered ${res.status}`, { file: url });
       this.options.parser.parseHttp(url, body, { file: url, line: 1, receiveTimeNs: this.clock() });
     }
-    for (const c of this.options.connections) this.connect(c);
+    const { default: Socket } = await loadWs();
+    if (this.closing) return;
+    for (const c of this.options.connections) this.connect(c, Socket);
   }
 
-  private connect(c: JsonFeedConnection): void {
-    const ws = new WebSocket(c.url, { perMessageDeflate: false });
+  private connect(c: JsonFeedConnection, Socket: typeof WebSocket): void {
+    const ws = new Socket(c.url, { perMessageDeflate: false });
     this.sockets.push(ws);
     this.open++;
     let frameNo = 0;

@@ -21,10 +21,11 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { WebSocketServer, type WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
 import { TapedeckError } from '../../../domain/core/errors.js';
 import { canonicalJson } from '../../../domain/core/canonical.js';
 import { wallClockNs } from '../common/clock.js';
+import { loadWs } from '../common/ws.js';
 import {
   detectCaptureVenue, findRestCompanions, readCapture,
   type CaptureIssue, type CaptureReadOptions, type CaptureVenue,
@@ -135,6 +136,7 @@ export async function startCaptureReplayServer(options: ReplayServerOptions): Pr
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(list[n]);
   });
+  const { WebSocketServer } = await loadWs();
   const wss = new WebSocketServer({ server, perMessageDeflate: false });
   const running = new Set<Promise<void>>();
   wss.on('connection', (ws, req) => {
