@@ -8,7 +8,7 @@ import { tapedeck } from '../helpers/cli.js';
 
 describe('tapedeck bench serve', () => {
   it('reports latency and delivery lag, and no client misses an event', () => {
-    const r = tapedeck(['bench', 'serve', '--seconds', '2', '--clients', '5', '--rps', '20', '--events-per-second', '100', '--json']);
+    const r = tapedeck(['bench', 'serve', '--seconds', '1', '--clients', '5', '--rps', '20', '--events-per-second', '100', '--json']);
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out).toMatchObject({ ok: true, clients: 5, clientsMissingEvents: 0, gaps: 0, disconnected: 0 });

@@ -37,7 +37,7 @@ async function until(what: string, cond: () => boolean | Promise<boolean>, maxMs
   const t0 = Date.now();
   while (!(await cond())) {
     if (Date.now() - t0 > maxMs) throw new Error(`gave up waiting for ${what}`);
-    await sleep(5);
+    await sleep(20);
   }
 }
 

@@ -14,9 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from '../../src/server/app.js';
 import { EmbeddedEventStore } from '../../src/store/embedded/store.js';
 import { collect } from '../../src/store/port.js';
-import { jsonLines, tapedeck } from '../helpers/cli.js';
 import { repoRoot, tmpDir } from '../helpers/tmp.js';
-import { writeDemoRuns } from './fixture.js';
+import { storeQuery, writeDemoRuns } from './fixture.js';
 
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => fs.existsSync(p));
 const inCi = process.env.CI === 'true' || process.env.CI === '1';
@@ -59,25 +58,19 @@ describe.skipIf(!CHROMIUM && !inCi)('the dashboard in Chromium', () => {
     t.cleanup();
   });
 
-  let caughtUp = false;
-  /** `tapedeck query --json`; the first call brings the projections up to date, later ones read them as they are. */
-  const query = (sql: string) => {
-    const r = tapedeck(['query', sql, '--store', t.dir, '--json', ...(caughtUp ? ['--no-update'] : [])]);
-    caughtUp = true;
-    expect(r.code, r.stderr).toBe(0);
-    return jsonLines(r.stdout) as Array<Record<string, string>>;
-  };
+  /** `tapedeck query --json`, in process; the first call brings the projections up to date, later ones read them as they are. */
+  const query = storeQuery(t.dir);
   const cells = (tableId: string, fields: string[]) =>
     page.$$eval(`#${tableId} tr[data-key]`, (trs, fs) => trs.map((tr) => fs.map((f) => tr.querySelector(`td[data-field="${f}"]`)?.textContent ?? null)), fields);
   const shot = (view: string) => page.locator(`#${view}`).screenshot({ path: path.join(ARTIFACTS, `${view}.png`) });
 
   it('shows positions, P&L, orders and fills equal to tapedeck query on the same store', async () => {
     expect(await cells('positions-table', ['run_id', 'instrument', 'quantity', 'avg_price', 'realized_pnl'])).toEqual(
-      query('SELECT run_id, instrument, quantity, avg_price, realized_pnl FROM positions ORDER BY run_id, venue, instrument').map((r) => [r.run_id, r.instrument, r.quantity, r.avg_price, r.realized_pnl]));
-    expect(await cells('pnl-table', ['run_id', 'net_pnl'])).toEqual(query('SELECT run_id, net_pnl FROM pnl ORDER BY run_id, venue, instrument').map((r) => [r.run_id, r.net_pnl]));
+      (await query('SELECT run_id, instrument, quantity, avg_price, realized_pnl FROM positions ORDER BY run_id, venue, instrument')).map((r) => [r.run_id, r.instrument, r.quantity, r.avg_price, r.realized_pnl]));
+    expect(await cells('pnl-table', ['run_id', 'net_pnl'])).toEqual((await query('SELECT run_id, net_pnl FROM pnl ORDER BY run_id, venue, instrument')).map((r) => [r.run_id, r.net_pnl]));
     expect(await cells('fills-table', ['fill_id', 'price', 'quantity', 'fee'])).toEqual(
-      query('SELECT fill_id, price, quantity, fee FROM fills ORDER BY position DESC').map((r) => [r.fill_id, r.price, r.quantity, r.fee]));
-    const orders = query('SELECT order_id, state, filled_quantity FROM orders ORDER BY intended_position DESC');
+      (await query('SELECT fill_id, price, quantity, fee FROM fills ORDER BY position DESC')).map((r) => [r.fill_id, r.price, r.quantity, r.fee]));
+    const orders = await query('SELECT order_id, state, filled_quantity FROM orders ORDER BY intended_position DESC');
     expect(orders.length).toBe(runs.backtest.orders + runs.paper!.orders);
     expect(await cells('orders-table', ['order_id', 'state', 'filled_quantity'])).toEqual(orders.map((r) => [r.order_id, r.state, r.filled_quantity]));
     expect(await page.locator('#equity-chart canvas').count()).toBeGreaterThan(0);

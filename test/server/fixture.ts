@@ -4,6 +4,9 @@
  * same recording paper-traded through the live WebSocket adapter (so slippage has a pair).
  */
 import path from 'node:path';
+import { projectStore } from '../../projections/catchup.js';
+import { defaultDbPath } from '../../projections/db.js';
+import { jsonCell, runReadOnlyQuery } from '../../projections/query.js';
 import { readConfigFile, resolveRunConfig } from '../../src/runtime/config.js';
 import { runKernel, type RunSummary } from '../../src/runtime/engine.js';
 import { openPaperSource, openReplaySource, resolveSource, surveySource } from '../../src/runtime/sources.js';
@@ -32,4 +35,29 @@ export async function writeDemoRuns(dir: string, options: { paper?: boolean } = 
   } finally {
     await store.close();
   }
+}
+
+/**
+ * `tapedeck query SQL --store DIR --json`, in this process (the query command's own steps: a catch-up of
+ * DIR/projections.duckdb to the log's head, then one read-only statement, each cell as its --json line
+ * prints it), so a test comparing a server's answers with the query costs no CLI start-up per question.
+ * The first call catches the projections up, later ones read them as they are (`--no-update`; every call
+ * with `update: false`). The command's wiring (arguments, output, refusals) is test/projections/query-cli.test.ts's.
+ */
+export function storeQuery(dir: string, o: { update?: boolean } = {}): (sql: string) => Promise<Array<Record<string, string>>> {
+  const dbPath = defaultDbPath(dir);
+  let caughtUp: Promise<void> | null = o.update === false ? Promise.resolve() : null;
+  return async (sql) => {
+    await (caughtUp ??= projectStore(dir, { dbPath }).then((r) => {
+      // The command answers, then exits non-zero, when part of the log is unreadable.
+      if (r.unreadable?.length) throw new Error(`the store has unreadable ranges: ${JSON.stringify(r.unreadable)}`);
+    }));
+    const r = await runReadOnlyQuery(dbPath, sql);
+    // Through JSON as the command prints it, so values compare exactly as they did from its output.
+    return r.rows.map((row) => {
+      const out: Record<string, unknown> = {};
+      r.columns.forEach((c, i) => (out[c] = jsonCell(row[c], r.types[i]!)));
+      return JSON.parse(JSON.stringify(out)) as Record<string, string>;
+    });
+  };
 }

@@ -7,9 +7,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jsonLines, tapedeck } from '../helpers/cli.js';
+import { tapedeck } from '../helpers/cli.js';
 import { repoRoot, tmpDir } from '../helpers/tmp.js';
-import { writeDemoRuns } from './fixture.js';
+import { storeQuery, writeDemoRuns } from './fixture.js';
 
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => fs.existsSync(p));
 const inCi = process.env.CI === 'true' || process.env.CI === '1';
@@ -31,7 +31,7 @@ describe('tapedeck report', () => {
     const html = fs.readFileSync(out, 'utf8');
     // Nothing to fetch: no script or stylesheet by URL.
     expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=/i);
-    const pnl = jsonLines(tapedeck(['query', `SELECT net_pnl, realized_pnl FROM pnl WHERE run_id = '${runs.paper!.runId}'`, '--store', t.dir, '--json', '--no-update']).stdout);
+    const pnl = await storeQuery(t.dir, { update: false })(`SELECT net_pnl, realized_pnl FROM pnl WHERE run_id = '${runs.paper!.runId}'`);
     for (const p of pnl) expect(html).toContain(`<td>${p.net_pnl}</td>`);
     expect(html).toContain(`Slippage against backtest ${runs.backtest.runId}`);
     expect(tapedeck(['report', '--store', t.dir, '--run', 'nope', '--out', out]).stderr).toMatch(/no run "nope"/);

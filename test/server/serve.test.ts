@@ -10,9 +10,9 @@ import WebSocket from 'ws';
 import { createServer, type Server } from '../../src/server/app.js';
 import { EmbeddedEventStore } from '../../src/store/embedded/store.js';
 import { collect } from '../../src/store/port.js';
-import { CLI, jsonLines, tapedeck } from '../helpers/cli.js';
+import { CLI, tapedeck } from '../helpers/cli.js';
 import { repoRoot, tmpDir } from '../helpers/tmp.js';
-import { writeDemoRuns } from './fixture.js';
+import { storeQuery, writeDemoRuns } from './fixture.js';
 
 const TOKEN = 'serve-test-token-abcdefghijkl';
 
@@ -39,27 +39,22 @@ describe('tapedeck serve', () => {
   };
 
   it('answers runs, positions, fills, orders, P&L and decisions as tapedeck query does', async () => {
-    let caughtUp = false;
-    const q = (sql: string) => {
-      const r = tapedeck(['query', sql, '--store', t.dir, '--json', ...(caughtUp ? ['--no-update'] : [])]);
-      caughtUp = true;
-      expect(r.code, r.stderr).toBe(0);
-      return jsonLines(r.stdout);
-    };
+    // `tapedeck query --json`, in process: the first call catches the projections up, later ones read them as they are.
+    const q = storeQuery(t.dir);
     const apiRuns = (await get('/api/runs')).body.runs as Array<Record<string, unknown>>;
     expect(apiRuns.map((r) => r.run_id)).toEqual([runs.backtest.runId, runs.paper!.runId]);
     expect(apiRuns.map((r) => r.mode)).toEqual(['replay', 'paper']);
     const positions = (await get('/api/positions')).body.rows;
     expect(positions.map((p: Record<string, unknown>) => [p.run_id, p.instrument, p.quantity, p.avg_price, p.realized_pnl]))
-      .toEqual(q('SELECT run_id, instrument, quantity, avg_price, realized_pnl FROM positions ORDER BY run_id, venue, instrument').map((p) => [p.run_id, p.instrument, p.quantity, p.avg_price, p.realized_pnl]));
+      .toEqual((await q('SELECT run_id, instrument, quantity, avg_price, realized_pnl FROM positions ORDER BY run_id, venue, instrument')).map((p) => [p.run_id, p.instrument, p.quantity, p.avg_price, p.realized_pnl]));
     const fills = (await get(`/api/fills?run=${runs.backtest.runId}`)).body.rows;
     expect(fills.length).toBe(runs.backtest.fills);
     expect(fills.map((f: Record<string, unknown>) => [f.fill_id, f.price, f.quantity])).toEqual(
-      q(`SELECT fill_id, price, quantity FROM fills WHERE run_id = '${runs.backtest.runId}' ORDER BY position DESC`).map((f) => [f.fill_id, f.price, f.quantity]));
+      (await q(`SELECT fill_id, price, quantity FROM fills WHERE run_id = '${runs.backtest.runId}' ORDER BY position DESC`)).map((f) => [f.fill_id, f.price, f.quantity]));
     expect((await get('/api/orders?limit=10000')).body.rows.length).toBe(runs.backtest.orders + runs.paper!.orders);
-    expect((await get('/api/decisions')).body.rows.length).toBe(Number(q('SELECT count(*) AS n FROM decisions')[0].n));
+    expect((await get('/api/decisions')).body.rows.length).toBe(Number((await q('SELECT count(*) AS n FROM decisions'))[0]!.n));
     const pnl = (await get('/api/pnl')).body.rows;
-    expect(pnl.map((p: Record<string, unknown>) => p.net_pnl)).toEqual(q('SELECT net_pnl FROM pnl ORDER BY run_id, venue, instrument').map((p) => p.net_pnl));
+    expect(pnl.map((p: Record<string, unknown>) => p.net_pnl)).toEqual((await q('SELECT net_pnl FROM pnl ORDER BY run_id, venue, instrument')).map((p) => p.net_pnl));
     expect((await get('/api/positions?run=bad run')).status).toBe(400);
     expect((await get('/api/positions?nope=1')).status).toBe(400);
   });
