@@ -1,7 +1,7 @@
 /**
  * `npm run crash:store [-- KILLS [SEED]]`: the embedded store's crash test at full size (default 100 SIGKILLs of
  * a child appending from six writers, a torn record injected after every other kill). Prints progress on stderr
- * and the figures as one JSON line; exits 1 if any check failed. The suite runs the same test with 10 kills
+ * and the figures as one JSON line; exits 1 if any check failed. The suite runs the same test with 6 kills
  * (test/store/crash.test.ts).
  */
 import fs from 'node:fs';

@@ -5,7 +5,7 @@
  * After each kill the store is reopened and checked: every acknowledged append present, at the position and
  * revision it was acknowledged with, exactly once and in order; no append half-present; positions dense.
  *
- * Used by test/store/crash.test.ts (10 kills, in the suite) and scripts/crash-store.ts (`npm run crash:store`,
+ * Used by test/store/crash.test.ts (6 kills, in the suite) and scripts/crash-store.ts (`npm run crash:store`,
  * 100 kills by default).
  */
 import { spawn } from 'node:child_process';
