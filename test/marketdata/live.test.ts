@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { captureEventSource, findWsCaptures } from '../../src/venues/cryptofeed/capture.js';
 import { startCaptureReplayServer, type ReplayServer } from '../../src/venues/cryptofeed/replay-server.js';
@@ -12,6 +12,7 @@ import { openPaperFeed, replayClientFor } from '../../src/venues/cryptofeed/pape
 import { BinanceMarketDataClient } from '../../src/venues/binance/marketdata.js';
 import type { AnyEnvelope } from '../../domain/events/envelope.js';
 import { isTapedeckError } from '../../domain/core/errors.js';
+import { capturePrefix } from '../helpers/capture.js';
 import { datasetsDir, tmpDir } from '../helpers/tmp.js';
 
 const dir = path.join(datasetsDir, 'recorded_ws/cryptofeed');
@@ -127,8 +128,13 @@ describe('Binance live adapter over the replay server', () => {
 });
 
 describe('Kraken and Coinbase live adapters over the replay server', () => {
+  // The two large captures cut to a prefix (every message type, all of Kraken's book snapshots): the same
+  // sockets, subscriptions and checks event for event; the full captures are read in capture.test.ts.
+  const short = tmpDir('td-live-prefix-');
+  afterAll(() => short.cleanup());
+
   it('Coinbase (one connection, subscriptions sent by the client): exactly the capture reader events', async () => {
-    const file = path.join(dir, 'COINBASE.ws.28.0');
+    const file = capturePrefix(path.join(dir, 'COINBASE.ws.28.0'), 2500, path.join(short.dir, 'coinbase'));
     const direct = await collect(captureEventSource(file));
     const feed = await openPaperFeed(file, { speed: 'max' });
     servers.push(feed.server);
@@ -157,7 +163,11 @@ describe('Kraken and Coinbase live adapters over the replay server', () => {
   });
 
   it('Kraken (three connections): per connection the same events in the same order, and the same set overall', async () => {
-    const files = findWsCaptures(dir, 'KRAKEN');
+    const kraken = path.join(short.dir, 'kraken');
+    capturePrefix(path.join(dir, 'KRAKEN.ws.50.0'), 1200, kraken);
+    for (const f of ['KRAKEN.ws.48.0', 'KRAKEN.ws.49.0']) fs.copyFileSync(path.join(dir, f), path.join(kraken, f));
+    const files = findWsCaptures(kraken, 'KRAKEN');
+    expect(files).toHaveLength(3);
     const direct = await collect(captureEventSource(files));
     const feed = await openPaperFeed(files, { speed: 'max' });
     servers.push(feed.server);
