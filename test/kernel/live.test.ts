@@ -39,7 +39,9 @@ async function liveSetup(seed: number, onEvent: (i: number, sim: SimNasdaq) => v
   const client = new OuchExecutionClient({ port: sim.port, username: 'trader', password: 'pw', firm: 'TAPE', ...FAST, clockNs: () => nowNs, reconnect: { delayMs: 20, maxAttempts: 50 } });
   await client.connect();
   const store = await EmbeddedEventStore.open(t.dir);
-  const market = [...syntheticL2({ seed, events: 4000, venue: 'NASDAQ', symbol: 'AAPL', priceScale: 4, qtyScale: 0, midTicks: 1_500_000, tradePct: 20 })];
+  // 2,500 events: a run with orders, fills and cancels, and 900 events of trading after the fault below
+  // (1,000-1,600); the checks are on ordering and recovery, not on the day's length (it was 4,000).
+  const market = [...syntheticL2({ seed, events: 2500, venue: 'NASDAQ', symbol: 'AAPL', priceScale: 4, qtyScale: 0, midTicks: 1_500_000, tradePct: 20 })];
   async function* feed(): AsyncGenerator<AnyEnvelope> {
     for (let i = 0; i < market.length; i++) {
       const e = market[i]!;

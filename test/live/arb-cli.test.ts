@@ -61,15 +61,15 @@ describe('tapedeck live on two venues', () => {
       live: { venues: { KALSHI: { priceScale: 4, qtyScale: 6 } } },
     }));
     const store = path.join(t.dir, 'store');
-    // Until both venues show fills (the walks part within seconds), at most 6 runs of 5 s.
+    // Until both venues show fills (the walks part within seconds: one run of 3 s shows several on each), at most 10 runs of 3 s.
     let out: { runId: string; orders: number; fills: number; venues: string[]; reconciliation: { start: { ok: boolean }; end: { ok: boolean; differences: unknown[] } } } | null = null;
     const venueFills = async () => ({
       k: ((await (await fetch(`${ks.urls.rest.replace('/trade-api/v2', '')}/_sim/fills`)).json()) as unknown[]).length,
       p: ((await (await fetch(`${pm.info.rest}/_sim/fills`)).json()) as unknown[]).length,
     });
-    for (let i = 0; i < 6; i++) {
+    for (let i = 0; i < 10; i++) {
       const r = await run(['live', '--venue', 'kalshi,polymarket', '--base-url', `kalshi=${ks.urls.rest},polymarket=${pm.info.rest}`,
-        '--strategy', 'cross-venue-arb', '--config', cfg, '--store', store, '--duration', '5', '--json']);
+        '--strategy', 'cross-venue-arb', '--config', cfg, '--store', store, '--duration', '3', '--json']);
       expect(r.code, r.stderr).toBe(0);
       out = JSON.parse(r.stdout);
       expect(out!.venues).toEqual(['KALSHI', 'POLYMARKET']);
