@@ -72,14 +72,16 @@ export function scanSegment(
     const size = fs.fstatSync(fd).size;
     const records: RecordHeader[] = [];
     const corrupt: CorruptRange[] = [];
-    let buf = Buffer.allocUnsafe(CHUNK);
+    // Sized to what is read, not to CHUNK: opening a store scans every segment, and an 8 MB buffer for
+    // each of many small segments was most of an open's work (allocation and GC).
+    let buf = Buffer.allocUnsafe(0);
     let bufStart = 0; // file offset of buf[0]
     let bufEnd = 0; // valid bytes in buf
     let offset = 0;
 
     const fill = (from: number, need: number): void => {
       // Make buf hold [from, from + max(need, CHUNK)) as far as the file allows.
-      const want = Math.max(need, CHUNK);
+      const want = Math.min(Math.max(need, CHUNK), size - from);
       if (buf.length < want) buf = Buffer.allocUnsafe(want);
       bufStart = from;
       bufEnd = fs.readSync(fd, buf, 0, Math.min(want, size - from), from);
@@ -137,7 +139,7 @@ function wholeRecordAt(fd: number, size: number, offset: number, reason: string)
 
 /** Looks for the next offset >= from holding a record whose frame and checksum are valid. */
 function findNextValid(fd: number, size: number, from: number): number | null {
-  const win = Buffer.allocUnsafe(CHUNK + RECORD_HEADER_BYTES);
+  const win = Buffer.allocUnsafe(Math.max(0, Math.min(CHUNK + RECORD_HEADER_BYTES, size - from)));
   let base = from;
   while (base < size) {
     const n = fs.readSync(fd, win, 0, Math.min(win.length, size - base), base);

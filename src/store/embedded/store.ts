@@ -36,6 +36,9 @@ import { acquireLock } from './lock.js';
 import { EventCursor, encodeAppendRecord, encodeSealRecord, probeRecord, SEAL_RECORD_BYTES, WriteBuffer, type RecordHeader } from './record.js';
 import { listSegments, scanSegment, segmentFirstPosition, segmentName, SEGMENTS_DIR, type CorruptRange } from './segments.js';
 
+/** Bytes read at a time by sequential reads: one read() per few megabytes, not one per record. */
+const READ_WINDOW = 4 * 1024 * 1024;
+
 function fsWrite(fd: number, buf: Buffer, off: number, len: number, pos: number): Promise<number> {
   return new Promise((resolve, reject) => fs.write(fd, buf, off, len, pos, (err, n) => (err ? reject(err) : resolve(n))));
 }
@@ -737,7 +740,8 @@ export class EmbeddedEventStore implements EventStore {
 
   // ---------------------------------------------------------------- reads
 
-  private readBuf = Buffer.allocUnsafe(4 * 1024 * 1024);
+  /** The read window (READ_WINDOW bytes, or one record if larger), allocated by the first read: a store opened to append never needs it. */
+  private readBuf = Buffer.allocUnsafe(0);
   private winSeg = -1;
   private winStart = 0;
   private winEnd = 0;
@@ -757,7 +761,7 @@ export class EmbeddedEventStore implements EventStore {
     const off = this.recOff.data[rec]!;
     const len = this.recLen.data[rec]!;
     if (seg !== this.winSeg || off < this.winStart || off + len > this.winEnd) {
-      if (len > this.readBuf.length) this.readBuf = Buffer.allocUnsafe(len);
+      if (this.readBuf.length < Math.max(len, READ_WINDOW)) this.readBuf = Buffer.allocUnsafe(Math.max(len, READ_WINDOW));
       const n = fs.readSync(this.readFd(seg), this.readBuf, 0, this.readBuf.length, off);
       this.winSeg = seg;
       this.winStart = off;
