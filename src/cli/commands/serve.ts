@@ -42,13 +42,14 @@ export function register(program: Command): void {
     .option('--json', 'print the URL as JSON', false)
     .action(
       action(async (o: ServeOpts) => {
-        const { createServer, readTokenFile } = await server();
-        const token = o.tokenFile !== undefined ? readTokenFile(o.tokenFile) : (process.env.TAPEDECK_CONTROL_TOKEN?.trim() || null);
+        // The server (Fastify, DuckDB) loads after the usage checks: a refusal answers at once.
+        const token = o.tokenFile !== undefined ? (await server()).readTokenFile(o.tokenFile) : (process.env.TAPEDECK_CONTROL_TOKEN?.trim() || null);
         if (token !== null && token.length < 16) throw new TapedeckError('USAGE', 'TAPEDECK_CONTROL_TOKEN must be at least 16 characters', { field: 'TAPEDECK_CONTROL_TOKEN' });
         if (!net.isIP(o.bind) && o.bind !== 'localhost') throw new TapedeckError('USAGE', `--bind must be an IP address or localhost, got "${o.bind}"`, { field: '--bind' });
         if (!isLoopback(o.bind) && token === null) {
           throw new TapedeckError('USAGE', `refusing to listen on ${o.bind} (beyond loopback) without a control token: set TAPEDECK_CONTROL_TOKEN or --token-file`, { field: '--bind' });
         }
+        const { createServer } = await server();
         let store: EventStore;
         let writable = true;
         try {
