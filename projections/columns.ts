@@ -13,8 +13,11 @@
  * allows; products of two scales above 18 are rounded half-even, see `toDec18`).
  */
 import duckdb from '@duckdb/node-bindings';
-import { DuckDBDataChunk, BIGINT, BLOB, BOOLEAN, DECIMAL, HUGEINT, INTEGER, TIMESTAMP_NS, VARCHAR, type DuckDBAppender, type DuckDBConnection, type DuckDBType } from '@duckdb/node-api';
+import type { DuckDBAppender, DuckDBConnection, DuckDBDataChunk as DataChunk, DuckDBType } from '@duckdb/node-api';
 import { divRound, pow10 } from '../domain/core/fixed.js';
+import { duckdbApi } from './duckdb.js';
+
+const { DuckDBDataChunk, BIGINT, BLOB, BOOLEAN, DECIMAL, HUGEINT, INTEGER, TIMESTAMP_NS, VARCHAR } = duckdbApi;
 
 export type ColumnKind = 'bigint' | 'int' | 'bool' | 'text' | 'dec' | 'ts' | 'hugeint' | 'blob';
 
@@ -126,7 +129,7 @@ export class TableBuffer {
   length = 0;
   private capacity = INITIAL_ROWS;
   private readonly columns: Column[];
-  private chunk: DuckDBDataChunk | null = null;
+  private chunk: DataChunk | null = null;
   private readonly validity = new BigUint64Array(CHUNK / 64);
   private readonly str16 = new Uint8Array(CHUNK * 16);
   private readonly str32 = new Uint32Array(this.str16.buffer);

@@ -5,8 +5,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { TapedeckError } from '../domain/core/errors.js';
+import { duckdbApi } from './duckdb.js';
 
 export const DEFAULT_DB_NAME = 'projections.duckdb';
 
@@ -55,7 +56,7 @@ export async function openDb(file: string, options: OpenDbOptions = {}): Promise
   if (options.readOnly) config.access_mode = 'READ_ONLY';
   let instance: DuckDBInstance;
   try {
-    instance = await DuckDBInstance.create(abs, config);
+    instance = await duckdbApi.DuckDBInstance.create(abs, config);
   } catch (e) {
     throw describeOpenError(abs, e);
   }

@@ -7,9 +7,12 @@
  *      layer 1 cannot change anything.
  * Errors (syntax, unknown table or column, a write) become one-line TapedeckErrors.
  */
-import { StatementType, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection, StatementType as StatementKind } from '@duckdb/node-api';
 import { TapedeckError, type TapedeckErrorCode } from '../domain/core/errors.js';
 import { firstLine, openDbWithRetry, trimDecimal } from './db.js';
+import { duckdbApi } from './duckdb.js';
+
+const { StatementType } = duckdbApi;
 
 export interface QueryResult {
   columns: string[];
@@ -18,7 +21,7 @@ export interface QueryResult {
 }
 
 const READING_KEYWORDS = /^(select|with|from|explain|describe|desc|show|summarize|values|table|pivot|unpivot|\()/i;
-const ALLOWED_TYPES = new Set<StatementType>([StatementType.SELECT, StatementType.EXPLAIN]);
+const ALLOWED_TYPES = new Set<StatementKind>([StatementType.SELECT, StatementType.EXPLAIN]);
 
 function stripLeadingComments(sql: string): string {
   let s = sql.trimStart();

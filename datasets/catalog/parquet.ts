@@ -12,13 +12,14 @@
  * and envelopes are built from the batch's columns, not from an intermediate object per row.
  */
 import duckdb from '@duckdb/node-bindings';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { Binary, Int32, Int64, RecordBatch, Utf8, makeData, vectorFromArray, type Data, type Vector } from 'apache-arrow';
 import { TapedeckError } from '../../domain/core/errors.js';
 import { CATALOG, isEventType } from '../../domain/events/catalog.js';
 import { parsePayload, toJsonValue, type AnyEnvelope, type EventEnvelope, type RawBytes } from '../../domain/events/envelope.js';
 import { TableBuffer, createTableSql, type TableSpec } from '../../projections/columns.js';
 import { sqlString } from '../../projections/db.js';
+import { duckdbApi } from '../../projections/duckdb.js';
 
 export const EVENTS_SPEC: TableSpec = {
   name: 'events',
@@ -55,7 +56,7 @@ export interface PartFile {
 }
 
 async function memoryDb(): Promise<{ instance: DuckDBInstance; con: DuckDBConnection }> {
-  const instance = await DuckDBInstance.create(':memory:', { threads: '2' });
+  const instance = await duckdbApi.DuckDBInstance.create(':memory:', { threads: '2' });
   return { instance, con: await instance.connect() };
 }
 
