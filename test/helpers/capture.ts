@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { ITCH_MESSAGE_LENGTHS } from '../../src/venues/nasdaq/itch/messages.js';
 
 /**
  * The first `lines` lines of a recorded websocket capture (cryptofeed layout), written under the same name
@@ -23,5 +24,23 @@ export function capturePrefix(capture: string, lines: number, dir: string): stri
   for (const f of fs.readdirSync(from)) {
     if (f.startsWith(`${venue}.`) && !/\.ws\./.test(f)) fs.copyFileSync(path.join(from, f), path.join(dir, f));
   }
+  return out;
+}
+
+/**
+ * The first `messages` messages of an ITCH 5.0 file (BinaryFILE framing: a 2-byte prefix, the length implied
+ * by the message type), written under the same name into `dir`. Returns the new file's path.
+ */
+export function itchPrefix(file: string, messages: number, dir: string): string {
+  const bytes = fs.readFileSync(file);
+  let off = 0;
+  for (let i = 0; i < messages; i++) {
+    const len = ITCH_MESSAGE_LENGTHS[bytes[off + 2]!];
+    if (!len) throw new Error(`${file}: no ITCH message type at offset ${off}`);
+    off += 2 + len;
+  }
+  fs.mkdirSync(dir, { recursive: true });
+  const out = path.join(dir, path.basename(file));
+  fs.writeFileSync(out, bytes.subarray(0, off));
   return out;
 }
