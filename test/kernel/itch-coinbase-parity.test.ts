@@ -7,11 +7,15 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EmbeddedEventStore } from '../../src/store/embedded/store.js';
 import { collect } from '../../src/store/port.js';
+import { capturePrefix } from '../helpers/capture.js';
 import { tapedeckAsync } from '../helpers/cli.js';
 import { datasetsDir, tmpDir } from '../helpers/tmp.js';
 
-const COINBASE = path.join(datasetsDir, 'recorded_ws/cryptofeed/COINBASE.ws.28.0');
 const tmp = tmpDir('td-paper-');
+// The first 4,000 of the Coinbase capture's 9,952 lines: all ten products' snapshots and their first updates
+// (what the venue time of a snapshot is about) and 3,900 frames after them, through the same adapters; the
+// backtest and the paper session read the same prefix. The full capture is parsed in test/marketdata.
+const COINBASE = capturePrefix(path.join(datasetsDir, 'recorded_ws/cryptofeed/COINBASE.ws.28.0'), 4000, path.join(tmp.dir, 'coinbase'));
 afterAll(() => tmp.cleanup());
 
 async function runEvents(store: string, runId: string) {
