@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { formatDecimal } from '../../domain/core/fixed.js';
+import type { AnyEnvelope } from '../../domain/events/envelope.js';
 import { initKernel, processInput, releaseDue, type KernelOutput } from '../../domain/kernel/kernel.js';
 import { isWorking } from '../../domain/orders/lifecycle.js';
 import { projectStore } from '../../projections/catchup.js';
@@ -32,6 +33,17 @@ const t = (m: bigint | number, s: number): string => trimDecimal(formatDecimal(m
  * the kernel is driven here exactly as the engine drives it (same run id, same resolved config).
  * Throws if `n` does not fall on an input boundary (a durable prefix always does).
  */
+/** The capture's inputs, read once for every kernel driven below (the kernel only reads its inputs). */
+let inputs: Promise<AnyEnvelope[]> | undefined;
+function captureInputs(): Promise<AnyEnvelope[]> {
+  inputs ??= (async () => {
+    const all: AnyEnvelope[] = [];
+    for await (const e of captureEventSource(CAPTURE)) all.push(e);
+    return all;
+  })();
+  return inputs;
+}
+
 async function kernelStateAfter(runId: string, config: ResolvedRunConfig, recorded: RecordedEvent[]) {
   const k = initKernel(kernelSetup(runId, config));
   const n = recorded.length;
@@ -39,7 +51,7 @@ async function kernelStateAfter(runId: string, config: ResolvedRunConfig, record
   const out: KernelOutput[] = [];
   const ids: string[] = [recorded[0]!.id];
   if (count === n) return { k, ids };
-  for await (const input of captureEventSource(CAPTURE)) {
+  for (const input of await captureInputs()) {
     out.length = 0;
     releaseDue(k, input.eventTimeNs, out);
     const before = out.length;
