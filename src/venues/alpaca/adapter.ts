@@ -7,7 +7,7 @@
 import { defineVenue } from '../adapter.js';
 import { ALPACA, AlpacaConfig } from './config.js';
 import { alpacaCredentials } from './credentials.js';
-import { AlpacaExecutionClient } from './execution.js';
+import { deferredExecutionClient } from '../common/deferred-client.js';
 
 export const alpaca = defineVenue({
   id: ALPACA,
@@ -16,9 +16,14 @@ export const alpaca = defineVenue({
   hosts: [/(^|\.)alpaca\.markets$/],
   execution: {
     credentialVariables: ['ALPACA_API_KEY_ID', 'ALPACA_API_SECRET_KEY'],
-    newClient: (config, context) => new AlpacaExecutionClient({
-      config, credentials: alpacaCredentials(context.credentials), ...(context.clockNs ? { clockNs: context.clockNs } : {}),
-    }),
+    // Loaded on connect (common/deferred-client.ts): every command reads the registry, few trade on Alpaca.
+    newClient: (config, context) => {
+      const credentials = alpacaCredentials(context.credentials);
+      return deferredExecutionClient(ALPACA, async () => {
+        const { AlpacaExecutionClient } = await import('./execution.js');
+        return new AlpacaExecutionClient({ config, credentials, ...(context.clockNs ? { clockNs: context.clockNs } : {}) });
+      });
+    },
     async openLive(config, options) {
       const { openAlpacaSession } = await import('./session.js');
       return openAlpacaSession(config, options);

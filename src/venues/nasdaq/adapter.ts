@@ -8,7 +8,6 @@ import { defineVenue } from '../adapter.js';
 import { NasdaqConfig } from './config.js';
 import { itchEventSource, NASDAQ_VENUE } from './itch/to-events.js';
 import { OuchExecutionClient } from './ouch-adapter.js';
-import { SimNasdaq } from './sim-nasdaq.js';
 
 const ITCH = 'test/fixtures/datasets/itch';
 
@@ -36,13 +35,18 @@ export const nasdaq = defineVenue({
       password: credential(context.credentials, 'password'),
       ...(context.clockNs !== undefined ? { clockNs: context.clockNs } : {}),
     }),
-    startSim: (options) => SimNasdaq.start({
-      host: '127.0.0.1',
+    // Loaded when started: every command reads the registry (sim-nasdaq.ts brings the SoupBinTCP server).
+    async startSim(options) {
       // The same credentials the client logs in with: SoupBinTCP username → password.
-      credentials: { [credential(options.credentials, 'username')]: credential(options.credentials, 'password') },
-      ...(options.port !== undefined ? { port: options.port } : {}),
-      ...(options.clockNs !== undefined ? { clockNs: options.clockNs } : {}),
-    }),
+      const credentials = { [credential(options.credentials, 'username')]: credential(options.credentials, 'password') };
+      const { SimNasdaq } = await import('./sim-nasdaq.js');
+      return SimNasdaq.start({
+        host: '127.0.0.1',
+        credentials,
+        ...(options.port !== undefined ? { port: options.port } : {}),
+        ...(options.clockNs !== undefined ? { clockNs: options.clockNs } : {}),
+      });
+    },
   },
   fixtures: [`${ITCH}/ritch_ex20101224.TEST_ITCH_50`, `${ITCH}/nassau_binaryfile.dat`],
 });
