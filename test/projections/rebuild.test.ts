@@ -28,11 +28,6 @@ const CAPTURE = capturePrefix(path.join(datasetsDir, 'recorded_ws/cryptofeed/COI
 
 const t = (m: bigint | number, s: number): string => trimDecimal(formatDecimal(m, s));
 
-/**
- * The kernel's own state after the inputs whose outputs make up the first `n` events of the run:
- * the kernel is driven here exactly as the engine drives it (same run id, same resolved config).
- * Throws if `n` does not fall on an input boundary (a durable prefix always does).
- */
 /** The capture's inputs, read once for every kernel driven below (the kernel only reads its inputs). */
 let inputs: Promise<AnyEnvelope[]> | undefined;
 function captureInputs(): Promise<AnyEnvelope[]> {
@@ -44,6 +39,11 @@ function captureInputs(): Promise<AnyEnvelope[]> {
   return inputs;
 }
 
+/**
+ * The kernel's own state after the inputs whose outputs make up the first `n` events of the run:
+ * the kernel is driven here exactly as the engine drives it (same run id, same resolved config).
+ * Throws if `n` does not fall on an input boundary (a durable prefix always does).
+ */
 async function kernelStateAfter(runId: string, config: ResolvedRunConfig, recorded: RecordedEvent[]) {
   const k = initKernel(kernelSetup(runId, config));
   const n = recorded.length;
