@@ -10,21 +10,21 @@ import { defineConfig } from 'vitest/config';
  * missing here runs after these, in vitest's own order.
  */
 const LONGEST_FIRST = [
-  'test/bus/kafka.test.ts',
-  'test/bus/kafka-publish.test.ts',
-  'test/kernel/replay-parity.test.ts',
   'test/live/restart.test.ts',
   'test/bus/kafka-broker-crash.test.ts',
   'test/live/crash.test.ts',
-  'test/projections/rebuild.test.ts',
+  'test/bus/kafka.test.ts',
+  'test/live/polymarket-session.test.ts',
+  'test/kernel/replay-parity.test.ts',
   'test/projections/query-cli.test.ts',
-  'test/kernel/itch-coinbase-parity.test.ts',
-  'test/store/cli.test.ts',
+  'test/live/kalshi-session.test.ts',
   'test/live/live-session.test.ts',
-  'test/itch/cli.test.ts',
-  'test/datasets/catalog.test.ts',
   'test/projections/projections.test.ts',
+  'test/bus/kafka-publish.test.ts',
+  'test/store/cli.test.ts',
   'test/server/dashboard.test.ts',
+  'test/live/arb-cli.test.ts',
+  'test/itch/cli.test.ts',
 ];
 
 class LongestFirst extends BaseSequencer {
