@@ -3,9 +3,9 @@
  * it connects: ccxt is a large package, and the registry is read by every command.
  */
 import { TapedeckError } from '../../../domain/core/errors.js';
-import type { AnyEnvelope } from '../../../domain/events/envelope.js';
 import type { ExecutionClient } from '../port.js';
-import type { CcxtExecutionClient, InstrumentInfo } from './execution.js';
+import { deferredExecutionClient } from '../common/deferred-client.js';
+import type { InstrumentInfo } from './execution.js';
 
 export interface CcxtClientSpec {
   exchangeId: string;
@@ -24,46 +24,20 @@ export interface CcxtClientSpec {
  * scale 8) and subscribes to the user stream. Credentials: `apiKey`, `secret`, optional `password`.
  */
 export function newCcxtExecutionClient(spec: CcxtClientSpec): ExecutionClient {
-  let inner: CcxtExecutionClient | null = null;
-  const reportListeners: Array<(e: AnyEnvelope) => void> = [];
-  const sentListeners: Array<(e: AnyEnvelope) => void> = [];
-  const need = (): CcxtExecutionClient => {
-    if (inner === null) throw new TapedeckError('CLIENT_NOT_CONNECTED', `${spec.venue} execution client: connect() first`);
-    return inner;
-  };
-  return {
-    venue: spec.venue,
-    async connect() {
-      const { makeExchange, makeRedactor } = await import('./exchange.js');
-      const { CcxtExecutionClient } = await import('./execution.js');
-      const apiKey = spec.credentials.apiKey;
-      const secret = spec.credentials.secret;
-      if (!apiKey || !secret) throw new TapedeckError('CREDENTIALS', `${spec.venue}: credentials need apiKey and secret`, { field: 'credentials' });
-      const credentials = { apiKey, secret, ...(spec.credentials.password ? { password: spec.credentials.password } : {}) };
-      const redact = makeRedactor(credentials);
-      const ex = await makeExchange({ id: spec.exchangeId, credentials, ...(spec.baseUrl !== undefined ? { baseUrl: spec.baseUrl } : {}), confirmLive: spec.confirmLive ?? false });
-      const instruments = new Map<string, InstrumentInfo>();
-      const markets = (await ex.loadMarkets()) as Record<string, { id: string; symbol: string; base: string; quote: string; spot: boolean }>;
-      for (const m of Object.values(markets)) {
-        if (m.spot) instruments.set(`${spec.venue}:${m.id}`, { instrument: `${spec.venue}:${m.id}`, symbol: m.symbol, marketId: m.id, priceScale: 8, qtyScale: 8, base: m.base, quote: m.quote });
-      }
-      inner = new CcxtExecutionClient({ exchange: ex, exchangeId: spec.exchangeId, venue: spec.venue, instruments, redact, ...(spec.clockNs ? { clockNs: spec.clockNs } : {}), ...(spec.requestsPerSecond ? { requestsPerSecond: spec.requestsPerSecond } : {}) });
-      for (const l of reportListeners) inner.onReport(l);
-      for (const l of sentListeners) inner.onSent(l);
-      await inner.connect();
-    },
-    send: (c) => need().send(c),
-    onReport(l) {
-      reportListeners.push(l);
-      inner?.onReport(l);
-    },
-    onSent(l) {
-      sentListeners.push(l);
-      inner?.onSent(l);
-    },
-    queryOrder: (id) => need().queryOrder(id),
-    async close() {
-      await inner?.close();
-    },
-  };
+  return deferredExecutionClient(spec.venue, async () => {
+    const { makeExchange, makeRedactor } = await import('./exchange.js');
+    const { CcxtExecutionClient } = await import('./execution.js');
+    const apiKey = spec.credentials.apiKey;
+    const secret = spec.credentials.secret;
+    if (!apiKey || !secret) throw new TapedeckError('CREDENTIALS', `${spec.venue}: credentials need apiKey and secret`, { field: 'credentials' });
+    const credentials = { apiKey, secret, ...(spec.credentials.password ? { password: spec.credentials.password } : {}) };
+    const redact = makeRedactor(credentials);
+    const ex = await makeExchange({ id: spec.exchangeId, credentials, ...(spec.baseUrl !== undefined ? { baseUrl: spec.baseUrl } : {}), confirmLive: spec.confirmLive ?? false });
+    const instruments = new Map<string, InstrumentInfo>();
+    const markets = (await ex.loadMarkets()) as Record<string, { id: string; symbol: string; base: string; quote: string; spot: boolean }>;
+    for (const m of Object.values(markets)) {
+      if (m.spot) instruments.set(`${spec.venue}:${m.id}`, { instrument: `${spec.venue}:${m.id}`, symbol: m.symbol, marketId: m.id, priceScale: 8, qtyScale: 8, base: m.base, quote: m.quote });
+    }
+    return new CcxtExecutionClient({ exchange: ex, exchangeId: spec.exchangeId, venue: spec.venue, instruments, redact, ...(spec.clockNs ? { clockNs: spec.clockNs } : {}), ...(spec.requestsPerSecond ? { requestsPerSecond: spec.requestsPerSecond } : {}) });
+  }, { reconciles: false });
 }
