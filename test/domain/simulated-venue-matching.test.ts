@@ -6,24 +6,11 @@
  * Written from the survivors of the venue's mutation run (docs/mutation.md).
  */
 import { describe, expect, it } from 'vitest';
-import type { TimedEvent } from '../../domain/events/event.js';
 import type { VenueCommand } from '../../domain/orders/commands.js';
-import { initialState, liveOrders, step, type SimVenueState, type VenueReport } from '../../domain/venue/simulated.js';
+import { liveOrders, type SimVenueState, type VenueReport } from '../../domain/venue/simulated.js';
 import { at, delta, INSTR, quote, snapshot, trade, VENUE } from './builders.js';
+import { venue, feed, send } from './sim-venue.js';
 
-function venue(cfg: Record<string, unknown> = {}): SimVenueState {
-  return initialState({ venue: VENUE, ...cfg });
-}
-function feed(s: SimVenueState, ...events: TimedEvent[]): VenueReport[] {
-  const out: VenueReport[] = [];
-  for (const e of events) step(s, { kind: 'market', event: e }, out);
-  return out;
-}
-function send(s: SimVenueState, command: VenueCommand): VenueReport[] {
-  const out: VenueReport[] = [];
-  step(s, { kind: 'command', command, sentNs: 0n }, out);
-  return out;
-}
 function submit(orderId: string, side: 'buy' | 'sell', priceTicks: number, qtyLots: number): VenueCommand {
   return {
     kind: 'SubmitOrder', orderId, venue: VENUE, instrument: INSTR, side, orderType: 'limit', priceTicks, qtyLots,

@@ -7,27 +7,14 @@
  * (docs/mutation.md).
  */
 import { describe, expect, it } from 'vitest';
-import type { TimedEvent } from '../../domain/events/event.js';
 import type { VenueCommand } from '../../domain/orders/commands.js';
-import { advance, initialState, liveOrders, nextDueNs, step, type SimVenueState, type VenueReport } from '../../domain/venue/simulated.js';
+import { advance, initialState, liveOrders, nextDueNs, type VenueReport } from '../../domain/venue/simulated.js';
 import { delta, INSTR, snapshot, trade, VENUE } from './builders.js';
+import { venue, feed, send } from './sim-venue.js';
 
 const DAY = 86_400_000_000_000n;
 const HOUR = 3_600_000_000_000n;
 
-function venue(cfg: Record<string, unknown> = {}): SimVenueState {
-  return initialState({ venue: VENUE, ...cfg });
-}
-function feed(s: SimVenueState, ...events: TimedEvent[]): VenueReport[] {
-  const out: VenueReport[] = [];
-  for (const e of events) step(s, { kind: 'market', event: e }, out);
-  return out;
-}
-function send(s: SimVenueState, command: VenueCommand, sentNs = 0n): VenueReport[] {
-  const out: VenueReport[] = [];
-  step(s, { kind: 'command', command, sentNs }, out);
-  return out;
-}
 function submit(orderId: string, side: 'buy' | 'sell', priceTicks: number | null, qtyLots: number, timeInForce = 'GTC'): VenueCommand {
   return {
     kind: 'SubmitOrder', orderId, venue: VENUE, instrument: INSTR, side, orderType: priceTicks === null ? 'market' : 'limit', priceTicks, qtyLots,

@@ -10,26 +10,8 @@ import type { VenueCommand } from '../../domain/orders/commands.js';
 import { parseSimVenueConfig } from '../../domain/venue/config.js';
 import { initialState, liveOrders, nextDueNs, step, stepMarket, venueMarket, type SimVenueState, type VenueReport } from '../../domain/venue/simulated.js';
 import { INSTR, quote, snapshot, trade, VENUE } from './builders.js';
+import { venue, feed, send, submit } from './sim-venue.js';
 
-function venue(cfg: Record<string, unknown> = {}): SimVenueState {
-  return initialState({ venue: VENUE, ...cfg });
-}
-function feed(s: SimVenueState, ...events: TimedEvent[]): VenueReport[] {
-  const out: VenueReport[] = [];
-  for (const e of events) step(s, { kind: 'market', event: e }, out);
-  return out;
-}
-function send(s: SimVenueState, command: VenueCommand, sentNs = 0n): VenueReport[] {
-  const out: VenueReport[] = [];
-  step(s, { kind: 'command', command, sentNs }, out);
-  return out;
-}
-function submit(over: Partial<VenueCommand & { kind: 'SubmitOrder' }> = {}): VenueCommand {
-  return {
-    kind: 'SubmitOrder', orderId: 'o1', venue: VENUE, instrument: INSTR, side: 'buy', orderType: 'limit', priceTicks: 100, qtyLots: 1,
-    priceScale: 2, qtyScale: 0, timeInForce: 'GTC', postOnly: false, reduceOnly: false, ...over,
-  } as VenueCommand;
-}
 const replace = (orderId: string, priceTicks: number | null, qtyLots: number): VenueCommand => ({ kind: 'ReplaceOrder', orderId, venue: VENUE, instrument: INSTR, priceTicks, qtyLots });
 const cancel = (orderId: string): VenueCommand => ({ kind: 'CancelOrder', orderId, venue: VENUE, instrument: INSTR });
 /** Each report as `Type: reason` (or `Type` when it has none). */

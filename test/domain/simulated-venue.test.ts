@@ -11,29 +11,7 @@ import {
 } from '../../domain/venue/simulated.js';
 import { DeciderSpecification } from '../helpers/decider.js';
 import { at, delta, INSTR, intended, quote, snapshot, trade, VENUE } from './builders.js';
-
-function venue(cfg: Record<string, unknown> = {}): SimVenueState {
-  return initialState({ venue: VENUE, ...cfg });
-}
-
-function feed(s: SimVenueState, ...events: TimedEvent[]): VenueReport[] {
-  const out: VenueReport[] = [];
-  for (const e of events) step(s, { kind: 'market', event: e }, out);
-  return out;
-}
-
-function send(s: SimVenueState, command: VenueCommand, sentNs = 0n): VenueReport[] {
-  const out: VenueReport[] = [];
-  step(s, { kind: 'command', command, sentNs }, out);
-  return out;
-}
-
-function submit(over: Partial<VenueCommand & { kind: 'SubmitOrder' }> = {}): VenueCommand {
-  return {
-    kind: 'SubmitOrder', orderId: 'o1', venue: VENUE, instrument: INSTR, side: 'buy', orderType: 'limit', priceTicks: 100, qtyLots: 1,
-    priceScale: 2, qtyScale: 0, timeInForce: 'GTC', postOnly: false, reduceOnly: false, ...over,
-  } as VenueCommand;
-}
+import { venue, feed, send, submit } from './sim-venue.js';
 
 const types = (r: VenueReport[]): string[] => r.map((x) => x.type);
 const fills = (r: VenueReport[]) => r.flatMap((x) => (x.type === 'OrderFilled' ? [x.data] : []));
