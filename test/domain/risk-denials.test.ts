@@ -7,41 +7,16 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { TimedEvent } from '../../domain/events/event.js';
-import { applyMarketEvent, initialMarketState, type MarketState } from '../../domain/market/book.js';
-import { parseRiskConfig, type RiskConfigInput } from '../../domain/risk/config.js';
+import {  type RiskConfigInput } from '../../domain/risk/config.js';
 import {
-  check, dailyPnl, decide, effectiveKillSwitch, evolve, exposure, initialState, worstCasePositionLots, type PlaceOrderFacts, type RiskIntent, type RiskState,
+  check, dailyPnl, decide, effectiveKillSwitch, evolve, exposure, worstCasePositionLots, type PlaceOrderFacts, type RiskIntent, type RiskState,
 } from '../../domain/risk/risk.js';
 import { at, filled, INSTR, intended, quote, VENUE } from './builders.js';
+import { market, given, order, approvedOrder, OTHER } from './risk-fixture.js';
 
-const OTHER = 'ALT:BTCUSD';
-
-function market(...events: TimedEvent[]): MarketState {
-  const m = initialMarketState();
-  for (const e of events) applyMarketEvent(m, e);
-  return m;
-}
 const mkt = market(quote(9_990, 10, 10_010, 10), quote(9_990, 10, 10_010, 10, 0n, OTHER, 'ALT'));
 const ctx = { eventTimeNs: 1_000n, market: mkt };
 
-function given(cfg: RiskConfigInput, ...events: TimedEvent[]): RiskState {
-  const s = initialState(parseRiskConfig(cfg));
-  for (const e of events) evolve(s, e);
-  return s;
-}
-function order(over: Partial<PlaceOrderFacts> = {}): PlaceOrderFacts {
-  return { orderId: 'n1', venue: VENUE, instrument: INSTR, side: 'buy', orderType: 'limit', priceTicks: 10_000, qtyLots: 1, priceScale: 2, qtyScale: 0, reduceOnly: false, ...over };
-}
-/** An order intended and approved at t, then filled `fill` lots (if given). */
-function approvedOrder(id: string, over: Partial<PlaceOrderFacts> & { fill?: number } = {}, t = 0n): TimedEvent[] {
-  const o = order({ orderId: id, ...over });
-  const ev: TimedEvent[] = [
-    intended(id, { venue: o.venue, instrument: o.instrument, side: o.side, orderType: o.orderType, priceTicks: o.priceTicks, qtyLots: o.qtyLots, reduceOnly: o.reduceOnly }, t),
-    at('RiskApproved', { orderId: id, checks: [] }, t),
-  ];
-  if (over.fill) ev.push(filled(id, over.fill, o.priceTicks ?? 10_000, o.qtyLots - over.fill, { side: o.side, instrument: o.instrument, venue: o.venue, fillId: `${id}-f` }, t));
-  return ev;
-}
 /** The denial as `CODE: detail`, or `approved: checks`. */
 function says(s: RiskState, intent: RiskIntent | PlaceOrderFacts, c = ctx): string {
   const r = check(s, 'kind' in intent ? intent : { kind: 'place', order: intent }, c);

@@ -5,25 +5,17 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { TimedEvent } from '../../domain/events/event.js';
-import { applyMarketEvent, initialMarketState, type MarketState } from '../../domain/market/book.js';
 import { parseRiskConfig, type RiskConfigInput } from '../../domain/risk/config.js';
 import { dailyPnl, riskDecider, type PlaceOrderFacts, type RiskOutcome, type RiskRequest } from '../../domain/risk/risk.js';
 import { DeciderSpecification } from '../helpers/decider.js';
-import { at, filled, INSTR, intended, quote, VENUE } from './builders.js';
+import { at, filled, intended, quote } from './builders.js';
+import { market, order } from './risk-fixture.js';
 
 const DAY = 86_400_000_000_000n;
 const HOUR = 3_600_000_000_000n;
 
-function market(...events: TimedEvent[]): MarketState {
-  const m = initialMarketState();
-  for (const e of events) applyMarketEvent(m, e);
-  return m;
-}
 const mkt = market(quote(9_990, 10, 10_010, 10));
 
-function order(over: Partial<PlaceOrderFacts> = {}): PlaceOrderFacts {
-  return { orderId: 'n1', venue: VENUE, instrument: INSTR, side: 'buy', orderType: 'limit', priceTicks: 10_000, qtyLots: 1, priceScale: 2, qtyScale: 0, reduceOnly: false, ...over };
-}
 const place = (over: Partial<PlaceOrderFacts> = {}, t = 1_000n, m = mkt): RiskRequest => ({ intent: { kind: 'place', order: order(over) }, ctx: { eventTimeNs: t, market: m } });
 
 /** An order intended, approved and filled in one fill at `t` (price, side, fee as given). */

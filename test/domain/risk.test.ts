@@ -1,43 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { TapedeckError } from '../../domain/core/errors.js';
-import type { TimedEvent } from '../../domain/events/event.js';
-import { applyMarketEvent, initialMarketState, type MarketState } from '../../domain/market/book.js';
 import { parseRiskConfig, type RiskConfigInput } from '../../domain/risk/config.js';
 import {
   check, decide, evolve, exposure, initialState, riskDecider, worstCasePositionLots, type PlaceOrderFacts, type RiskOutcome, type RiskRequest, type RiskState,
 } from '../../domain/risk/risk.js';
 import { DeciderSpecification } from '../helpers/decider.js';
 import { at, filled, INSTR, intended, quote, VENUE } from './builders.js';
-
-const OTHER = 'ALT:BTCUSD';
-
-function market(...events: TimedEvent[]): MarketState {
-  const m = initialMarketState();
-  for (const e of events) applyMarketEvent(m, e);
-  return m;
-}
-
-function given(cfg: RiskConfigInput, ...events: TimedEvent[]): RiskState {
-  const s = initialState(parseRiskConfig(cfg));
-  for (const e of events) evolve(s, e);
-  return s;
-}
-
-function order(over: Partial<PlaceOrderFacts> = {}): PlaceOrderFacts {
-  return { orderId: 'n1', venue: VENUE, instrument: INSTR, side: 'buy', orderType: 'limit', priceTicks: 10_000, qtyLots: 1, priceScale: 2, qtyScale: 0, reduceOnly: false, ...over };
-}
-
-/** Intended + approved + (optionally) filled, as the kernel would record them. */
-function approvedOrder(id: string, over: Partial<PlaceOrderFacts> & { fill?: number } = {}, t = 0n): TimedEvent[] {
-  const o = order({ orderId: id, ...over });
-  const ev: TimedEvent[] = [
-    intended(id, { venue: o.venue, instrument: o.instrument, side: o.side, orderType: o.orderType, priceTicks: o.priceTicks, qtyLots: o.qtyLots, reduceOnly: o.reduceOnly }, t),
-    at('RiskApproved', { orderId: id, checks: [] }, t),
-  ];
-  if (over.fill) ev.push(filled(id, over.fill, o.priceTicks ?? 10_000, o.qtyLots - over.fill, { side: o.side, instrument: o.instrument, venue: o.venue, fillId: `${id}-f` }, t));
-  return ev;
-}
+import { market, given, order, approvedOrder, OTHER } from './risk-fixture.js';
 
 const mkt = market(quote(9_990, 10, 10_010, 10), quote(9_990, 10, 10_010, 10, 0n, OTHER, 'ALT'));
 const ctx = { eventTimeNs: 1_000n, market: mkt };
