@@ -4,11 +4,13 @@ import { decisionsByInstrument } from '../../replay/instruments.js';
 import { KafkaBus } from '../../src/bus/kafka.js';
 import { runGateway } from '../../src/runtime/gateway.js';
 import { resolveSource } from '../../src/runtime/sources.js';
-import { EmbeddedEventStore } from '../../src/store/embedded/store.js';
 import type { EventStore } from '../../src/store/port.js';
 import { jsonLines, tapedeck } from '../helpers/cli.js';
 import { assertBrokerReachable, brokers } from '../helpers/kafka.js';
+import { withStore } from '../helpers/store.js';
 import { repoRoot, tmpDir } from '../helpers/tmp.js';
+
+export { withStore };
 
 export const CAPTURE = path.join(repoRoot, 'datasets/samples/binance/BINANCE.ws.1.0');
 export const EVENTS = 266; // tapedeck capture info: 4 instruments, 266 events
@@ -17,15 +19,6 @@ export const EVENTS = 266; // tapedeck capture info: 4 instruments, 266 events
 export async function inputIds(store: EventStore, runIds: string[], into = new Map<string, number>()): Promise<Map<string, number>> {
   for (const id of runIds) for await (const e of store.readStream(`run-${id}`)) if (e.metadata.role === 'input') into.set(e.id, (into.get(e.id) ?? 0) + 1);
   return into;
-}
-
-export async function withStore<T>(dir: string, fn: (s: EventStore) => Promise<T>): Promise<T> {
-  const s = await EmbeddedEventStore.open(dir, { readOnly: true });
-  try {
-    return await fn(s);
-  } finally {
-    await s.close();
-  }
 }
 
 /** `tapedeck parity` on several runs of one store, in one process: one result line per run, in the order asked. */

@@ -25,6 +25,7 @@ import { collect, type RecordedEvent } from '../../src/store/port.js';
 import { captureEventSource } from '../../src/venues/cryptofeed/capture.js';
 import { tapedeck } from '../helpers/cli.js';
 import { datasetsDir, tmpDir } from '../helpers/tmp.js';
+import { withStore } from '../helpers/store.js';
 
 const tmp = tmpDir('tapedeck-refs-');
 const capture = path.join(datasetsDir, 'recorded_ws/cryptofeed/BINANCE.ws.1.0');
@@ -57,15 +58,6 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => tmp.cleanup());
 
-async function withStore<T>(fn: (s: EmbeddedEventStore) => Promise<T>): Promise<T> {
-  const store = await EmbeddedEventStore.open(storeDir, { readOnly: true });
-  try {
-    return await fn(store);
-  } finally {
-    await store.close();
-  }
-}
-
 describe('a replay that references its dataset', () => {
   it('writes no input event into its run stream, only the reference, and the same decisions hash as the inlined layout', () => {
     expect(inline.fills).toBeGreaterThan(0);
@@ -96,7 +88,7 @@ describe('a replay that references its dataset', () => {
   });
 
   it('parity re-reads the inputs through the reference, and the inline run still paritys', async () => {
-    const [ref, old] = await withStore(async (s) => [await checkParity(s, referenced.runId), await checkParity(s, inline.runId)]);
+    const [ref, old] = await withStore(storeDir, async (s) => [await checkParity(s, referenced.runId), await checkParity(s, inline.runId)]);
     expect(ref).toMatchObject({ identical: true, complete: true, inputs: inline.events, decisions: old.decisions, hash: inline.decisionsHash });
     expect(old).toMatchObject({ identical: true, complete: true, inputs: inline.events });
   });
@@ -127,7 +119,7 @@ describe('a replay that references its dataset', () => {
 
   it('rebuild gives the referenced run the inline run\'s positions, open orders and balances (marks aside: referenced ticks are not folded)', async () => {
     const view = async (runId: string) => {
-      const [r] = (await withStore((s) => rebuildFrom(s, { runId }))).runs;
+      const [r] = (await withStore(storeDir, (s) => rebuildFrom(s, { runId }))).runs;
       return { ...r!, runId: null, lastPosition: null, positions: r!.positions.map(({ markPrice: _m, unrealizedPnl: _u, ...p }) => p) };
     };
     const [ref, old] = [await view(referenced.runId), await view(inline.runId)];
@@ -137,7 +129,7 @@ describe('a replay that references its dataset', () => {
   });
 
   it('slippage reads both layouts: each order pairs with the same decision price', async () => {
-    const r = await withStore((s) => slippage(s, referenced.runId, inline.runId));
+    const r = await withStore(storeDir, (s) => slippage(s, referenced.runId, inline.runId));
     expect(r.liveOrders).toBe(inline.orders);
     expect(r.paired).toBe(inline.orders);
     for (const o of r.orders) {
@@ -177,18 +169,18 @@ describe('a replay that references its dataset', () => {
     const orderId = (refEvents.find((e) => e.type === 'OrderIntended')!.data as { orderId: string }).orderId;
     const dbPath = path.join(tmp.dir, 'projections.duckdb');
     await corrupted(async () => {
-      await expect(withStore((s) => checkParity(s, referenced.runId))).rejects.toMatchObject({ code: 'INPUTS_CHANGED' });
-      await expect(withStore((s) => slippage(s, referenced.runId, inline.runId))).rejects.toMatchObject({ code: 'INPUTS_CHANGED' });
+      await expect(withStore(storeDir, (s) => checkParity(s, referenced.runId))).rejects.toMatchObject({ code: 'INPUTS_CHANGED' });
+      await expect(withStore(storeDir, (s) => slippage(s, referenced.runId, inline.runId))).rejects.toMatchObject({ code: 'INPUTS_CHANGED' });
       await expect(auditOrder(storeDir, orderId, { dbPath })).rejects.toMatchObject({ code: 'INPUTS_CHANGED' });
       // The inline run does not depend on the dataset.
-      await expect(withStore((s) => checkParity(s, inline.runId))).resolves.toMatchObject({ identical: true });
+      await expect(withStore(storeDir, (s) => checkParity(s, inline.runId))).resolves.toMatchObject({ identical: true });
     });
     const moved = path.join(tmp.dir, 'moved');
     fs.renameSync(catalog, moved);
     try {
-      await expect(withStore((s) => checkParity(s, referenced.runId))).rejects.toMatchObject({ code: 'INPUTS_MISSING', message: expect.stringMatching(/reads its inputs from dataset .* which is not there/) });
+      await expect(withStore(storeDir, (s) => checkParity(s, referenced.runId))).rejects.toMatchObject({ code: 'INPUTS_MISSING', message: expect.stringMatching(/reads its inputs from dataset .* which is not there/) });
       await expect(auditOrder(storeDir, orderId, { dbPath })).rejects.toMatchObject({ code: 'INPUTS_MISSING' });
-      await expect(withStore((s) => checkParity(s, referenced.runId, { catalog: moved }))).resolves.toMatchObject({ identical: true, inputs: inline.events });
+      await expect(withStore(storeDir, (s) => checkParity(s, referenced.runId, { catalog: moved }))).resolves.toMatchObject({ identical: true, inputs: inline.events });
     } finally {
       fs.renameSync(moved, catalog);
     }

@@ -20,6 +20,7 @@ import { EmbeddedEventStore } from '../../src/store/embedded/store.js';
 import { collect, type RecordedEvent } from '../../src/store/port.js';
 import { captureEventSource } from '../../src/venues/cryptofeed/capture.js';
 import { datasetsDir, tmpDir } from '../helpers/tmp.js';
+import { withStore } from '../helpers/store.js';
 
 const tmp = tmpDir('tapedeck-refs2-');
 const capture = path.join(datasetsDir, 'recorded_ws/cryptofeed/BINANCE.ws.1.0');
@@ -39,15 +40,6 @@ beforeAll(async () => {
   }
 }, 60_000);
 afterAll(() => tmp.cleanup());
-
-async function withStore<T>(fn: (s: EmbeddedEventStore) => Promise<T>): Promise<T> {
-  const store = await EmbeddedEventStore.open(storeDir, { readOnly: true });
-  try {
-    return await fn(store);
-  } finally {
-    await store.close();
-  }
-}
 
 describe('a replay that references its recording file', () => {
   it('journals no input, parities through the file, and refuses it changed (INPUTS_CHANGED) or gone (INPUTS_MISSING)', async () => {
@@ -120,7 +112,7 @@ describe('a paper session that writes its market data to a market-data stream', 
     } finally {
       db.close();
     }
-    const [run] = (await withStore((s) => rebuildFrom(s, { runId: paper.runId }))).runs;
+    const [run] = (await withStore(storeDir, (s) => rebuildFrom(s, { runId: paper.runId }))).runs;
     expect(run!.positions.map((p) => p.quoteCurrency)).toEqual(['USDT']);
   });
 });
