@@ -14,23 +14,10 @@ import { readConfigFile, resolveRunConfig } from '../../src/runtime/config.js';
 import { runKernel } from '../../src/runtime/engine.js';
 import { surveySource } from '../../src/runtime/sources.js';
 import { EmbeddedEventStore } from '../../src/store/embedded/store.js';
-import { collect, type EventStore, type RecordedEvent } from '../../src/store/port.js';
+import { collect, type RecordedEvent } from '../../src/store/port.js';
 import { captureEventSource } from '../../src/venues/cryptofeed/capture.js';
 import { datasetsDir, tmpDir } from '../helpers/tmp.js';
-
-/** A store that serves `events` as their streams, and nothing else. */
-function view(events: RecordedEvent[]): EventStore {
-  return {
-    async *readStream(stream: string, opts: { maxCount?: number } = {}) {
-      let n = 0;
-      for (const e of events) {
-        if (e.stream !== stream) continue;
-        if (opts.maxCount !== undefined && n++ >= opts.maxCount) return;
-        yield e;
-      }
-    },
-  } as unknown as EventStore;
-}
+import { storeView } from '../helpers/store.js';
 
 describe('a run that references its inputs and stopped before the end of its dataset', () => {
   const tmp = tmpDir('td-parity-ref-');
@@ -67,7 +54,7 @@ describe('a run that references its inputs and stopped before the end of its dat
     expect((refRecorded.at(-1)!.data as { events: number }).events).toBe(read);
     const decisions = refRecorded.filter((e) => e.metadata.role === 'decision').length;
     expect(decisions).toBeGreaterThan(0);
-    const r = await checkParity(view(refRecorded), runId);
+    const r = await checkParity(storeView(refRecorded), runId);
     expect(r).toMatchObject({ identical: true, complete: true, inputs: read, decisions });
   });
 
@@ -75,7 +62,7 @@ describe('a run that references its inputs and stopped before the end of its dat
     const at = refRecorded.findIndex((e) => e.type === 'OrderIntended');
     const run = refRecorded.map((e, i) => (i === at ? structuredClone(e) : e));
     (run[at]!.data as { qtyLots: number }).qtyLots += 1;
-    const r = await checkParity(view(run), runId);
+    const r = await checkParity(storeView(run), runId);
     expect(r.identical).toBe(false);
     const cause = (refRecorded[at]!.data as { decision: { causeInput: number } }).decision.causeInput;
     expect(r.divergence).toMatchObject({ inputPosition: null, inputNumber: cause });

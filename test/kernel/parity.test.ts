@@ -11,8 +11,9 @@ import { checkParity } from '../../replay/parity.js';
 import type { ResolvedRunConfig } from '../../src/runtime/config.js';
 import { runKernel } from '../../src/runtime/engine.js';
 import { EmbeddedEventStore } from '../../src/store/embedded/store.js';
-import { collect, type EventStore, type RecordedEvent } from '../../src/store/port.js';
+import { collect, type RecordedEvent } from '../../src/store/port.js';
 import { tmpDir } from '../helpers/tmp.js';
+import { storeView } from '../helpers/store.js';
 
 const RUN = 'parity-run';
 const config: ResolvedRunConfig = {
@@ -25,20 +26,6 @@ const config: ResolvedRunConfig = {
 
 async function* feed(events: AnyEnvelope[]): AsyncIterable<AnyEnvelope> {
   yield* events;
-}
-
-/** A store that serves `events` as the run's stream (revisions as given), and nothing else. */
-function view(events: RecordedEvent[]): EventStore {
-  return {
-    async *readStream(stream: string, opts: { maxCount?: number } = {}) {
-      let n = 0;
-      for (const e of events) {
-        if (e.stream !== stream) continue;
-        if (opts.maxCount !== undefined && n++ >= opts.maxCount) return;
-        yield e;
-      }
-    },
-  } as unknown as EventStore;
 }
 
 let recorded: RecordedEvent[] = [];
@@ -71,7 +58,7 @@ describe('parity of a recorded run', () => {
   it('the run as recorded is identical: every decision compared and the final hash equal', async () => {
     const decisions = decisionsAt().length;
     expect(decisions).toBeGreaterThan(5);
-    const r = await checkParity(view(recorded), RUN);
+    const r = await checkParity(storeView(recorded), RUN);
     const ended = recorded.at(-1)!;
     expect(ended.type).toBe('RunEnded');
     expect(r).toMatchObject({ identical: true, complete: true, incomplete: [], decisions, codeHashMatches: true });
@@ -87,7 +74,7 @@ describe('parity of a recorded run', () => {
       (e.data as { decision: { stateHash: string } }).decision.stateHash = 'f'.repeat(64);
       return e;
     });
-    const r = await checkParity(view(run), RUN);
+    const r = await checkParity(storeView(run), RUN);
     expect(r.identical).toBe(false);
     expect(r.decisions).toBe(index);
     expect(r.divergence!.index).toBe(index);
@@ -104,14 +91,14 @@ describe('parity of a recorded run', () => {
 
   it('a decision citing another cause event is a divergence; where the cause sits in the log is not compared', async () => {
     const [at, index] = withRecordAt()[1]!;
-    const other = await checkParity(view(edited(at, (e) => {
+    const other = await checkParity(storeView(edited(at, (e) => {
       (e.data as { decision: Record<string, unknown> }).decision.causeEventId = 'another-cause';
       return e;
     })), RUN);
     expect(other.identical).toBe(false);
     expect(other.divergence?.index).toBe(index);
     // The cause's revision (or, in older runs, position) depends on the store: the cause is compared by id.
-    const moved = await checkParity(view(edited(at, (e) => {
+    const moved = await checkParity(storeView(edited(at, (e) => {
       const d = (e.data as { decision: Record<string, unknown> }).decision;
       d.causeRevision = Number(d.causeRevision ?? 0) + 1;
       d.causePosition = 12_345;
@@ -127,7 +114,7 @@ describe('parity of a recorded run', () => {
       (e.data as { qtyLots: number }).qtyLots += 1;
       return e;
     });
-    const r = await checkParity(view(run), RUN);
+    const r = await checkParity(storeView(run), RUN);
     expect(r.identical).toBe(false);
     expect(r.divergence!.index).toBe(index);
     expect(r.divergence!.actual).toMatchObject({ type: 'OrderIntended', data: { orderId: expect.stringMatching(/^#\d+$/), qtyLots: (recorded[at]!.data as { qtyLots: number }).qtyLots } });
@@ -138,19 +125,19 @@ describe('parity of a recorded run', () => {
 
   it('a recorded decision missing, or one too many, is a divergence', async () => {
     const last = decisionsAt().at(-1)!;
-    const missing = await checkParity(view(edited(last, () => null)), RUN);
+    const missing = await checkParity(storeView(edited(last, () => null)), RUN);
     expect(missing.identical).toBe(false);
     expect(missing.divergence).toMatchObject({ index: decisionsAt().length - 1, expected: null });
     // An extra recorded decision at the end that the re-fed run never makes.
     const extra = [...recorded.slice(0, -1), { ...structuredClone(recorded[last]!), revision: recorded.length - 1 }, recorded.at(-1)!];
-    const r = await checkParity(view(extra), RUN);
+    const r = await checkParity(storeView(extra), RUN);
     expect(r.identical).toBe(false);
     expect(r.divergence).toMatchObject({ index: decisionsAt().length, inputPosition: null, actual: null });
   });
 
   it('a final hash that differs is not identical, though every decision matched', async () => {
     const end = recorded.length - 1;
-    const r = await checkParity(view(edited(end, (e) => {
+    const r = await checkParity(storeView(edited(end, (e) => {
       (e.data as { decisionsHash: string }).decisionsHash = '0'.repeat(64);
       return e;
     })), RUN);
@@ -163,20 +150,20 @@ describe('runs that cannot be compared in full', () => {
   it('no RunEnded: incomplete, naming the last event', async () => {
     const run = recorded.slice(0, -1);
     const last = run.at(-1)!;
-    const r = await checkParity(view(run), RUN);
+    const r = await checkParity(storeView(run), RUN);
     expect(r).toMatchObject({ identical: false, complete: false, recordedHash: null });
     expect(r.incomplete).toEqual([`the run has no RunEnded (killed, abandoned or still running): its last event is ${last.type} at revision ${last.revision}, position ${last.position}`]);
   });
 
   it('abandoned and never resumed: says so; abandoned and then ended: whole', async () => {
     const abandoned = { ...structuredClone(recorded.at(-1)!), type: 'RunAbandoned', data: { reason: 'owner 42 is gone' }, metadata: { role: 'run' } };
-    const open = await checkParity(view([...recorded.slice(0, -1), abandoned]), RUN);
+    const open = await checkParity(storeView([...recorded.slice(0, -1), abandoned]), RUN);
     expect(open.complete).toBe(false);
     expect(open.incomplete[0]).toBe('the run was abandoned: owner 42 is gone');
     expect(open.incomplete).toHaveLength(2);
-    const silent = await checkParity(view([...recorded.slice(0, -1), { ...abandoned, data: {} }]), RUN);
+    const silent = await checkParity(storeView([...recorded.slice(0, -1), { ...abandoned, data: {} }]), RUN);
     expect(silent.incomplete[0]).toBe('the run was abandoned: its process died');
-    const ended = await checkParity(view([...recorded.slice(0, -1), { ...abandoned, revision: recorded.length - 1 }, { ...recorded.at(-1)!, revision: recorded.length }]), RUN);
+    const ended = await checkParity(storeView([...recorded.slice(0, -1), { ...abandoned, revision: recorded.length - 1 }, { ...recorded.at(-1)!, revision: recorded.length }]), RUN);
     expect(ended).toMatchObject({ identical: true, complete: true, incomplete: [] });
   });
 
@@ -184,15 +171,15 @@ describe('runs that cannot be compared in full', () => {
     // Drop two events that are neither inputs nor decisions (the re-fed decisions still match).
     const gone = recorded.flatMap((e, i) => (i > 0 && e.metadata.role !== 'input' && e.metadata.role !== 'decision' ? [i] : [])).slice(0, 1)[0]!;
     const run = recorded.filter((_, i) => i !== gone);
-    const r = await checkParity(view(run), RUN);
+    const r = await checkParity(storeView(run), RUN);
     expect(r.identical).toBe(false);
     expect(r.complete).toBe(false);
     expect(r.incomplete).toEqual([`revisions ${gone}..${gone} of run-${RUN} are unreadable (the store is damaged: run tapedeck store verify)`]);
   });
 
   it('a run that does not exist, or does not start with RunStarted, is refused', async () => {
-    await expect(checkParity(view([]), RUN)).rejects.toMatchObject({ code: 'RUN_NOT_FOUND' });
-    await expect(checkParity(view(recorded.slice(1)), RUN)).rejects.toMatchObject({ code: 'RUN_MALFORMED' });
+    await expect(checkParity(storeView([]), RUN)).rejects.toMatchObject({ code: 'RUN_NOT_FOUND' });
+    await expect(checkParity(storeView(recorded.slice(1)), RUN)).rejects.toMatchObject({ code: 'RUN_MALFORMED' });
   });
 });
 
@@ -205,20 +192,20 @@ describe('what parity re-feeds with', () => {
     });
 
   it('a live run simulates no venue: its fills were inputs, so this run (whose fills came from the simulator) diverges when called live', async () => {
-    const r = await checkParity(view(withManifest((m) => (m.mode = 'live'))), RUN);
+    const r = await checkParity(storeView(withManifest((m) => (m.mode = 'live'))), RUN);
     expect(r.identical).toBe(false);
     expect(r.divergence).toBeDefined();
   });
 
   it('says whether the code that recorded the run is this code, on an equal run and on a divergent one', async () => {
-    const other = await checkParity(view(withManifest((m) => (m.codeHash = '0'.repeat(64)))), RUN);
+    const other = await checkParity(storeView(withManifest((m) => (m.codeHash = '0'.repeat(64)))), RUN);
     expect(other).toMatchObject({ identical: true, codeHashMatches: false });
     const at = decisionsAt().find((i) => recorded[i]!.type === 'OrderIntended')!;
     const bump = (e: RecordedEvent): RecordedEvent => {
       (e.data as { qtyLots: number }).qtyLots += 1;
       return e;
     };
-    const divergent = await checkParity(view(edited(at, bump)), RUN);
+    const divergent = await checkParity(storeView(edited(at, bump)), RUN);
     expect(divergent).toMatchObject({ identical: false, codeHashMatches: true });
     // Inline inputs: the divergence says where the input sits in the log, and has no referenced-input number.
     expect(divergent.divergence).not.toHaveProperty('inputNumber');
@@ -226,13 +213,13 @@ describe('what parity re-feeds with', () => {
     const both = recorded.map((e, i) => (i === 0 || i === at ? structuredClone(e) : e));
     (both[0]!.data as { manifest: { codeHash: string } }).manifest.codeHash = '0'.repeat(64);
     bump(both[at]!);
-    expect(await checkParity(view(both), RUN)).toMatchObject({ identical: false, codeHashMatches: false });
+    expect(await checkParity(storeView(both), RUN)).toMatchObject({ identical: false, codeHashMatches: false });
   });
 
   it('a kernel that throws on a re-fed input is a divergence at that input, carrying the error', async () => {
     // The simulated venue renamed: the strategy's first order goes to a venue the run does not simulate.
     const run = withManifest((m) => (m.config = { ...m.config, venues: m.config.venues.map((v) => ({ ...v, venue: 'SIMY' })) }));
-    const r = await checkParity(view(run), RUN);
+    const r = await checkParity(storeView(run), RUN);
     expect(r.identical).toBe(false);
     expect(r.divergence!.inputPosition).not.toBeNull();
     expect(recorded.find((e) => e.position === r.divergence!.inputPosition)!.metadata.role).toBe('input');
@@ -243,10 +230,10 @@ describe('what parity re-feeds with', () => {
 
 describe('what parity refuses, and where', () => {
   it('a run that does not exist or does not start with RunStarted: the message names the stream, the place names the flag or stream', async () => {
-    await expect(checkParity(view([]), RUN)).rejects.toMatchObject({
+    await expect(checkParity(storeView([]), RUN)).rejects.toMatchObject({
       code: 'RUN_NOT_FOUND', message: `no run "${RUN}" in this store (its stream run-${RUN} is empty)`, where: { field: '--run' },
     });
-    await expect(checkParity(view(recorded.slice(1)), RUN)).rejects.toMatchObject({
+    await expect(checkParity(storeView(recorded.slice(1)), RUN)).rejects.toMatchObject({
       code: 'RUN_MALFORMED', message: `stream run-${RUN} does not start with RunStarted`, where: { stream: `run-${RUN}` },
     });
   });
@@ -255,7 +242,7 @@ describe('what parity refuses, and where', () => {
     for (const role of ['decision', 'input']) {
       const at = recorded.findIndex((e, i) => i > 0 && e.metadata.role === role);
       const run = edited(at, (e) => ({ ...e, type: 'NoSuchEvent' }));
-      await expect(checkParity(view(run), RUN)).rejects.toMatchObject({
+      await expect(checkParity(storeView(run), RUN)).rejects.toMatchObject({
         code: 'EVENT_UNKNOWN_TYPE', where: { stream: `run-${RUN}`, position: recorded[at]!.position, field: 'type' },
       });
     }
